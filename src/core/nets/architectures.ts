@@ -1,0 +1,56 @@
+// The shipped architectures. Outputs are logits; inputs are [28, 28, 1] images in [0, 1].
+import * as tf from '@tensorflow/tfjs';
+
+const init = (seed: number) => tf.initializers.heNormal({ seed });
+
+/**
+ * The target (what is attacked): the small CNN of the GMI / KED-MI MNIST experiments, conv 32 -> conv 64 stride 2
+ * -> dense 128 -> one logit per private class. Its last hidden layer (`features`) is the penultimate feature.
+ */
+export function buildTarget(numClasses: number, seed: number): tf.LayersModel {
+  return tf.sequential({
+    name: 'target',
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.25, seed, name: 'drop' }),
+      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(seed + 2), name: 'features' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }), name: 'logits' }),
+    ],
+  });
+}
+
+/**
+ * The evaluator (the judge): a different, deeper architecture over all ten digits - three conv blocks (two 3x3
+ * convs each, the second strided), a 256-unit feature layer and ten logits. Never shown to an attack.
+ */
+export function buildEvaluator(seed: number): tf.LayersModel {
+  const conv = (filters: number, strides: number, name: string, k: number) =>
+    tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', kernelInitializer: init(seed + k), name });
+  return tf.sequential({
+    name: 'evaluator',
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name: 'conv1a' }),
+      conv(32, 2, 'conv1b', 1),
+      conv(64, 1, 'conv2a', 2),
+      conv(64, 2, 'conv2b', 3),
+      conv(128, 1, 'conv3a', 4),
+      conv(128, 2, 'conv3b', 5),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.4, seed, name: 'drop' }),
+      tf.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init(seed + 6), name: 'features' }),
+      tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 7 }), name: 'logits' }),
+    ],
+  });
+}
+
+/** A model that maps images to [penultimate features, logits] (for KNN / FID / trapdoor signatures). */
+export function withFeatures(model: tf.LayersModel): tf.LayersModel {
+  const features = model.getLayer('features');
+  return tf.model({ inputs: model.inputs, outputs: [features.output as tf.SymbolicTensor, model.outputs[0]] });
+}
+
+export function countParams(model: tf.LayersModel): number {
+  return model.countParams();
+}

@@ -1,0 +1,88 @@
+// Supervised training of a classifier, as a step machine: `step()` is one batch. The Node training script runs it
+// to the end; a page can run it a batch at a time. Cross-entropy on logits, Adam.
+import * as tf from '@tensorflow/tfjs';
+import { type DigitSet, imagesToTensor } from './data/mnist.ts';
+import { makeRng, shuffledIndices } from './data/rng.ts';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Random shift of up to this many pixels (0 = none). */
+  shift: number;
+  /** Output index of each digit label (e.g. digits 0-4 -> 0-4). */
+  classOf: (digit: number) => number;
+  numClasses: number;
+  /** Multiply the learning rate by this at each epoch's end. */
+  lrDecay?: number;
+}
+
+export interface TrainStepStats { epoch: number; batch: number; batchesPerEpoch: number; loss: number | null; done: boolean }
+
+export class ClassifierTrainer {
+  private readonly rng: () => number;
+  private readonly optimizer: tf.AdamOptimizer;
+  private order: Int32Array;
+  private cursor = 0;
+  epoch = 0;
+  batch = 0;
+  readonly batchesPerEpoch: number;
+
+  constructor(readonly model: tf.LayersModel, readonly data: DigitSet, readonly config: TrainConfig) {
+    this.rng = makeRng(config.seed);
+    this.optimizer = tf.train.adam(config.learningRate);
+    this.order = shuffledIndices(data.count, this.rng);
+    this.batchesPerEpoch = Math.ceil(data.count / config.batchSize);
+  }
+
+  get done(): boolean { return this.epoch >= this.config.epochs; }
+
+  /** One batch. Reads the loss back only when `wantLoss` (a read-back stalls GPU backends). */
+  async step(wantLoss = false): Promise<TrainStepStats> {
+    if (this.done) return this.stats(null);
+    const idx = this.order.subarray(this.cursor, this.cursor + this.config.batchSize);
+    const labels = Array.from(idx, (i) => this.config.classOf(this.data.labels[i]));
+    const x = imagesToTensor(this.data, idx, this.config.shift, this.rng);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), this.config.numClasses));
+    const loss = this.optimizer.minimize(() => {
+      const logits = this.model.apply(x, { training: true }) as tf.Tensor;
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    }, wantLoss);
+    x.dispose(); y.dispose();
+    let value: number | null = null;
+    if (loss) { value = (await loss.data())[0]; loss.dispose(); }
+    this.cursor += this.config.batchSize;
+    this.batch++;
+    if (this.cursor >= this.data.count) {
+      this.cursor = 0; this.batch = 0; this.epoch++;
+      this.order = shuffledIndices(this.data.count, this.rng);
+      if (this.config.lrDecay) this.optimizer.learningRate *= this.config.lrDecay;
+    }
+    return this.stats(value);
+  }
+
+  private stats(loss: number | null): TrainStepStats {
+    return { epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, loss, done: this.done };
+  }
+
+  dispose(): void { this.optimizer.dispose(); }
+}
+
+/** Top-1 accuracy of `model` on `data` (labels mapped by `classOf`; images of other digits are skipped). */
+export async function accuracy(model: tf.LayersModel, data: DigitSet, classOf: (d: number) => number, batchSize = 500): Promise<number> {
+  let correct = 0, total = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, data.count - start) }, (_, k) => start + k);
+    const pred = tf.tidy(() => (model.predict(imagesToTensor(data, idx)) as tf.Tensor).argMax(-1));
+    const p = await pred.data();
+    pred.dispose();
+    idx.forEach((i, k) => {
+      const c = classOf(data.labels[i]);
+      if (c < 0) return;
+      total++;
+      if (p[k] === c) correct++;
+    });
+  }
+  return correct / total;
+}

@@ -1,0 +1,234 @@
+// The engine: owns tfjs, the models and the jobs. The worker exposes it through comlink; the unit tests drive it
+// directly in Node with a file-system loader. No DOM, no Svelte.
+import * as tf from '@tensorflow/tfjs';
+import { chooseBackend } from '../core/backend.ts';
+import { miFace, type MiFaceState } from '../core/attacks/mi-face.ts';
+import { type DigitSet, PIXELS, PRIVATE_CLASSES, firstOfEach } from '../core/data/mnist.ts';
+import { type Manifest, type ModelEntry, findModel } from '../core/nets/manifest.ts';
+import type { AttackConfig, AttackSnapshot, BackendName, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples } from './protocol.ts';
+
+/** Where models and data come from: fetch in the browser, the file system in Node. */
+export interface AssetLoader {
+  manifest(): Promise<Manifest>;
+  model(entry: ModelEntry): Promise<tf.LayersModel>;
+  digitSet(name: string): Promise<DigitSet>;
+}
+
+/** At most one progress message per this many ms (about 20 a second). */
+const MIN_SNAPSHOT_INTERVAL_MS = 50;
+
+interface Job {
+  id: number;
+  config: AttackConfig;
+  state: MiFaceState;
+  status: JobState;
+  onSnapshot: (s: AttackSnapshot) => void;
+  startedAt: number;
+  lastSent: number;
+  /** Resolves the running loop's wait while paused. */
+  wake?: () => void;
+  running: Promise<void>;
+}
+
+export class Engine implements EngineApi {
+  private info?: EngineInfo;
+  private manifest?: Manifest;
+  private readonly models = new Map<string, tf.LayersModel>();
+  private readonly jobs = new Map<number, Job>();
+  private nextJobId = 1;
+  private samples?: PrivateSamples;
+
+  constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {}
+
+  async init(options: InitOptions): Promise<EngineInfo> {
+    for (const id of [...this.jobs.keys()]) await this.cancel(id);
+    this.disposeModels();
+    const choice = await chooseBackend(this.backendOrder, options.backend);
+    this.manifest = await this.loader.manifest();
+    this.info = {
+      ...choice,
+      models: this.manifest.models.map((m) => ({ id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params })),
+    };
+    return this.info;
+  }
+
+  async privateSamples(): Promise<PrivateSamples> {
+    if (!this.samples) {
+      const set = await this.loader.digitSet('private-sample');
+      const idx = firstOfEach(set, PRIVATE_CLASSES);
+      const pixels = new Float32Array(idx.length * PIXELS);
+      idx.forEach((i, k) => { for (let p = 0; p < PIXELS; p++) pixels[k * PIXELS + p] = set.images[i * PIXELS + p] / 255; });
+      this.samples = { classes: [...PRIVATE_CLASSES], pixels };
+    }
+    return { classes: this.samples.classes, pixels: this.samples.pixels.slice() };
+  }
+
+  async startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
+    validateAttackConfig(config);
+    const entry = findModel(this.requireManifest(), config.targetId);
+    if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
+    const target = await this.model(entry.id);
+    await this.model('evaluator'); // load before the clock starts
+    const state = miFace.init({ target, targetClasses: entry.classes }, {
+      steps: config.steps, learningRate: config.learningRate, tv: config.tv, l2: config.l2, init: config.init, seed: config.seed,
+      patience: 0,
+    });
+    const job: Job = {
+      id: this.nextJobId++, config, state, status: startPaused ? 'paused' : 'running', onSnapshot,
+      startedAt: performance.now(), lastSent: 0, running: Promise.resolve(),
+    };
+    this.jobs.set(job.id, job);
+    await this.send(job, true);
+    job.running = this.loop(job);
+    return job.id;
+  }
+
+  async pause(jobId: number): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job?.status === 'running') job.status = 'paused';
+  }
+
+  async resume(jobId: number): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (job?.status !== 'paused') return;
+    job.status = 'running';
+    job.wake?.();
+  }
+
+  async step(jobId: number): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job || job.status !== 'paused') return;
+    try {
+      miFace.step(job.state);
+      if (job.state.stepCount >= job.config.steps) job.status = 'done';
+      await this.send(job, true);
+    } catch (e) {
+      await this.fail(job, e);
+    }
+    if (job.status === 'done') this.finish(job);
+  }
+
+  async cancel(jobId: number): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job) return;
+    if (job.status === 'running' || job.status === 'paused') job.status = 'cancelled';
+    job.wake?.();
+    await job.running;
+  }
+
+  async numTensors(): Promise<number> {
+    return tf.memory().numTensors;
+  }
+
+  /** Runs steps while the job is running; waits while paused; stops on done, cancel or failure. */
+  private async loop(job: Job): Promise<void> {
+    const every = Math.max(1, job.config.snapshotEvery);
+    try {
+      for (;;) {
+        if (job.status === 'paused') {
+          await new Promise<void>((r) => (job.wake = r));
+          job.wake = undefined;
+          continue;
+        }
+        if (job.status !== 'running') break;
+        const { step, done } = miFace.step(job.state);
+        if (done) job.status = 'done';
+        if (done || step % every === 0) await this.send(job, done);
+        // Yield so pause / cancel messages get through.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    } catch (e) {
+      await this.fail(job, e);
+    }
+    if (job.status === 'cancelled') await this.send(job, true).catch(() => undefined);
+    this.finish(job);
+  }
+
+  private finish(job: Job): void {
+    if (!this.jobs.has(job.id)) return;
+    miFace.dispose(job.state);
+    this.jobs.delete(job.id);
+  }
+
+  private async fail(job: Job, e: unknown): Promise<void> {
+    job.status = 'failed';
+    const message = (e as Error)?.message ?? String(e);
+    job.onSnapshot({
+      jobId: job.id, step: job.state.stepCount, maxSteps: job.config.steps, classes: job.state.classes,
+      pixels: new Float32Array(job.state.classes.length * PIXELS), targetConfidence: [], loss: [],
+      evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 },
+      state: 'failed', elapsedMs: performance.now() - job.startedAt,
+      error: /instance|device|lost/i.test(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message,
+    });
+  }
+
+  /** Snapshot + evaluator verdict, throttled to ~20 messages a second (final snapshots always go). */
+  private async send(job: Job, force: boolean): Promise<void> {
+    const now = performance.now();
+    if (!force && now - job.lastSent < MIN_SNAPSHOT_INTERVAL_MS) return;
+    job.lastSent = now;
+    const snap = await miFace.snapshot(job.state);
+    const verdict = await this.judge(snap.pixels, snap.classes);
+    job.onSnapshot({
+      jobId: job.id, step: snap.step, maxSteps: job.config.steps, classes: snap.classes, pixels: snap.pixels,
+      targetConfidence: snap.targetConfidence, loss: snap.loss, evaluator: verdict.evaluator,
+      attackAccuracy: verdict.accuracy, state: job.status, elapsedMs: now - job.startedAt,
+    });
+  }
+
+  /** The evaluator's top-5 verdict on candidate images, and attack accuracy against the attacked digits. */
+  private async judge(pixels: Float32Array, classes: number[]) {
+    const evaluator = await this.model('evaluator');
+    const entry = findModel(this.requireManifest(), 'evaluator');
+    const probs = tf.tidy(() => tf.softmax(evaluator.predict(tf.tensor4d(pixels, [classes.length, 28, 28, 1])) as tf.Tensor2D));
+    const p = await probs.data();
+    probs.dispose();
+    const k = entry.classes.length;
+    const predicted: number[] = [], confidence: number[] = [], top5: number[][] = [];
+    let hit1 = 0, hit5 = 0;
+    classes.forEach((digit, i) => {
+      const row = Array.from(p.subarray(i * k, (i + 1) * k));
+      const order = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]).map(([, j]) => entry.classes[j]);
+      predicted.push(order[0]);
+      confidence.push(row[entry.classes.indexOf(order[0])]);
+      top5.push(order.slice(0, 5));
+      if (order[0] === digit) hit1++;
+      if (order.slice(0, 5).includes(digit)) hit5++;
+    });
+    return { evaluator: { predicted, confidence, top5 }, accuracy: { top1: hit1 / classes.length, top5: hit5 / classes.length } };
+  }
+
+  private async model(id: string): Promise<tf.LayersModel> {
+    let m = this.models.get(id);
+    if (!m) {
+      const entry = findModel(this.requireManifest(), id);
+      try {
+        m = await this.loader.model(entry);
+      } catch (e) {
+        throw new Error(`model '${id}' could not be loaded from ${entry.path}: ${(e as Error).message}`);
+      }
+      this.models.set(id, m);
+    }
+    return m;
+  }
+
+  private requireManifest(): Manifest {
+    if (!this.manifest) throw new Error('the engine is not initialised: call init() first');
+    return this.manifest;
+  }
+
+  private disposeModels(): void {
+    for (const m of this.models.values()) m.dispose();
+    this.models.clear();
+  }
+}
+
+function validateAttackConfig(c: AttackConfig): void {
+  const bad = (what: string) => { throw new Error(`invalid attack config: ${what}`); };
+  if (c.attack !== 'mi-face') bad(`unknown attack '${String(c.attack)}'`);
+  if (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100000) bad(`steps must be an integer in 1..100000 (got ${c.steps})`);
+  if (!(c.learningRate > 0 && c.learningRate <= 10)) bad(`learningRate must be in (0, 10] (got ${c.learningRate})`);
+  if (!(c.tv >= 0) || !(c.l2 >= 0)) bad('tv and l2 must be >= 0');
+  if (c.init !== 'zeros' && c.init !== 'noise') bad(`init must be 'zeros' or 'noise'`);
+  if (!Number.isInteger(c.seed)) bad('seed must be an integer');
+}

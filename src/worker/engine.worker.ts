@@ -1,0 +1,41 @@
+// The Web Worker entry: registers the tfjs backends, then exposes the engine through comlink. All tensor work of
+// the pages happens here.
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { Engine } from './engine.ts';
+import { browserLoader } from './browser-loader.ts';
+import type { AttackConfig, AttackSnapshot, EngineApi, InitOptions } from './protocol.ts';
+
+// The threaded wasm build hangs in a module worker; the SIMD build is fast enough.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+let engine: Engine | undefined;
+
+const api: EngineApi = {
+  async init(options: InitOptions) {
+    setWasmPaths(new URL('tfjs-wasm/', options.baseUrl).href);
+    engine ??= new Engine(browserLoader(options.baseUrl));
+    return engine.init(options);
+  },
+  privateSamples: async () => {
+    const s = await need().privateSamples();
+    return Comlink.transfer(s, [s.pixels.buffer]);
+  },
+  startAttack: (config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused?: boolean) =>
+    // Pixel buffers are fresh copies, so they can be transferred rather than cloned.
+    need().startAttack(config, (s) => onSnapshot(Comlink.transfer(s, [s.pixels.buffer])), startPaused),
+  pause: (id) => need().pause(id),
+  resume: (id) => need().resume(id),
+  step: (id) => need().step(id),
+  cancel: (id) => need().cancel(id),
+  numTensors: () => need().numTensors(),
+};
+
+function need(): Engine {
+  if (!engine) throw new Error('engine not initialised');
+  return engine;
+}
+
+Comlink.expose(api);

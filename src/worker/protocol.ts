@@ -1,0 +1,91 @@
+// The one contract between the UI thread and the engine worker. Both sides import these types; nothing here
+// touches tfjs, so the UI never pulls tensor code in.
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface EngineInfo {
+  backend: BackendName;
+  /** Backends tried before the chosen one, with why each refused. */
+  refused: { backend: BackendName; reason: string }[];
+  adapter?: string;
+  /** Shipped models, from models/manifest.json. */
+  models: { id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number }[];
+}
+
+export interface InitOptions {
+  /** Force a backend first (the `?backend=` URL override); the others stay as fallbacks. */
+  backend?: BackendName;
+  /** Base URL that holds `models/` and `data/` (the site root). */
+  baseUrl: string;
+}
+
+/** A few real private training images, one per private class, for showing beside the reconstructions. */
+export interface PrivateSamples {
+  classes: number[];
+  /** classes.length * 784 pixels in [0, 1]. */
+  pixels: Float32Array;
+}
+
+export interface MiFaceConfig {
+  attack: 'mi-face';
+  targetId: string;
+  /** Maximum optimisation steps. */
+  steps: number;
+  /** Adam learning rate on the pixels. */
+  learningRate: number;
+  /** Weight of the total-variation prior (0 = off). */
+  tv: number;
+  /** Weight of the L2 prior on pixels (0 = off). */
+  l2: number;
+  /** 'zeros' (the paper's start) or 'noise' (uniform, seeded). */
+  init: 'zeros' | 'noise';
+  seed: number;
+  /** Send a snapshot every this many steps. */
+  snapshotEvery: number;
+}
+
+export type AttackConfig = MiFaceConfig;
+
+export interface AttackSnapshot {
+  jobId: number;
+  step: number;
+  maxSteps: number;
+  /** Attacked digit of each candidate. */
+  classes: number[];
+  /** classes.length * 784 pixels in [0, 1] (a transferred buffer). */
+  pixels: Float32Array;
+  /** Target's softmax probability of the attacked class, per candidate. */
+  targetConfidence: number[];
+  /** Per-candidate total loss (identity + priors). */
+  loss: number[];
+  /** The evaluator's verdict on each candidate: predicted digit, its probability, and top-5 digits. */
+  evaluator: { predicted: number[]; confidence: number[]; top5: number[][] };
+  /** Share of candidates the evaluator assigns to their attacked digit (top-1 and top-5). */
+  attackAccuracy: { top1: number; top5: number };
+  state: JobState;
+  elapsedMs: number;
+  /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
+  error?: string;
+}
+
+export type JobState = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
+
+/** The API the worker exposes through comlink. */
+export interface EngineApi {
+  init(options: InitOptions): Promise<EngineInfo>;
+  privateSamples(): Promise<PrivateSamples>;
+  /** Starts a job paused or running; snapshots go to `onSnapshot` (at most ~20 a second). Returns the job id. */
+  startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused?: boolean): Promise<number>;
+  pause(jobId: number): Promise<void>;
+  resume(jobId: number): Promise<void>;
+  /** One step of a paused job, then a snapshot. */
+  step(jobId: number): Promise<void>;
+  cancel(jobId: number): Promise<void>;
+  /** tfjs tensor count (for leak checks from the page and tests). */
+  numTensors(): Promise<number>;
+}
+
+export const DEFAULT_MI_FACE: MiFaceConfig = {
+  attack: 'mi-face', targetId: 'target-none', steps: 300, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros',
+  seed: 1, snapshotEvery: 5,
+};

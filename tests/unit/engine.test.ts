@@ -1,0 +1,87 @@
+// The worker's engine, driven directly (as comlink would): jobs start, pause, step, resume, cancel; snapshots are
+// throttled and carry the evaluator's verdict; bad input gets clear errors; no tensors leak.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/worker/engine.ts';
+import { DEFAULT_MI_FACE, type AttackSnapshot } from '../../src/worker/protocol.ts';
+import { nodeLoader } from '../../scripts/lib/node-io.ts';
+import { useWasm } from './helpers.ts';
+
+let engine: Engine;
+beforeAll(async () => {
+  await useWasm();
+  engine = new Engine(nodeLoader(), ['wasm']);
+  const info = await engine.init({ baseUrl: '' });
+  expect(info.backend).toBe('wasm');
+  expect(info.models.map((m) => m.id)).toEqual(expect.arrayContaining(['target-none', 'evaluator']));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const config = { ...DEFAULT_MI_FACE, steps: 400, snapshotEvery: 1 };
+
+describe('engine jobs', () => {
+  it('starts paused, steps one at a time, resumes, pauses and cancels', async () => {
+    const baseline = tf.memory().numTensors;
+    const snaps: AttackSnapshot[] = [];
+    const id = await engine.startAttack(config, (s) => snaps.push(s), true);
+    expect(snaps.at(-1)!.state).toBe('paused');
+    expect(snaps.at(-1)!.step).toBe(0);
+
+    await engine.step(id);
+    await engine.step(id);
+    expect(snaps.at(-1)!.step).toBe(2);
+    await sleep(100);
+    expect(snaps.at(-1)!.step).toBe(2); // paused: nothing runs on its own
+
+    await engine.resume(id);
+    await sleep(400);
+    await engine.pause(id);
+    await sleep(50);
+    const pausedAt = snaps.at(-1)!.step;
+    expect(pausedAt).toBeGreaterThan(2);
+    await sleep(200);
+    expect(snaps.at(-1)!.step).toBe(pausedAt);
+
+    await engine.cancel(id);
+    expect(snaps.at(-1)!.state).toBe('cancelled');
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('runs to the end with throttled snapshots carrying the evaluator verdict', async () => {
+    const snaps: AttackSnapshot[] = [];
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      void engine.startAttack({ ...config, steps: 60 }, (s) => { snaps.push(s); if (s.state === 'done') resolve(); });
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const final = snaps.at(-1)!;
+    expect(final.step).toBe(60);
+    expect(final.pixels.length).toBe(5 * 784);
+    expect(final.evaluator.predicted).toHaveLength(5);
+    expect(final.evaluator.top5.every((t) => t.length === 5)).toBe(true);
+    expect(final.targetConfidence.every((c) => c > 0.9)).toBe(true);
+    // At most ~20 messages a second, plus the first and the last.
+    expect(snaps.length).toBeLessThanOrEqual(Math.ceil(seconds * 20) + 2);
+  });
+
+  it('rejects bad configurations and unknown models with clear messages', async () => {
+    await expect(engine.startAttack({ ...config, steps: -3 }, () => {})).rejects.toThrow(/steps must be an integer/);
+    await expect(engine.startAttack({ ...config, learningRate: Number.NaN }, () => {})).rejects.toThrow(/learningRate/);
+    await expect(engine.startAttack({ ...config, targetId: 'nope' }, () => {})).rejects.toThrow(/no model 'nope'/);
+    await expect(engine.startAttack({ ...config, targetId: 'evaluator' }, () => {})).rejects.toThrow(/not a target/);
+  });
+
+  it('reports a model file that does not load, and keeps working', async () => {
+    const loader = nodeLoader();
+    const broken = new Engine({ ...loader, model: async () => { throw new Error('weights.bin: unexpected end of file'); } }, ['wasm']);
+    await broken.init({ baseUrl: '' });
+    await expect(broken.startAttack(config, () => {})).rejects.toThrow(/model 'target-none' could not be loaded.*unexpected end of file/);
+  });
+
+  it('gives one real private training image per private class', async () => {
+    const s = await engine.privateSamples();
+    expect(s.classes).toEqual([0, 1, 2, 3, 4]);
+    expect(s.pixels.length).toBe(5 * 784);
+    expect(Math.max(...s.pixels)).toBe(1);
+  });
+});
