@@ -1,8 +1,9 @@
 // Backend choice: webgpu -> webgl -> wasm -> cpu, recording why each refused. tfjs refuses a backend in two ways:
 // `setBackend` throws when it was never registered and resolves `false` when its initialisation failed.
 import * as tf from '@tensorflow/tfjs';
-import { registerFastConvFilterGrad } from './kernels/conv2d-backprop-filter.ts';
-import { registerHostTrainingKernels } from './kernels/host-kernels.ts';
+import { registerTrainingKernels } from './kernels/registry.ts';
+
+export { registerTrainingKernels };
 
 export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -42,12 +43,6 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
     }
   }
   throw new Error(`no tfjs backend could start: ${refused.map((r) => `${r.backend}: ${r.reason}`).join('; ')}`);
-}
-
-/** The project's training kernels for `backendName` (see src/core/kernels). */
-export function registerTrainingKernels(backendName: string): void {
-  registerFastConvFilterGrad(backendName);
-  registerHostTrainingKernels(backendName);
 }
 
 function initFailure(name: BackendName): string {

@@ -57,7 +57,7 @@ export class ClassifierTrainer {
     if (this.cursor >= this.data.count) {
       this.cursor = 0; this.batch = 0; this.epoch++;
       this.order = shuffledIndices(this.data.count, this.rng);
-      if (this.config.lrDecay) this.optimizer.learningRate *= this.config.lrDecay;
+      if (this.config.lrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate *= this.config.lrDecay;
     }
     return this.stats(value);
   }

@@ -2,10 +2,11 @@
 // directly in Node with a file-system loader. No DOM, no Svelte.
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
+import { benchmarkBackend } from '../core/bench.ts';
 import { miFace, type MiFaceState } from '../core/attacks/mi-face.ts';
 import { type DigitSet, PIXELS, PRIVATE_CLASSES, firstOfEach } from '../core/data/mnist.ts';
 import { type Manifest, type ModelEntry, findModel } from '../core/nets/manifest.ts';
-import type { AttackConfig, AttackSnapshot, BackendName, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples } from './protocol.ts';
+import type { AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples } from './protocol.ts';
 
 /** Where models and data come from: fetch in the browser, the file system in Node. */
 export interface AssetLoader {
@@ -116,6 +117,17 @@ export class Engine implements EngineApi {
     await job.running;
   }
 
+  async benchmark(onRow: (row: BenchRow) => void, options: { includeStock?: boolean; repeats?: number } = {}): Promise<BenchRow[]> {
+    const info = this.requireInfo();
+    for (const id of [...this.jobs.keys()]) await this.pause(id);
+    const data = await this.loader.digitSet('private-sample');
+    return benchmarkBackend({
+      backend: info.backend, adapter: info.adapter, data, classOf: (d) => (d <= 4 ? d : -1),
+      target: await this.model('target-none'), includeStock: options.includeStock ?? info.backend !== 'cpu',
+      repeats: options.repeats ?? 3, onRow,
+    });
+  }
+
   async numTensors(): Promise<number> {
     return tf.memory().numTensors;
   }
@@ -210,6 +222,11 @@ export class Engine implements EngineApi {
       this.models.set(id, m);
     }
     return m;
+  }
+
+  private requireInfo(): EngineInfo {
+    if (!this.info) throw new Error('the engine is not initialised: call init() first');
+    return this.info;
   }
 
   private requireManifest(): Manifest {

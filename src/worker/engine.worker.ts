@@ -30,6 +30,7 @@ const api: EngineApi = {
   resume: (id) => need().resume(id),
   step: (id) => need().step(id),
   cancel: (id) => need().cancel(id),
+  benchmark: (onRow, options) => need().benchmark(onRow, options),
   numTensors: () => need().numTensors(),
 };
 

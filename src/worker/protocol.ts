@@ -12,6 +12,17 @@ export interface EngineInfo {
   models: { id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number }[];
 }
 
+export interface BenchRow {
+  backend: string;
+  adapter?: string;
+  what: string;
+  kernels: 'ours' | 'stock';
+  /** Median milliseconds per step; NaN when not measured (see note). */
+  msPerStep: number;
+  repeats: number;
+  note?: string;
+}
+
 export interface InitOptions {
   /** Force a backend first (the `?backend=` URL override); the others stay as fallbacks. */
   backend?: BackendName;
@@ -81,6 +92,8 @@ export interface EngineApi {
   /** One step of a paused job, then a snapshot. */
   step(jobId: number): Promise<void>;
   cancel(jobId: number): Promise<void>;
+  /** Speed of this backend (src/core/bench.ts): one row per measurement, sent as it is measured. */
+  benchmark(onRow: (row: BenchRow) => void, options?: { includeStock?: boolean; repeats?: number }): Promise<BenchRow[]>;
   /** tfjs tensor count (for leak checks from the page and tests). */
   numTensors(): Promise<number>;
 }

@@ -24,7 +24,7 @@ const fixtures: Fixture[] = [];
 
 /** Gradients of conv2d w.r.t. input and filter, on the current backend. */
 async function grads(fx: Fixture): Promise<[Float32Array, Float32Array]> {
-  return tf.tidy(() => {
+  return tf.tidy((): [Float32Array, Float32Array] => {
     const x = tf.tensor4d(fx.x, fx.c.x as [number, number, number, number]);
     const f = tf.tensor4d(fx.f, fx.c.f as [number, number, number, number]);
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, fx.c.stride, fx.c.pad));
@@ -37,13 +37,12 @@ beforeAll(async () => {
   // References from tfjs's own kernels, before ours replace them.
   await tf.setBackend('cpu');
   for (const c of CASES) {
-    const fx = tf.tidy(() => {
-      const x = tf.randomUniform(c.x, 0, 1, 'float32', 1);
-      const f = tf.randomNormal(c.f, 0, 0.2, 'float32', 2);
-      const y = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
-      const dy = tf.randomNormal(y.shape, 0, 0.05, 'float32', 3);
-      return { c, x: x.dataSync() as Float32Array, f: f.dataSync() as Float32Array, dy: dy.dataSync() as Float32Array, yShape: y.shape, dx: new Float32Array(), dw: new Float32Array() };
-    });
+    const x = tf.randomUniform(c.x, 0, 1, 'float32', 1);
+    const f = tf.randomNormal(c.f, 0, 0.2, 'float32', 2);
+    const y = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad);
+    const dy = tf.randomNormal(y.shape, 0, 0.05, 'float32', 3);
+    const fx: Fixture = { c, x: x.dataSync() as Float32Array, f: f.dataSync() as Float32Array, dy: dy.dataSync() as Float32Array, yShape: y.shape, dx: new Float32Array(), dw: new Float32Array() };
+    tf.dispose([x, f, y, dy]);
     [fx.dx, fx.dw] = await grads(fx);
     fixtures.push(fx);
   }

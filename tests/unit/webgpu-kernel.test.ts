@@ -10,10 +10,10 @@ import { maxAbsDiff } from './helpers.ts';
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const haveIcd = !!process.env.VK_ICD_FILENAMES || !!process.env.VK_DRIVER_FILES || fs.existsSync(SWIFTSHADER_ICD);
 
-const CASES = [
-  { x: [2, 12, 12, 4], f: [3, 3, 4, 8], stride: 2, pad: 'valid' as const },
-  { x: [3, 9, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same' as const },
-  { x: [2, 10, 10, 2], f: [5, 5, 2, 3], stride: 2, pad: 'same' as const },
+const CASES: { x: [number, number, number, number]; f: [number, number, number, number]; stride: number; pad: 'valid' | 'same' }[] = [
+  { x: [2, 12, 12, 4], f: [3, 3, 4, 8], stride: 2, pad: 'valid' },
+  { x: [3, 9, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same' },
+  { x: [2, 10, 10, 2], f: [5, 5, 2, 3], stride: 2, pad: 'same' },
 ];
 
 describe.skipIf(!haveIcd)('conv filter gradient on tfjs WebGPU (Dawn)', () => {

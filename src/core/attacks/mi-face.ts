@@ -3,7 +3,7 @@
 // [0, 1] after each step. All classes are one batch. The stopping rule (no improvement of the cost over a window)
 // is checked at snapshots, so a step never reads back from the device.
 import * as tf from '@tensorflow/tfjs';
-import type { Attack, AttackContext, CandidateSnapshot, Reconstructions, StepInfo } from './attack.ts';
+import type { Attack, AttackContext, CandidateSnapshot, Reconstructions } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 
 export interface MiFaceOptions {

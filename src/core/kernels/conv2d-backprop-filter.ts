@@ -26,7 +26,7 @@ interface FilterGradAttrs {
 }
 
 const KERNEL = 'Conv2DBackpropFilter';
-const stockKernels = new Map<string, tf.KernelConfig | null>();
+const replaced = new Set<string>();
 
 /** Calls another of the backend's kernels directly (we are already inside a kernel: no tape, no scopes). */
 function kernelRunner(backendName: string, backend: Backend) {
@@ -145,9 +145,9 @@ function supported(x: Info, attrs: FilterGradAttrs): boolean {
  * stock kernel (when there is one) for the cases it does not cover (NCHW).
  */
 export function registerFastConvFilterGrad(backendName: string): void {
-  if (stockKernels.has(backendName)) return;
+  if (replaced.has(backendName)) return;
+  replaced.add(backendName);
   const stock = tf.getKernel(KERNEL, backendName);
-  stockKernels.set(backendName, stock ?? null);
   if (stock) tf.unregisterKernel(KERNEL, backendName);
   tf.registerKernel({
     kernelName: KERNEL,
@@ -162,9 +162,4 @@ export function registerFastConvFilterGrad(backendName: string): void {
       return conv2dFilterGradByMatMul(x, dy, backend as Backend, a, backendName);
     },
   });
-}
-
-/** The backend's original kernel (for parity tests and the benchmark), or undefined when it had none. */
-export function stockConvFilterGrad(backendName: string): tf.KernelConfig | undefined {
-  return stockKernels.has(backendName) ? stockKernels.get(backendName) ?? undefined : tf.getKernel(KERNEL, backendName);
 }

@@ -15,7 +15,7 @@ interface HostBackend {
   alloc(shape: number[]): { info: Info };
 }
 
-function host(backendName: string, backend: tf.KernelBackend): HostBackend {
+function host(backendName: string, backend: unknown): HostBackend {
   const b = backend as unknown as {
     disposeData(id: object): boolean;
     typedArrayFromHeap(i: Info): Float32Array; makeOutput(s: number[], d: string): Info;
@@ -52,7 +52,7 @@ function registerMatMulTransposeFirst(backendName: string): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { a, b } = inputs as { a: Info; b: Info };
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc({ inputs, backend, attrs });
+      if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs });
       const h = host(backendName, backend);
       const temps: Info[] = [];
       const materialise = (t: Info, yes: boolean): Info => {
@@ -65,7 +65,7 @@ function registerMatMulTransposeFirst(backendName: string): void {
         return out.info;
       };
       try {
-        return stock.kernelFunc({ inputs: { a: materialise(a, transposeA), b: materialise(b, transposeB) }, backend,
+        return stock.kernelFunc({ inputs: { a: materialise(a, transposeA), b: materialise(b, transposeB) }, backend: backend as tf.KernelBackend,
           attrs: { ...attrs, transposeA: false, transposeB: false } });
       } finally {
         for (const t of temps) h.disposeData(t.dataId);
@@ -92,7 +92,7 @@ function registerConvInputGradByCol2im(backendName: string): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy, filter } = inputs as { dy: Info; filter: Info };
       const a = attrs as unknown as BackpropInputAttrs;
-      if (a.dataFormat === 'NCHW' || dy.dtype !== 'float32') return stock.kernelFunc({ inputs, backend, attrs });
+      if (a.dataFormat === 'NCHW' || dy.dtype !== 'float32') return stock.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs });
       const conv = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number],
         a.strides, 1, a.pad as 'same', a.dimRoundingMode, false, 'channelsLast');
       const [kh, kw, cin, cout] = filter.shape;
@@ -108,7 +108,7 @@ function registerConvInputGradByCol2im(backendName: string): void {
         temps.push(wt.info);
         transposeLast2(hb.view(filter), 1, k, cout, hb.view(wt.info));
         const dy3 = { dataId: dy.dataId, shape: [1, m, cout], dtype: dy.dtype } as Info;
-        const cols = matmul().kernelFunc({ inputs: { a: dy3, b: wt.info }, backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+        const cols = matmul().kernelFunc({ inputs: { a: dy3, b: wt.info }, backend: backend as tf.KernelBackend, attrs: { transposeA: false, transposeB: false } }) as Info;
         temps.push(cols);
         const dx = hb.alloc([n, h, w, cin]);
         // Views only now: an allocation may grow the wasm heap, which detaches every earlier view.

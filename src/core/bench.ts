@@ -1,0 +1,98 @@
+// Speed figures shared by `npm run bench` (Node) and the benchmark page (the worker): milliseconds per step,
+// median over repeats, of the conv filter-gradient kernel alone, a training step of the target CNN, and an
+// MI-Face attack step, with our kernels and (where tfjs has them) the stock ones.
+import * as tf from '@tensorflow/tfjs';
+import { miFace } from './attacks/mi-face.ts';
+import type { DigitSet } from './data/mnist.ts';
+import { withStockKernels } from './kernels/registry.ts';
+import { buildTarget } from './nets/architectures.ts';
+import { ClassifierTrainer } from './train.ts';
+
+/** One measurement (the same shape the worker protocol sends to pages). */
+export interface BenchRow {
+  backend: string;
+  adapter?: string;
+  what: string;
+  kernels: 'ours' | 'stock';
+  /** Median milliseconds per step (NaN when not measured; see note). */
+  msPerStep: number;
+  repeats: number;
+  note?: string;
+}
+
+export interface BenchOptions {
+  backend: string;
+  adapter?: string;
+  /** Training images of the target's classes (at least one batch of 64). */
+  data: DigitSet;
+  classOf: (digit: number) => number;
+  /** The shipped target, for the attack step (skipped when absent). */
+  target?: tf.LayersModel;
+  /** Measure tfjs's stock kernels too (the stock cpu training step takes about a minute). */
+  includeStock: boolean;
+  repeats: number;
+  onRow?: (row: BenchRow) => void;
+}
+
+export const FILTER_GRAD_CASE = 'conv filter gradient (26x26x32 -> 12x12x64, batch 64)';
+export const TRAIN_STEP_CASE = 'target training step (batch 64)';
+export const ATTACK_STEP_CASE = 'MI-Face step (5 candidates)';
+
+async function median(repeats: number, f: () => Promise<void>): Promise<number> {
+  await f(); // warm-up: pipeline compilation on GPU backends
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    await f();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** The target's second conv layer's weight gradient at batch 64, read back. */
+async function filterGradStep(): Promise<void> {
+  const [x, dy] = tf.tidy(() => [tf.randomUniform([64, 26, 26, 32], 0, 1, 'float32', 1), tf.randomNormal([64, 12, 12, 64], 0, 0.01, 'float32', 2)]);
+  const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] }) as tf.Tensor;
+  await dw.data();
+  tf.dispose([x, dy, dw]);
+}
+
+export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const add = (what: string, kernels: BenchRow['kernels'], ms: number, repeats: number, note?: string) => {
+    const row: BenchRow = { backend: o.backend, adapter: o.adapter, what, kernels, msPerStep: Number(ms.toFixed(2)), repeats, note };
+    rows.push(row);
+    o.onRow?.(row);
+  };
+  const trainingStep = async (repeats: number) => {
+    const t = new ClassifierTrainer(buildTarget(5, 1), o.data, {
+      epochs: 1, batchSize: 64, learningRate: 1e-3, seed: 1, shift: 0, classOf: o.classOf, numClasses: 5 });
+    try {
+      return await median(repeats, async () => { await t.step(true); });
+    } finally {
+      t.model.dispose(); t.dispose();
+    }
+  };
+
+  if (o.includeStock) {
+    const ran = await withStockKernels(o.backend, async () => {
+      const reps = o.backend === 'cpu' ? 1 : o.repeats;
+      add(FILTER_GRAD_CASE, 'stock', await median(reps, filterGradStep), reps);
+      add(TRAIN_STEP_CASE, 'stock', await trainingStep(reps), reps);
+    });
+    if (!ran) add(FILTER_GRAD_CASE, 'stock', NaN, 0, 'tfjs has no Conv2DBackpropFilter on this backend: conv nets cannot train without ours');
+  }
+  add(FILTER_GRAD_CASE, 'ours', await median(o.repeats, filterGradStep), o.repeats);
+  add(TRAIN_STEP_CASE, 'ours', await trainingStep(o.repeats), o.repeats);
+  if (o.target) {
+    const state = miFace.init({ target: o.target, targetClasses: [0, 1, 2, 3, 4] }, { steps: 1e9, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros', seed: 1 });
+    try {
+      // Ten steps per read-back, as the live page does.
+      add(ATTACK_STEP_CASE, 'ours', (await median(o.repeats, async () => { for (let i = 0; i < 10; i++) miFace.step(state); await miFace.snapshot(state); })) / 10, o.repeats * 10);
+    } finally {
+      miFace.dispose(state);
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,47 @@
+// The CLI runs the same engine in Node: files and JSON out, clear errors and non-zero exits on bad arguments.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/lib/node-io.ts';
+import { readGrayPng } from '../../scripts/lib/png.ts';
+
+function mi(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/mi.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npm run mi -- attack', () => {
+  it.each([
+    [['attack'], /--attack is required/],
+    [['attack', '--attack', 'gmi-typo'], /unknown attack 'gmi-typo'/],
+    [['attack', '--attack', 'mi-face', '--steps', 'abc'], /--steps: 'abc' is not a number/],
+    [['attack', '--attack', 'mi-face', '--steps', '0'], /--steps: 0 is below the minimum 1/],
+    [['attack', '--attack', 'mi-face', '--target', 'nope'], /no target model 'nope'/],
+    [['attack', '--attack', 'mi-face', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('rejects %j with a clear message and exit code 2', (args, message) => {
+    const r = mi(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/usage: npm run mi/);
+  });
+
+  it('writes one PNG per private digit and result.json, and prints the JSON result', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));
+    const r = mi('attack', '--attack', 'mi-face', '--target', 'target-none', '--steps', '60', '--seed', '3', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.config).toMatchObject({ attack: 'mi-face', targetId: 'target-none', steps: 60, seed: 3 });
+    expect(result.perClass.map((c: { digit: number }) => c.digit)).toEqual([0, 1, 2, 3, 4]);
+    for (const c of result.perClass) {
+      expect(c.targetConfidence).toBeGreaterThan(0.9);
+      expect(c.evaluator.top5).toHaveLength(5);
+      const png = readGrayPng(path.join(out, `recon-${c.digit}-0.png`));
+      expect(Math.max(...png)).toBeGreaterThan(0.1);
+    }
+    expect(result.attackAccuracy.top1).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'))).toEqual(result);
+  });
+});
