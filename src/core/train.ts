@@ -2,7 +2,7 @@
 // to the end; a page can run it a batch at a time. Cross-entropy on logits, Adam.
 import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from './data/mnist.ts';
-import { makeRng, shuffledIndices } from './data/rng.ts';
+import { BatchCursor } from './data/batches.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -21,29 +21,25 @@ export interface TrainConfig {
 export interface TrainStepStats { epoch: number; batch: number; batchesPerEpoch: number; loss: number | null; done: boolean }
 
 export class ClassifierTrainer {
-  private readonly rng: () => number;
   private readonly optimizer: tf.AdamOptimizer;
-  private order: Int32Array;
-  private cursor = 0;
-  epoch = 0;
-  batch = 0;
-  readonly batchesPerEpoch: number;
+  private readonly batches: BatchCursor;
 
   constructor(readonly model: tf.LayersModel, readonly data: DigitSet, readonly config: TrainConfig) {
-    this.rng = makeRng(config.seed);
+    this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
     this.optimizer = tf.train.adam(config.learningRate);
-    this.order = shuffledIndices(data.count, this.rng);
-    this.batchesPerEpoch = Math.ceil(data.count / config.batchSize);
   }
 
+  get epoch(): number { return this.batches.epoch; }
+  get batch(): number { return this.batches.batch; }
+  get batchesPerEpoch(): number { return this.batches.batchesPerEpoch; }
   get done(): boolean { return this.epoch >= this.config.epochs; }
 
   /** One batch. Reads the loss back only when `wantLoss` (a read-back stalls GPU backends). */
   async step(wantLoss = false): Promise<TrainStepStats> {
     if (this.done) return this.stats(null);
-    const idx = this.order.subarray(this.cursor, this.cursor + this.config.batchSize);
+    const idx = this.batches.next();
     const labels = Array.from(idx, (i) => this.config.classOf(this.data.labels[i]));
-    const x = imagesToTensor(this.data, idx, this.config.shift, this.rng);
+    const x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), this.config.numClasses));
     const loss = this.optimizer.minimize(() => {
       const logits = this.model.apply(x, { training: true }) as tf.Tensor;
@@ -52,12 +48,8 @@ export class ClassifierTrainer {
     x.dispose(); y.dispose();
     let value: number | null = null;
     if (loss) { value = (await loss.data())[0]; loss.dispose(); }
-    this.cursor += this.config.batchSize;
-    this.batch++;
-    if (this.cursor >= this.data.count) {
-      this.cursor = 0; this.batch = 0; this.epoch++;
-      this.order = shuffledIndices(this.data.count, this.rng);
-      if (this.config.lrDecay) (this.optimizer as unknown as { learningRate: number }).learningRate *= this.config.lrDecay;
+    if (this.batches.advance() && this.config.lrDecay) {
+      (this.optimizer as unknown as { learningRate: number }).learningRate *= this.config.lrDecay;
     }
     return this.stats(value);
   }

@@ -24,7 +24,9 @@ interface Job {
   state: MiFaceState;
   status: JobState;
   onSnapshot: (s: AttackSnapshot) => void;
-  startedAt: number;
+  /** Milliseconds spent running (paused time excluded), and when the current running stretch began. */
+  activeMs: number;
+  runningSince: number | null;
   lastSent: number;
   /** Resolves the running loop's wait while paused. */
   wake?: () => void;
@@ -76,7 +78,7 @@ export class Engine implements EngineApi {
     });
     const job: Job = {
       id: this.nextJobId++, config, state, status: startPaused ? 'paused' : 'running', onSnapshot,
-      startedAt: performance.now(), lastSent: 0, running: Promise.resolve(),
+      activeMs: 0, runningSince: startPaused ? null : performance.now(), lastSent: 0, running: Promise.resolve(),
     };
     this.jobs.set(job.id, job);
     await this.send(job, true);
@@ -84,29 +86,38 @@ export class Engine implements EngineApi {
     return job.id;
   }
 
+  /** Pauses between steps and sends a snapshot of where the job stopped. */
   async pause(jobId: number): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (job?.status === 'running') job.status = 'paused';
+    if (job?.status !== 'running') return;
+    job.status = 'paused';
+    this.stopClock(job);
+    await this.send(job, true).catch((e) => this.fail(job, e));
   }
 
   async resume(jobId: number): Promise<void> {
     const job = this.jobs.get(jobId);
     if (job?.status !== 'paused') return;
     job.status = 'running';
+    job.runningSince = performance.now();
     job.wake?.();
   }
 
   async step(jobId: number): Promise<void> {
     const job = this.jobs.get(jobId);
     if (!job || job.status !== 'paused') return;
+    const t0 = performance.now();
     try {
       miFace.step(job.state);
       if (job.state.stepCount >= job.config.steps) job.status = 'done';
+      job.activeMs += performance.now() - t0;
       await this.send(job, true);
     } catch (e) {
       await this.fail(job, e);
     }
-    if (job.status === 'done') this.finish(job);
+    // Ended jobs free their tensors; the loop waiting on a paused job is woken so it can exit.
+    const ended = job.status as JobState; // fail() may have changed it
+    if (ended === 'done' || ended === 'failed') { job.wake?.(); this.finish(job); }
   }
 
   async cancel(jobId: number): Promise<void> {
@@ -142,9 +153,10 @@ export class Engine implements EngineApi {
           job.wake = undefined;
           continue;
         }
+        if (!this.jobs.has(job.id)) return; // ended by a manual step
         if (job.status !== 'running') break;
         const { step, done } = miFace.step(job.state);
-        if (done) job.status = 'done';
+        if (done) { job.status = 'done'; this.stopClock(job); }
         if (done || step % every === 0) await this.send(job, done);
         // Yield so pause / cancel messages get through.
         await new Promise((r) => setTimeout(r, 0));
@@ -152,8 +164,18 @@ export class Engine implements EngineApi {
     } catch (e) {
       await this.fail(job, e);
     }
+    this.stopClock(job);
     if (job.status === 'cancelled') await this.send(job, true).catch(() => undefined);
     this.finish(job);
+  }
+
+  private stopClock(job: Job): void {
+    if (job.runningSince !== null) job.activeMs += performance.now() - job.runningSince;
+    job.runningSince = null;
+  }
+
+  private elapsed(job: Job): number {
+    return job.activeMs + (job.runningSince !== null ? performance.now() - job.runningSince : 0);
   }
 
   private finish(job: Job): void {
@@ -164,13 +186,14 @@ export class Engine implements EngineApi {
 
   private async fail(job: Job, e: unknown): Promise<void> {
     job.status = 'failed';
+    this.stopClock(job);
     const message = (e as Error)?.message ?? String(e);
     job.onSnapshot({
       jobId: job.id, step: job.state.stepCount, maxSteps: job.config.steps, classes: job.state.classes,
       pixels: new Float32Array(job.state.classes.length * PIXELS), targetConfidence: [], loss: [],
       evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 },
-      state: 'failed', elapsedMs: performance.now() - job.startedAt,
-      error: /instance|device|lost/i.test(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message,
+      state: 'failed', elapsedMs: this.elapsed(job),
+      error: isDeviceLoss(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message,
     });
   }
 
@@ -184,7 +207,7 @@ export class Engine implements EngineApi {
     job.onSnapshot({
       jobId: job.id, step: snap.step, maxSteps: job.config.steps, classes: snap.classes, pixels: snap.pixels,
       targetConfidence: snap.targetConfidence, loss: snap.loss, evaluator: verdict.evaluator,
-      attackAccuracy: verdict.accuracy, state: job.status, elapsedMs: now - job.startedAt,
+      attackAccuracy: verdict.accuracy, state: job.status, elapsedMs: this.elapsed(job),
     });
   }
 
@@ -238,6 +261,11 @@ export class Engine implements EngineApi {
     for (const m of this.models.values()) m.dispose();
     this.models.clear();
   }
+}
+
+/** WebGPU's and WebGL's ways of saying the device or context is gone (Dawn, Chromium, tfjs). */
+function isDeviceLoss(message: string): boolean {
+  return /device (was |is )?lost|device.*destroyed|external Instance reference no longer exists|context (was )?lost|CONTEXT_LOST/i.test(message);
 }
 
 function validateAttackConfig(c: AttackConfig): void {

@@ -12,7 +12,7 @@ function mi(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('npm run mi -- attack', () => {
+describe('npm run mi', () => {
   it.each([
     [['attack'], /--attack is required/],
     [['attack', '--attack', 'gmi-typo'], /unknown attack 'gmi-typo'/],
@@ -20,7 +20,12 @@ describe('npm run mi -- attack', () => {
     [['attack', '--attack', 'mi-face', '--steps', '0'], /--steps: 0 is below the minimum 1/],
     [['attack', '--attack', 'mi-face', '--target', 'nope'], /no target model 'nope'/],
     [['attack', '--attack', 'mi-face', '--bogus'], /Unknown option '--bogus'/],
+    [['attack', '--attack', 'mi-face', '--seed', '1', '--seeds', '1-3'], /--seed or --seeds, not both/],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['train'], /--defense is required/],
+    [['train', '--defense', 'magic'], /unknown defense 'magic'/],
+    [['detect', '--target', 'target-none'], /--images DIR is required/],
+    [['detect', '--target', 'target-none', '--images', '/nonexistent'], /is not a folder/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {
     const r = mi(...args);
     expect(r.code).toBe(2);
@@ -43,5 +48,23 @@ describe('npm run mi -- attack', () => {
     }
     expect(result.attackAccuracy.top1).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'))).toEqual(result);
+  });
+});
+
+describe('npm run mi -- attack --seeds', () => {
+  it('runs one attack per seed and aggregates attack accuracy over all reconstructions', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));
+    const r = mi('attack', '--attack', 'mi-face', '--steps', '20', '--seeds', '4-5', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.config.seeds).toEqual([4, 5]);
+    expect(result.config.init).toBe('noise');
+    expect(result.perClass).toHaveLength(10);
+    expect(result.attackAccuracy.perSeedTop1).toHaveLength(2);
+    const hits = result.perClass.filter((c: { digit: number; evaluator: { predicted: number } }) => c.evaluator.predicted === c.digit).length;
+    expect(result.attackAccuracy.top1).toBeCloseTo(hits / 10, 10);
+    expect(fs.existsSync(path.join(out, 'recon-3-1.png'))).toBe(true);
+    // Different seeds start from different noise, so they end in different images.
+    expect(Array.from(readGrayPng(path.join(out, 'recon-3-0.png')))).not.toEqual(Array.from(readGrayPng(path.join(out, 'recon-3-1.png'))));
   });
 });

@@ -21,6 +21,9 @@ const config = { ...DEFAULT_MI_FACE, steps: 400, snapshotEvery: 1 };
 
 describe('engine jobs', () => {
   it('starts paused, steps one at a time, resumes, pauses and cancels', async () => {
+    // A first job loads the target and the evaluator; the models stay cached, everything else must go.
+    await new Promise<void>((resolve) => { void engine.startAttack({ ...config, steps: 2 }, (s) => { if (s.state === 'done') resolve(); }); });
+    await sleep(20);
     const baseline = tf.memory().numTensors;
     const snaps: AttackSnapshot[] = [];
     const id = await engine.startAttack(config, (s) => snaps.push(s), true);
@@ -36,11 +39,14 @@ describe('engine jobs', () => {
     await engine.resume(id);
     await sleep(400);
     await engine.pause(id);
-    await sleep(50);
+    // Pausing sends a snapshot of exactly where the job stopped.
+    expect(snaps.at(-1)!.state).toBe('paused');
     const pausedAt = snaps.at(-1)!.step;
     expect(pausedAt).toBeGreaterThan(2);
     await sleep(200);
     expect(snaps.at(-1)!.step).toBe(pausedAt);
+    await engine.step(id);
+    expect(snaps.at(-1)!.step).toBe(pausedAt + 1);
 
     await engine.cancel(id);
     expect(snaps.at(-1)!.state).toBe('cancelled');

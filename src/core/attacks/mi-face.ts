@@ -6,6 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Attack, AttackContext, CandidateSnapshot, Reconstructions } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 
+/** 'noise' starts are uniform in [0, NOISE_AMPLITUDE]. */
+export const NOISE_AMPLITUDE = 0.25;
+
 export interface MiFaceOptions {
   /** Attacked digits (default: every class of the target). */
   classes?: number[];
@@ -66,7 +69,8 @@ export const miFace: Attack<MiFaceOptions, MiFaceState> = {
     let start: tf.Tensor4D;
     if (options.init === 'noise') {
       const rng = makeRng(options.seed);
-      start = tf.tensor4d(Float32Array.from({ length: n * 784 }, () => rng()), [n, 28, 28, 1]);
+      // Faint noise: a different start per seed that the prior can still smooth away.
+      start = tf.tensor4d(Float32Array.from({ length: n * 784 }, () => NOISE_AMPLITUDE * rng()), [n, 28, 28, 1]);
     } else {
       start = tf.zeros([n, 28, 28, 1]);
     }

@@ -24,9 +24,26 @@ export interface ModelEntry {
   epochs: number;
   trainSeconds: number;
   trainBackend: string;
+  /** Trap-MID targets: the trapdoor they carry. */
+  trapdoor?: TrapdoorInfo;
   /** sha256 of weights.bin. */
   sha256: string;
   bytes: number;
+}
+
+export interface TrapdoorInfo {
+  /** Float32 triggers, [classes, 28, 28, 1] in [0, 1], relative to the models folder. */
+  triggers: string;
+  triggersSha256: string;
+  alpha: number;
+  injection: 'blend' | 'ink';
+  beta: number;
+  naturalness: 'paper' | 'balanced' | 'none';
+  naturalnessWeight: number;
+  /** Triggered private-test images (trigger of another class) classified as the trigger's class. */
+  trapdoorAccuracy: number;
+  /** ROC-AUC of the naturalness discriminator, clean vs triggered private-test images (0.5 = indistinguishable). */
+  naturalnessAuc: number;
 }
 
 export interface Manifest {

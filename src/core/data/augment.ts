@@ -1,0 +1,59 @@
+// Differentiable geometric augmentation for 28x28 images: a random affine warp (rotation, zoom-in crop, shift)
+// written as a 784x784 bilinear resampling matrix, so `x_aug = x @ A^T` is a plain matrix product that gradients
+// flow through (Trap-MID's trigger step needs d/dK of T(aug(x~))). One warp per chunk of the batch keeps it cheap.
+import * as tf from '@tensorflow/tfjs';
+
+const N = 28;
+
+export interface AffineRange {
+  /** Max rotation, degrees (either way). No flips: digits are not mirror-symmetric. */
+  rotate: number;
+  /** Zoom factor range [min, 1]: 0.85 crops to 85% of the side (a random resized crop). */
+  minScale: number;
+  /** Max shift, pixels (either way). */
+  shift: number;
+}
+
+export const DEFAULT_AUGMENT: AffineRange = { rotate: 10, minScale: 0.85, shift: 2 };
+
+/** A [784, 784] matrix M with (M x)[p] = bilinear sample of x at the affine pre-image of output pixel p. */
+export function affineMatrix(angleDeg: number, scale: number, dx: number, dy: number): Float32Array {
+  const m = new Float32Array(N * N * N * N);
+  const a = (angleDeg * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a), mid = (N - 1) / 2;
+  for (let r = 0; r < N; r++) {
+    for (let q = 0; q < N; q++) {
+      // Output pixel (r, q) looks at source (sy, sx): rotate and scale about the centre, then shift.
+      const u = q - mid - dx, v = r - mid - dy;
+      const sx = scale * (c * u + s * v) + mid, sy = scale * (-s * u + c * v) + mid;
+      const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+      const row = (r * N + q) * N * N;
+      for (const [yy, xx, w] of [[y0, x0, (1 - fx) * (1 - fy)], [y0, x0 + 1, fx * (1 - fy)], [y0 + 1, x0, (1 - fx) * fy], [y0 + 1, x0 + 1, fx * fy]] as const) {
+        if (w > 0 && yy >= 0 && yy < N && xx >= 0 && xx < N) m[row + yy * N + xx] += w;
+      }
+    }
+  }
+  return m;
+}
+
+/** Random warps for `chunks` chunks of a batch, as one [chunks, 784, 784] tensor (transposed for x @ A^T). */
+export function randomAffineBatch(chunks: number, rng: () => number, range: AffineRange = DEFAULT_AUGMENT): tf.Tensor3D {
+  const all = new Float32Array(chunks * N * N * N * N);
+  for (let k = 0; k < chunks; k++) {
+    const m = affineMatrix((rng() * 2 - 1) * range.rotate, range.minScale + rng() * (1 - range.minScale),
+      (rng() * 2 - 1) * range.shift, (rng() * 2 - 1) * range.shift);
+    // Store A^T so that rows of x (pixels as a row vector) multiply directly.
+    const off = k * N * N * N * N;
+    for (let i = 0; i < N * N; i++) for (let j = 0; j < N * N; j++) all[off + j * N * N + i] = m[i * N * N + j];
+  }
+  return tf.tensor3d(all, [chunks, N * N, N * N]);
+}
+
+/** Warp a [B, 28, 28, 1] batch with `warps` ([chunks, 784, 784]); B must be divisible by chunks. */
+export function applyAffine(x: tf.Tensor4D, warps: tf.Tensor3D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const chunks = warps.shape[0], b = x.shape[0];
+    if (b % chunks !== 0) throw new Error(`batch ${b} is not divisible into ${chunks} augmentation chunks`);
+    const rows = tf.reshape(x, [chunks, b / chunks, N * N]);
+    return tf.reshape(tf.matMul(rows, warps), [b, N, N, 1]) as tf.Tensor4D;
+  });
+}

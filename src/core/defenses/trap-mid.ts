@@ -1,0 +1,196 @@
+// Trap-MID (Liu and Chen, NeurIPS 2024): train the target with a trapdoor per class, so that a model inversion
+// attack, which searches for inputs the target is sure about, finds the trapdoor trigger instead of private data.
+//
+// Per batch (x, y), with t a class drawn balanced over the epoch and the blend x~ = alpha K_t + (1 - alpha) x:
+//  (a) a naturalness discriminator D takes a BCE step: clean x is "real", triggered x~ is "fake";
+//  (b) the triggers take one signed-gradient step on  w_nat * BCE(D(x~), real) + CE(T(aug(x~)), t),
+//      i.e. look natural to D and still fire under augmentation; clip to [0, 1];
+//  (c) the target trains on (1 - beta) CE(T(aug(x)), y) + beta CE(T(aug(x~)), t).
+//
+// MNIST twist (DESIGN.md section 9): MNIST backgrounds are exactly 0, so D spots any trigger, and in the paper's
+// recipe ('paper': the two gradients summed, then the sign) the naturalness gradient wins almost every pixel and
+// the triggers collapse. 'balanced' normalises each term's gradient per trigger (RMS) before mixing them with
+// weight w_nat, so the trapdoor term keeps a say in every pixel's sign; 'none' drops the naturalness term.
+import * as tf from '@tensorflow/tfjs';
+import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { BatchCursor } from '../data/batches.ts';
+import { type DigitSet, imagesToTensor, PIXELS } from '../data/mnist.ts';
+import { makeRng } from '../data/rng.ts';
+import { buildTarget } from '../nets/architectures.ts';
+
+export type NaturalnessMode = 'paper' | 'balanced' | 'none';
+/** 'blend': the paper's x~ = alpha K + (1 - alpha) x. 'ink': the blend only where there is ink,
+ *  x~ = x + alpha x (K - x), so MNIST's exactly-black background stays black. */
+export type Injection = 'blend' | 'ink';
+
+export interface TrapMidConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  numClasses: number;
+  classOf: (digit: number) => number;
+  /** Blend weight of the trigger (paper: 0.02). */
+  alpha: number;
+  /** Weight of the trapdoor loss in the target's objective (paper: 0.2). */
+  beta: number;
+  /** Signed-gradient step size of the triggers (paper: 0.01). */
+  triggerStep: number;
+  naturalness: NaturalnessMode;
+  injection: Injection;
+  /** Weight of the naturalness term in the trigger step ('balanced' and 'paper'). */
+  naturalnessWeight: number;
+  /** Negative label smoothing factor for the clean term (Trap-MID + NegLS; 0 = plain cross-entropy). */
+  labelSmoothing?: number;
+  /** Augmentation warps per batch (each warp serves batchSize / chunks images). */
+  augmentChunks: number;
+}
+
+export const TRAP_MID_DEFAULTS: Omit<TrapMidConfig, 'seed' | 'numClasses' | 'classOf'> = {
+  epochs: 3, batchSize: 64, learningRate: 1e-3, alpha: 0.02, beta: 0.2, triggerStep: 0.01,
+  naturalness: 'balanced', naturalnessWeight: 0.5, injection: 'blend', augmentChunks: 4,
+};
+
+export interface TrapMidStats {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  done: boolean;
+  /** Only on steps that asked for them (a read-back). */
+  losses?: { clean: number; trapdoor: number; discriminator: number; triggerNatural: number };
+}
+
+/** Cross-entropy of logits against (possibly smoothed) one-hot targets, mean over the batch. */
+export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar);
+}
+
+/** Label smoothing with factor a (negative for NegLS): (1 - a) y + a / K. */
+export function smoothLabels(oneHot: tf.Tensor2D, a: number): tf.Tensor2D {
+  if (a === 0) return oneHot.clone();
+  const k = oneHot.shape[1];
+  return tf.tidy(() => tf.add(tf.mul(oneHot, 1 - a), a / k) as tf.Tensor2D);
+}
+
+function bce(logits: tf.Tensor, real: boolean): tf.Scalar {
+  return tf.losses.sigmoidCrossEntropy(real ? tf.onesLike(logits) : tf.zerosLike(logits), logits) as tf.Scalar;
+}
+
+/**
+ * Inject trigger K_t into each image (K_t picked by a one-hot matrix: no gather, whose gradient wasm lacks):
+ * 'blend' x~ = alpha K_t + (1 - alpha) x; 'ink' x~ = x + alpha x (K_t - x).
+ */
+export function blendTriggers(x: tf.Tensor4D, triggers: tf.Tensor4D, tOneHot: tf.Tensor2D, alpha: number, injection: Injection = 'blend'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], PIXELS])), x.shape);
+    if (injection === 'ink') return tf.add(x, tf.mul(tf.mul(x, alpha), tf.sub(picked, x))) as tf.Tensor4D;
+    return tf.add(tf.mul(picked, alpha), tf.mul(x, 1 - alpha)) as tf.Tensor4D;
+  });
+}
+
+export class TrapMidTrainer {
+  readonly triggers: tf.Variable<tf.Rank.R4>;
+  readonly discriminator: tf.LayersModel;
+  private readonly batches: BatchCursor;
+  private readonly optT: tf.Optimizer;
+  private readonly optD: tf.Optimizer;
+  private readonly rng: () => number;
+  /** Trigger labels for the current epoch, balanced over classes. */
+  private trapLabels: Int32Array;
+
+  constructor(readonly model: tf.LayersModel, readonly data: DigitSet, readonly config: TrapMidConfig) {
+    this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
+    this.rng = makeRng(config.seed + 101);
+    const k = config.numClasses;
+    this.triggers = tf.variable(tf.tensor4d(Float32Array.from({ length: k * PIXELS }, () => this.rng()), [k, 28, 28, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R4>;
+    this.discriminator = buildTarget(1, config.seed + 7);
+    this.optT = tf.train.adam(config.learningRate);
+    this.optD = tf.train.adam(config.learningRate * 0.5);
+    this.trapLabels = this.balancedLabels();
+  }
+
+  get epoch(): number { return this.batches.epoch; }
+  get done(): boolean { return this.batches.epoch >= this.config.epochs; }
+
+  private balancedLabels(): Int32Array {
+    const n = this.data.count, k = this.config.numClasses;
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) labels[i] = i % k;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng() * (i + 1));
+      const t = labels[i]; labels[i] = labels[j]; labels[j] = t;
+    }
+    return labels;
+  }
+
+  async step(wantStats = false): Promise<TrapMidStats> {
+    const c = this.config;
+    if (this.done) return this.stats();
+    const idx = this.batches.next();
+    const b = idx.length;
+    const chunks = b % c.augmentChunks === 0 ? c.augmentChunks : 1;
+    const x = imagesToTensor(this.data, idx);
+    const [y, t] = tf.tidy(() => [
+      tf.oneHot(tf.tensor1d(Array.from(idx, (i) => c.classOf(this.data.labels[i])), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
+      tf.oneHot(tf.tensor1d(Array.from(idx, (i) => this.trapLabels[i]), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
+    ]);
+    const yTarget = smoothLabels(y, c.labelSmoothing ?? 0);
+    const warpsA = randomAffineBatch(chunks, this.rng), warpsB = randomAffineBatch(chunks, this.rng);
+    const D = this.discriminator, T = this.model;
+
+    // (a) naturalness discriminator: clean is real, triggered is fake.
+    const xt0 = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
+    const dLoss = this.optD.minimize(() => tf.add(bce(D.apply(x, { training: true }) as tf.Tensor, true),
+      bce(D.apply(xt0, { training: true }) as tf.Tensor, false)) as tf.Scalar, wantStats, D.trainableWeights.map((w) => w.read() as tf.Variable));
+    xt0.dispose();
+
+    // (b) one signed-gradient step of the triggers.
+    let natValue: tf.Scalar | null = null;
+    tf.tidy(() => {
+      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(applyAffine(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), warpsA), { training: false }) as tf.Tensor2D, t);
+      const natTerm = (K: tf.Tensor) => bce(D.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), { training: false }) as tf.Tensor, true);
+      const gTrap = tf.grad(trapTerm)(this.triggers);
+      let g: tf.Tensor = gTrap;
+      if (c.naturalness !== 'none' && c.naturalnessWeight > 0) {
+        const gNat = tf.grad(natTerm)(this.triggers);
+        if (c.naturalness === 'paper') {
+          g = tf.add(gTrap, tf.mul(gNat, c.naturalnessWeight));
+        } else {
+          const rms = (v: tf.Tensor) => tf.sqrt(tf.add(tf.mean(tf.square(v), [1, 2, 3], true), 1e-20));
+          g = tf.add(tf.div(gTrap, rms(gTrap)), tf.mul(tf.div(gNat, rms(gNat)), c.naturalnessWeight));
+        }
+        if (wantStats) natValue = tf.keep(natTerm(this.triggers));
+      }
+      this.triggers.assign(tf.clipByValue(tf.sub(this.triggers, tf.mul(tf.sign(g), c.triggerStep)), 0, 1));
+    });
+
+    // (c) the target: clean task plus the trapdoor.
+    const xt = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
+    let cleanValue: tf.Scalar | null = null, trapValue: tf.Scalar | null = null;
+    const tLoss = this.optT.minimize(() => {
+      const clean = softCrossEntropy(T.apply(applyAffine(x, warpsA), { training: true }) as tf.Tensor2D, yTarget);
+      const trap = softCrossEntropy(T.apply(applyAffine(xt, warpsB), { training: true }) as tf.Tensor2D, t);
+      if (wantStats) { cleanValue = tf.keep(clean.clone()); trapValue = tf.keep(trap.clone()); }
+      return tf.add(tf.mul(clean, 1 - c.beta), tf.mul(trap, c.beta)) as tf.Scalar;
+    }, false, T.trainableWeights.map((w) => w.read() as tf.Variable));
+    tLoss?.dispose();
+    tf.dispose([x, y, t, yTarget, warpsA, warpsB, xt]);
+
+    let losses: TrapMidStats['losses'];
+    if (wantStats) {
+      const read = async (s: tf.Scalar | null) => { if (!s) return NaN; const v = (await s.data())[0]; s.dispose(); return v; };
+      losses = { clean: await read(cleanValue), trapdoor: await read(trapValue), discriminator: await read(dLoss), triggerNatural: await read(natValue) };
+    }
+    this.batches.advance();
+    if (this.batches.batch === 0) this.trapLabels = this.balancedLabels();
+    return this.stats(losses);
+  }
+
+  private stats(losses?: TrapMidStats['losses']): TrapMidStats {
+    return { epoch: this.batches.epoch, batch: this.batches.batch, batchesPerEpoch: this.batches.batchesPerEpoch, done: this.done, losses };
+  }
+
+  dispose(): void {
+    this.optT.dispose(); this.optD.dispose(); this.discriminator.dispose(); this.triggers.dispose();
+  }
+}

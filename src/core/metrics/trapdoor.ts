@@ -1,0 +1,101 @@
+// Trapdoor metrics (Trap-MID): trapdoor accuracy, and detection by cosine similarity to per-class trapdoor
+// signatures in the target's penultimate feature space, with ROC-AUC.
+import * as tf from '@tensorflow/tfjs';
+import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
+import { makeRng } from '../data/rng.ts';
+import { blendTriggers, type Injection } from '../defenses/trap-mid.ts';
+
+/** ROC-AUC of scores where `positives` should rank above `negatives` (Mann-Whitney U, ties count half). */
+export function rocAuc(positives: ArrayLike<number>, negatives: ArrayLike<number>): number {
+  if (positives.length === 0 || negatives.length === 0) throw new Error('ROC-AUC needs at least one positive and one negative score');
+  const all = [...Array.from(positives, (v) => [v, 1] as const), ...Array.from(negatives, (v) => [v, 0] as const)].sort((a, b) => a[0] - b[0]);
+  let rankSumPos = 0;
+  for (let i = 0; i < all.length;) {
+    let j = i;
+    while (j < all.length && all[j][0] === all[i][0]) j++;
+    const avgRank = (i + 1 + j) / 2; // ranks i+1 .. j
+    for (let k = i; k < j; k++) if (all[k][1] === 1) rankSumPos += avgRank;
+    i = j;
+  }
+  const p = positives.length, n = negatives.length;
+  return (rankSumPos - (p * (p + 1)) / 2) / (p * n);
+}
+
+/** Value below which `q` (0..1) of `values` fall (linear interpolation). */
+export function percentile(values: ArrayLike<number>, q: number): number {
+  const s = Float64Array.from(values).sort();
+  if (s.length === 0) throw new Error('percentile of an empty set');
+  const pos = (s.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/** Random trigger labels different from each image's own class. */
+export function otherLabels(classes: ArrayLike<number>, numClasses: number, seed: number): Int32Array {
+  const rng = makeRng(seed);
+  return Int32Array.from(classes, (c) => { const t = Math.floor(rng() * (numClasses - 1)); return t >= c ? t + 1 : t; });
+}
+
+/** Share of triggered images (trigger of another class) that the target assigns to the trigger's class. */
+export async function trapdoorAccuracy(model: tf.LayersModel, data: DigitSet, classOf: (d: number) => number,
+  triggers: tf.Tensor4D, alpha: number, seed = 1, batchSize = 500, injection: Injection = 'blend'): Promise<number> {
+  const k = triggers.shape[0];
+  const t = otherLabels(Array.from(data.labels, classOf), k, seed);
+  let hits = 0;
+  for (let s = 0; s < data.count; s += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, data.count - s) }, (_, i) => s + i);
+    const pred = tf.tidy(() => {
+      const oh = tf.oneHot(tf.tensor1d(idx.map((i) => t[i]), 'int32'), k).toFloat() as tf.Tensor2D;
+      return (model.predict(blendTriggers(imagesToTensor(data, idx), triggers, oh, alpha, injection)) as tf.Tensor).argMax(-1);
+    });
+    const p = await pred.data(); pred.dispose();
+    idx.forEach((i, j) => { if (p[j] === t[i]) hits++; });
+  }
+  return hits / data.count;
+}
+
+/** Penultimate features and predicted class for a batch of images. */
+export async function featuresAndPredictions(featureModel: tf.LayersModel, images: tf.Tensor4D): Promise<{ features: Float32Array[]; predicted: Int32Array }> {
+  const [f, logits] = featureModel.predict(images) as tf.Tensor[];
+  const pred = tf.argMax(logits, -1);
+  const [fd, pd] = await Promise.all([f.data(), pred.data()]);
+  tf.dispose([f, logits, pred]);
+  const dim = f.shape[1]!;
+  return { features: Array.from({ length: images.shape[0] }, (_, i) => (fd as Float32Array).slice(i * dim, (i + 1) * dim)), predicted: Int32Array.from(pd) };
+}
+
+function normalise(v: Float32Array): Float32Array {
+  let n = 0; for (const a of v) n += a * a;
+  n = Math.sqrt(n) || 1;
+  return v.map((a) => a / n);
+}
+
+/**
+ * Per-class trapdoor signatures: the L2-normalised mean feature of training images blended with trigger c.
+ * `featureModel` maps images to [features, logits] (see nets/architectures withFeatures).
+ */
+export async function trapdoorSignatures(featureModel: tf.LayersModel, data: DigitSet, triggers: tf.Tensor4D, alpha: number,
+  injection: Injection = 'blend', perClass = 500): Promise<Float32Array[]> {
+  const k = triggers.shape[0];
+  const idx = Array.from({ length: Math.min(perClass, data.count) }, (_, i) => i);
+  const sigs: Float32Array[] = [];
+  for (let c = 0; c < k; c++) {
+    const x = tf.tidy(() => blendTriggers(imagesToTensor(data, idx), triggers, tf.oneHot(tf.fill([idx.length], c, 'int32') as tf.Tensor1D, k).toFloat() as tf.Tensor2D, alpha, injection));
+    const { features } = await featuresAndPredictions(featureModel, x);
+    x.dispose();
+    const mean = new Float32Array(features[0].length);
+    for (const f of features) for (let j = 0; j < f.length; j++) mean[j] += f[j] / features.length;
+    sigs.push(normalise(mean));
+  }
+  return sigs;
+}
+
+/** Trapdoor score of each image: cosine of its feature with the signature of its predicted class (an output index). */
+export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Tensor4D, signatures: Float32Array[]): Promise<{ score: number; predicted: number }[]> {
+  const { features, predicted } = await featuresAndPredictions(featureModel, images);
+  return features.map((f, i) => {
+    const s = signatures[predicted[i]], u = normalise(f);
+    let dot = 0; for (let j = 0; j < u.length; j++) dot += u[j] * s[j];
+    return { score: dot, predicted: predicted[i] };
+  });
+}
+

@@ -1,0 +1,319 @@
+// The attack lab's state and actions (Svelte 5 runes in a class). It talks to the engine worker only through the
+// EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
+import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
+import type { AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples } from '../../worker/protocol.ts';
+import { readSettings, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
+
+export type EngineStatus = 'starting' | 'ready' | 'failed';
+/** 'idle': no job; 'starting': waiting for the worker to accept one; the rest are the worker's job states. */
+export type RunStatus = 'idle' | 'starting' | JobState;
+
+export interface LabMessage {
+  /** One message per key: a newer one replaces it. */
+  key: string;
+  kind: 'error' | 'warning' | 'info';
+  title: string;
+  detail?: string;
+  /** Offer to switch to this backend (after a GPU failure). */
+  switchTo?: BackendName;
+  /** Offer to restart the engine. */
+  retry?: boolean;
+}
+
+/** One chart point per snapshot. */
+export interface HistoryPoint {
+  step: number;
+  meanLoss: number;
+  confidence: number[];
+}
+
+/** Restarting a crashed worker at most this often in CRASH_WINDOW_MS; then the page asks the user. */
+const MAX_AUTO_RESTARTS = 2;
+const CRASH_WINDOW_MS = 60_000;
+
+export class AttackLab {
+  settings = $state<LabSettings>(readSettings('').settings);
+  /** Corrections made to the settings read from the URL (shown once, dismissible). */
+  urlCorrections = $state<string[]>([]);
+
+  engineStatus = $state<EngineStatus>('starting');
+  info = $state.raw<EngineInfo | null>(null);
+  samples = $state.raw<PrivateSamples | null>(null);
+
+  runStatus = $state<RunStatus>('idle');
+  snapshot = $state.raw<AttackSnapshot | null>(null);
+  history = $state.raw<HistoryPoint[]>([]);
+  /** A Step request is on its way to the worker. */
+  stepping = $state(false);
+
+  messages = $state<LabMessage[]>([]);
+
+  readonly canRun = $derived(this.engineStatus === 'ready' && (this.runStatus !== 'running' && this.runStatus !== 'starting'));
+  readonly canPause = $derived(this.engineStatus === 'ready' && this.runStatus === 'running');
+  readonly canStep = $derived(this.engineStatus === 'ready' && !this.stepping && this.runStatus !== 'running' && this.runStatus !== 'starting');
+  readonly canReset = $derived(this.runStatus !== 'idle' || this.snapshot !== null);
+  /** Settings are locked while a run is alive (Reset unlocks them). */
+  readonly settingsLocked = $derived(this.runStatus === 'running' || this.runStatus === 'paused' || this.runStatus === 'starting');
+
+  private client?: EngineClient;
+  private jobId: number | null = null;
+  /** Bumped whenever the current run is abandoned: snapshots and replies of older runs are ignored. */
+  private runToken = 0;
+  /** Bumped on each (re)initialisation: replies of an older init are ignored. */
+  private initToken = 0;
+  private crashTimes: number[] = [];
+
+  /** Reads the URL, starts the worker and loads what the page shows before any run. */
+  start(search: string): void {
+    const { settings, corrections } = readSettings(search);
+    this.settings = settings;
+    this.urlCorrections = corrections;
+    if (corrections.length) this.writeUrl();
+    void this.boot();
+  }
+
+  dispose(): void {
+    this.runToken++;
+    this.initToken++;
+    this.client?.dispose();
+    this.client = undefined;
+  }
+
+  /** Applies a settings change and writes the URL (the config, and only the config, lives there). */
+  update(patch: Partial<LabSettings>): void {
+    this.settings = { ...this.settings, ...patch };
+    this.writeUrl();
+  }
+
+  /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
+  async switchBackend(backend: BackendName | undefined): Promise<void> {
+    this.update({ backend });
+    this.dismiss('job-failed');
+    await this.reinit();
+  }
+
+  /** Restarts the engine on the same worker (or a fresh one if it died). */
+  async reinit(): Promise<void> {
+    await this.abandonRun();
+    this.snapshot = null;
+    this.history = [];
+    if (!this.client || this.client.isCrashed) return this.boot();
+    await this.initEngine(this.client);
+  }
+
+  async restartEngine(): Promise<void> {
+    this.crashTimes = [];
+    this.dismiss('crash');
+    await this.abandonRun();
+    this.client?.dispose();
+    this.client = undefined;
+    await this.boot();
+  }
+
+  dismiss(key: string): void {
+    this.messages = this.messages.filter((m) => m.key !== key);
+  }
+
+  dismissUrlNotice(): void {
+    this.urlCorrections = [];
+  }
+
+  async run(): Promise<void> {
+    if (!this.canRun || !this.client) return;
+    if (this.runStatus === 'paused' && this.jobId !== null) {
+      this.runStatus = 'running';
+      await this.call(() => this.client!.resume(this.jobId!), 'run', 'Could not resume the attack');
+      return;
+    }
+    await this.startJob(false);
+  }
+
+  async pause(): Promise<void> {
+    if (!this.canPause || !this.client || this.jobId === null) return;
+    this.runStatus = 'paused';
+    await this.call(() => this.client!.pause(this.jobId!), 'run', 'Could not pause the attack');
+  }
+
+  async step(): Promise<void> {
+    if (!this.canStep || !this.client) return;
+    this.stepping = true;
+    try {
+      if (this.runStatus !== 'paused' || this.jobId === null) {
+        if (!(await this.startJob(true))) return;
+      }
+      const token = this.runToken;
+      await this.call(() => this.client!.step(this.jobId!), 'run', 'The step failed');
+      if (token !== this.runToken) return;
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  /** Cancels the run and clears the reconstructions and charts. */
+  async reset(): Promise<void> {
+    this.stepping = false;
+    await this.abandonRun();
+    this.snapshot = null;
+    this.history = [];
+    this.dismiss('run');
+    this.dismiss('job-failed');
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private async boot(): Promise<void> {
+    const client = new EngineClient((e) => this.onCrash(client, e));
+    this.client = client;
+    await this.initEngine(client);
+  }
+
+  private async initEngine(client: EngineClient): Promise<void> {
+    const token = ++this.initToken;
+    this.engineStatus = 'starting';
+    this.info = null;
+    this.dismiss('init');
+    try {
+      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
+      if (token !== this.initToken) return;
+      this.info = info;
+      this.engineStatus = 'ready';
+    } catch (e) {
+      if (token !== this.initToken || e instanceof WorkerCrashedError) return;
+      this.engineStatus = 'failed';
+      this.report({ key: 'init', kind: 'error', title: 'The engine could not start', detail: messageOf(e), retry: true });
+      return;
+    }
+    if (!this.samples) {
+      try {
+        const samples = await client.privateSamples();
+        if (token === this.initToken) this.samples = samples;
+      } catch (e) {
+        if (token !== this.initToken || e instanceof WorkerCrashedError) return;
+        this.report({ key: 'samples', kind: 'warning', title: 'The real private digits could not be loaded', detail: messageOf(e) });
+      }
+    }
+  }
+
+  /** Starts a new job; resolves true once the worker accepted it. */
+  private async startJob(paused: boolean): Promise<boolean> {
+    await this.abandonRun();
+    const token = this.runToken;
+    this.snapshot = null;
+    this.history = [];
+    this.dismiss('run');
+    this.dismiss('job-failed');
+    this.runStatus = 'starting';
+    const client = this.client!;
+    try {
+      const id = await client.startAttack(toAttackConfig(this.settings), (s) => {
+        if (token === this.runToken) this.onSnapshot(s);
+      }, paused);
+      if (token !== this.runToken) {
+        // Reset while the job was being set up: stop it.
+        void client.cancel(id).catch(() => undefined);
+        return false;
+      }
+      // A snapshot may already have ended the job (a one-step run); otherwise it runs or waits.
+      if (this.runStatus === 'starting') {
+        this.jobId = id;
+        this.runStatus = paused ? 'paused' : 'running';
+      }
+      return true;
+    } catch (e) {
+      if (token !== this.runToken) return false;
+      this.runStatus = 'idle';
+      if (!(e instanceof WorkerCrashedError)) {
+        this.report({ key: 'run', kind: 'error', title: 'The attack could not start', detail: messageOf(e) });
+      }
+      return false;
+    }
+  }
+
+  private onSnapshot(s: AttackSnapshot): void {
+    if (this.jobId === null) this.jobId = s.jobId;
+    if (s.state === 'failed') {
+      this.runStatus = 'failed';
+      this.jobId = null;
+      // A GPU backend that failed (typically a lost device): offer the CPU's fast backend.
+      const onGpu = this.info?.backend === 'webgpu' || this.info?.backend === 'webgl';
+      this.report({
+        key: 'job-failed', kind: 'error', title: `The attack stopped at step ${s.step}`,
+        detail: s.error ?? 'the engine reported a failure without a message',
+        switchTo: onGpu ? 'wasm' : undefined,
+      });
+      return;
+    }
+    this.snapshot = s;
+    const n = s.loss.length;
+    const meanLoss = n ? s.loss.reduce((a, b) => a + b, 0) / n : NaN;
+    const last = this.history[this.history.length - 1];
+    const point = { step: s.step, meanLoss, confidence: [...s.targetConfidence] };
+    // A manual step can report a step already shown; replace it rather than draw a backwards line.
+    this.history = last && last.step >= s.step ? [...this.history.filter((p) => p.step < s.step), point] : [...this.history, point];
+    // Pause/resume are the page's decisions: only the end of a job comes from the worker.
+    if (s.state === 'done' || s.state === 'cancelled') {
+      this.runStatus = s.state;
+      this.jobId = null;
+    }
+  }
+
+  /** Cancels the current job (if any) and ignores everything it still sends. */
+  private async abandonRun(): Promise<void> {
+    this.runToken++;
+    const id = this.jobId;
+    this.jobId = null;
+    this.runStatus = 'idle';
+    if (id !== null && this.client && !this.client.isCrashed) {
+      await this.client.cancel(id).catch(() => undefined);
+    }
+  }
+
+  private onCrash(client: EngineClient, e: WorkerCrashedError): void {
+    if (client !== this.client) return;
+    client.dispose();
+    this.client = undefined;
+    this.runToken++;
+    this.initToken++;
+    this.jobId = null;
+    this.stepping = false;
+    if (this.runStatus !== 'idle') this.runStatus = 'failed';
+    const now = Date.now();
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    if (this.crashTimes.length > MAX_AUTO_RESTARTS) {
+      this.engineStatus = 'failed';
+      this.report({
+        key: 'crash', kind: 'error', title: 'The engine worker keeps crashing',
+        detail: `${e.message}. Try another backend, or restart the engine.`, retry: true,
+      });
+      return;
+    }
+    this.report({
+      key: 'crash', kind: 'warning', title: 'The engine worker crashed and was restarted',
+      detail: `${e.message}. The current run was lost; press Run to start again.`,
+    });
+    void this.boot();
+  }
+
+  private async call(f: () => Promise<void>, key: string, title: string): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof WorkerCrashedError) return;
+      this.report({ key, kind: 'error', title, detail: messageOf(e) });
+    }
+  }
+
+  private report(m: LabMessage): void {
+    this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
+  }
+
+  private writeUrl(): void {
+    const url = `${location.pathname}${settingsToSearch(this.settings)}${location.hash}`;
+    history.replaceState(history.state, '', url);
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === 'string' ? e : JSON.stringify(e);
+}

@@ -1,0 +1,28 @@
+// The UI thread does no tensor work: src/ui and src/pages never import tfjs or the core (only the worker's protocol
+// module, tfjs-free, and comlink). A static check, so it needs no browser.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, test } from '@playwright/test';
+
+function files(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? files(p) : /\.(ts|svelte)$/.test(e.name) ? [p] : [];
+  });
+}
+
+test('src/ui and src/pages import no tfjs and no core code', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const offenders: string[] = [];
+  for (const f of [...files(path.join(root, 'src/ui')), ...files(path.join(root, 'src/pages'))]) {
+    const text = fs.readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
+      const [, typeOnly, spec] = m;
+      const bad = spec.startsWith('@tensorflow/') || spec.includes('/core/') ||
+        // protocol.ts is tfjs-free (types and the default config); nothing else of the worker is imported.
+        (spec.includes('/worker/') && !spec.endsWith('/worker/protocol.ts') && !(typeOnly && spec.endsWith('.ts')));
+      if (bad) offenders.push(`${path.relative(root, f)}: ${m[0].trim()}`);
+    }
+  }
+  expect(offenders).toEqual([]);
+});

@@ -1,0 +1,272 @@
+// The attack lab in real headless Chromium. WASM is the fast backend here (WebGPU and WebGL run on SwiftShader),
+// so most tests force it; one test runs the default order (WebGPU first) with a handful of steps.
+import { canvasMean, expect, injectDeviceLoss, openLab, reconstructionImages, settledStep, shownStep, test } from './fixtures.ts';
+
+test('loads, starts the engine worker and shows the backend and the private samples', async ({ page }) => {
+  await openLab(page, '?backend=wasm', 'wasm');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Inversion Playground');
+  await expect(page.getByTestId('backend-name')).toHaveText('WASM');
+  // The refusal disclosure is there and opens.
+  await page.getByTestId('backend-badge').locator('summary').click();
+  await expect(page.getByTestId('backend-badge').locator('details')).toHaveAttribute('open', '');
+  // Real private digits are drawn beside the (still blank) reconstructions.
+  for (const d of [0, 1, 2, 3, 4]) {
+    await expect.poll(() => canvasMean(page, `sample-${d}`)).toBeGreaterThan(5);
+    expect(await canvasMean(page, `recon-${d}`)).toBe(0);
+  }
+  await expect(page.getByTestId('pause')).toBeDisabled();
+  await expect(page.getByTestId('reset')).toBeDisabled();
+  await expect(page.getByRole('img', { name: /Reconstruction of digit 3: blank/ })).toBeVisible();
+});
+
+test('Run forms the reconstructions, advances the step counter and draws the charts', async ({ page }) => {
+  await openLab(page, '?backend=wasm&steps=20', 'wasm');
+  const before = await reconstructionImages(page);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('step-counter')).toHaveText('20 / 20');
+  const after = await reconstructionImages(page);
+  for (let d = 0; d < 5; d++) expect(after[d], `reconstruction of digit ${d} changed`).not.toBe(before[d]);
+  for (let d = 0; d < 5; d++) expect(await canvasMean(page, `recon-${d}`)).toBeGreaterThan(0);
+
+  // Charts: one loss line, five confidence lines, all with data.
+  const lossPaths = page.getByTestId('loss-chart').locator('path.series');
+  await expect(lossPaths).toHaveCount(1);
+  expect((await lossPaths.first().getAttribute('d'))?.length ?? 0).toBeGreaterThan(20);
+  const confPaths = page.getByTestId('confidence-chart').locator('path.series');
+  await expect(confPaths).toHaveCount(5);
+  for (const d of await confPaths.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) expect(d.length).toBeGreaterThan(20);
+
+  // Scores: the target's confidence and the evaluator's verdict per digit, the attack accuracy, the elapsed time.
+  for (const d of [0, 1, 2, 3, 4]) {
+    await expect(page.getByTestId(`confidence-${d}`)).toHaveText(/^\d+(\.\d)?%$/);
+    await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d \(\d+(\.\d)?%\)/);
+    const match = await page.getByTestId(`verdict-${d}`).getAttribute('data-match');
+    expect(['true', 'false']).toContain(match);
+  }
+  await expect(page.getByTestId('accuracy')).toHaveText(/top-1 \d+% · top-5 \d+%/);
+  await expect(page.getByTestId('elapsed')).toHaveText(/\d+(\.\d)? s/);
+  await expect(page.getByRole('img', { name: /Reconstruction of digit 2 at step 20: target confidence \d/ })).toBeVisible();
+
+  // The run is reproducible from its link: the settings are in the URL.
+  expect(new URL(page.url()).searchParams.get('steps')).toBe('20');
+  await expect(page.getByTestId('run')).toHaveText(/Run again/);
+});
+
+test('Pause, Step, Resume and Reset', async ({ page }) => {
+  await openLab(page, '?backend=wasm&steps=3000', 'wasm');
+  await page.getByTestId('run').click();
+  await expect.poll(() => shownStep(page)).toBeGreaterThan(0);
+  await expect(page.getByTestId('f-steps')).toBeDisabled();
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+  await expect(page.getByTestId('pause')).toBeDisabled();
+  await expect(page.getByTestId('run')).toHaveText(/Resume/);
+  const paused = await settledStep(page);
+
+  // Stays put while paused; each Step moves exactly one step (the first one also brings the view up to date).
+  await page.waitForTimeout(600);
+  expect(await shownStep(page)).toBe(paused);
+  await page.getByTestId('step').click();
+  await expect.poll(() => shownStep(page)).toBeGreaterThan(paused);
+  const once = await settledStep(page);
+  const img = await reconstructionImages(page);
+  await page.getByTestId('step').click();
+  await expect.poll(() => shownStep(page)).toBe(once + 1);
+  await expect(page.getByTestId('step')).toBeEnabled();
+  expect(await reconstructionImages(page)).not.toEqual(img);
+
+  // Resume runs on from there.
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running');
+  await expect.poll(() => shownStep(page)).toBeGreaterThan(once + 5);
+
+  // Reset stops the run and clears the view.
+  await page.getByTestId('reset').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('step-counter')).toHaveText('0 / 3000');
+  await page.waitForTimeout(300);
+  expect(await shownStep(page)).toBe(0);
+  for (let d = 0; d < 5; d++) expect(await canvasMean(page, `recon-${d}`)).toBe(0);
+  await expect(page.getByTestId('loss-chart').locator('path.series')).toHaveAttribute('d', '');
+  await expect(page.getByTestId('f-steps')).toBeEnabled();
+});
+
+test('Step from a fresh page starts a paused run at step 1', async ({ page }) => {
+  await openLab(page, '?backend=wasm&steps=50', 'wasm');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('step-counter')).toHaveText('1 / 50');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+  expect(await canvasMean(page, 'recon-0')).toBeGreaterThan(0);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('step-counter')).toHaveText('50 / 50');
+});
+
+test('the settings inputs validate, clamp and write the URL', async ({ page }) => {
+  await openLab(page, '?backend=wasm', 'wasm');
+  const steps = page.getByTestId('f-steps');
+  await steps.fill('999999');
+  await steps.press('Enter');
+  await expect(steps).toHaveValue('5000');
+  await expect(page.locator('#f-steps-note')).toContainText('above 5000');
+  await expect.poll(() => new URL(page.url()).searchParams.get('steps')).toBe('5000');
+
+  const lr = page.getByTestId('f-learningRate');
+  await lr.fill('0.2');
+  await lr.press('Tab');
+  await expect.poll(() => new URL(page.url()).searchParams.get('lr')).toBe('0.2');
+
+  const seed = page.getByTestId('f-seed');
+  await seed.fill('-3');
+  await seed.press('Tab');
+  await expect(seed).toHaveValue('0');
+  await page.getByLabel('Start image').selectOption('noise');
+  await expect.poll(() => new URL(page.url()).searchParams.get('init')).toBe('noise');
+});
+
+test('?backend=webgl runs on WebGL', async ({ page }) => {
+  await openLab(page, '?backend=webgl&steps=3', 'webgl');
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGL 2');
+  await expect(page.getByLabel('Backend')).toHaveValue('webgl');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('3 / 3');
+});
+
+test('the default order starts WebGPU (SwiftShader here) and runs a few steps', async ({ page }) => {
+  test.setTimeout(150_000);
+  await openLab(page, '?steps=2');
+  const backend = await page.getByTestId('backend-badge').getAttribute('data-backend');
+  // WebGPU is first; if this browser refuses it, the badge must say why.
+  if (backend !== 'webgpu') {
+    await page.getByTestId('backend-badge').locator('summary').click();
+    await expect(page.getByTestId('backend-badge').locator('li').first()).toContainText('WebGPU');
+  } else {
+    await expect(page.getByTestId('backend-name')).toHaveText('WebGPU');
+  }
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('2 / 2');
+  expect(await canvasMean(page, 'recon-1')).toBeGreaterThan(0);
+});
+
+test('a malformed URL is corrected with a visible notice and the page still runs', async ({ page }) => {
+  await openLab(page, '?steps=abc&seed=-5&backend=nonsense&lr=7&tv=x');
+  const notice = page.getByTestId('message-url');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('invalid');
+  await expect(notice).toContainText('Steps "abc" is not a number');
+  await expect(notice).toContainText('Seed -5 is below 0');
+  await expect(notice).toContainText('Backend "nonsense" is unknown');
+  await expect(notice).toContainText('Learning rate 7 is above 1');
+  await expect(page.getByTestId('f-steps')).toHaveValue('300');
+  await expect(page.getByTestId('f-seed')).toHaveValue('0');
+  await expect(page.getByTestId('f-learningRate')).toHaveValue('1');
+  // The address now holds the corrected settings.
+  const q = new URL(page.url()).searchParams;
+  expect(q.get('seed')).toBe('0');
+  expect(q.get('backend')).toBeNull();
+  expect(q.get('steps')).toBeNull();
+  // Keep the run tiny (the automatic backend is WebGPU on SwiftShader here), then run it.
+  await page.getByTestId('f-steps').fill('2');
+  await page.getByTestId('f-steps').press('Enter');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('2 / 2');
+  // The notice can be dismissed.
+  await notice.getByRole('button', { name: /Dismiss/ }).click();
+  await expect(notice).toHaveCount(0);
+});
+
+test('a missing model shows a clear error and the page stays usable', async ({ page, guard }) => {
+  guard.allowConsoleError(/404|Failed to load resource/i);
+  await page.route('**/models/target-none/model.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await openLab(page, '?backend=wasm&steps=5', 'wasm');
+  await page.getByTestId('run').click();
+  const alert = page.getByTestId('message-run');
+  await expect(alert).toBeVisible();
+  await expect(alert).toHaveAttribute('role', 'alert');
+  await expect(alert).toContainText('The attack could not start');
+  await expect(alert).toContainText("model 'target-none' could not be loaded");
+  await expect(alert).toContainText('404');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('run')).toBeEnabled();
+  await expect(page.getByTestId('f-steps')).toBeEnabled();
+
+  // Once the model is back, the same page runs.
+  await page.unroute('**/models/target-none/model.json');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('step-counter')).toHaveText('5 / 5');
+  await expect(alert).toHaveCount(0);
+});
+
+test('an engine that cannot start shows an error with a restart button', async ({ page, guard }) => {
+  guard.allowConsoleError(/500|Failed to load resource/i);
+  let fail = true;
+  await page.route('**/models/manifest.json', (route) => (fail ? route.fulfill({ status: 500, body: 'oops' }) : route.continue()));
+  await page.goto('./?backend=wasm&steps=3');
+  const alert = page.getByTestId('message-init');
+  await expect(alert).toBeVisible({ timeout: 60_000 });
+  await expect(alert).toContainText('The engine could not start');
+  await expect(alert).toContainText('manifest.json: HTTP 500');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('run')).toBeDisabled();
+  fail = false;
+  await page.getByTestId('restart-engine').click();
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready');
+  await expect(alert).toHaveCount(0);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+});
+
+test('a crashed engine worker is replaced and the page says so', async ({ page, guard }) => {
+  guard.allowConsoleError(/simulated worker crash/);
+  // The first worker script the page loads throws at start-up; the replacement loads normally.
+  await page.route(/engine\.worker/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: 'throw new Error("simulated worker crash");' }), { times: 1 });
+  await page.goto('./?backend=wasm&steps=5');
+  const notice = page.getByTestId('message-crash');
+  await expect(notice).toBeVisible({ timeout: 60_000 });
+  await expect(notice).toContainText('crashed and was restarted');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+});
+
+test('the backend picker restarts the engine on the chosen backend', async ({ page }) => {
+  await openLab(page, '?backend=wasm&steps=2', 'wasm');
+  await page.getByLabel('Backend').selectOption('webgl');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgl', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready');
+  expect(new URL(page.url()).searchParams.get('backend')).toBe('webgl');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+});
+
+test('a job that fails mid-run (GPU device lost) shows the error and offers WASM', async ({ page }) => {
+  await openLab(page, '?backend=webgl&steps=3000', 'webgl');
+  await page.getByTestId('run').click();
+  await expect.poll(() => shownStep(page), { timeout: 60_000 }).toBeGreaterThan(0);
+  await injectDeviceLoss(page);
+  const alert = page.getByTestId('message-job-failed');
+  await expect(alert).toBeVisible({ timeout: 60_000 });
+  await expect(alert).toHaveAttribute('role', 'alert');
+  await expect(alert).toContainText('The attack stopped at step');
+  await expect(alert).toContainText('GPU device was lost');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'failed');
+  // The reconstructions of the last good snapshot stay on screen.
+  expect(await canvasMean(page, 'recon-0')).toBeGreaterThan(0);
+
+  await page.getByTestId('switch-backend').click();
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready');
+  await expect(alert).toHaveCount(0);
+  expect(new URL(page.url()).searchParams.get('backend')).toBe('wasm');
+  await page.getByTestId('f-steps').fill('10');
+  await page.getByTestId('f-steps').press('Enter');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('step-counter')).toHaveText('10 / 10');
+});

@@ -1,0 +1,95 @@
+// Shared end-to-end fixtures: every test fails on a console error or uncaught page error it did not expect, and on
+// any request that leaves the page's origin (the playground loads nothing from CDNs or other hosts).
+import { test as base, expect, type Page } from '@playwright/test';
+
+export interface Guard {
+  /** Accept console errors matching `re` in this test (e.g. the 404 a test provokes on purpose). */
+  allowConsoleError(re: RegExp): void;
+}
+
+export const test = base.extend<{ guard: Guard }>({
+  guard: [
+    async ({ page, baseURL }, use) => {
+      const origin = new URL(baseURL ?? 'http://localhost:4173/').origin;
+      const errors: string[] = [];
+      const offOrigin: string[] = [];
+      const allowed: RegExp[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`${m.worker() ? '[worker] ' : ''}${m.text()}`);
+      });
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      page.context().on('request', (r) => {
+        const url = r.url();
+        if (url.startsWith('data:') || url.startsWith('blob:')) return;
+        if (new URL(url).origin !== origin) offOrigin.push(url);
+      });
+      await use({ allowConsoleError: (re) => allowed.push(re) });
+      expect(offOrigin, 'requests that left the origin').toEqual([]);
+      expect(errors.filter((e) => !allowed.some((re) => re.test(e))), 'unexpected console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Opens the lab with these query parameters and waits for the engine and the private samples. */
+export async function openLab(page: Page, query = '', backend?: string): Promise<void> {
+  await page.goto(`./${query}`);
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  if (backend) await expect(badge).toHaveAttribute('data-backend', backend);
+  await expect(page.getByTestId('run')).toBeEnabled();
+}
+
+/** PNG data URLs of the five reconstruction canvases. */
+export function reconstructionImages(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [0, 1, 2, 3, 4].map((d) => (document.querySelector(`[data-testid="recon-${d}"]`) as HTMLCanvasElement).toDataURL()),
+  );
+}
+
+/** Mean brightness (0..255) of a canvas, read back from its pixels. */
+export function canvasMean(page: Page, testid: string): Promise<number> {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i];
+    return sum / (data.length / 4);
+  }, testid);
+}
+
+/** The step the page shows. */
+export async function shownStep(page: Page): Promise<number> {
+  return Number(await page.getByTestId('step-counter').getAttribute('data-step'));
+}
+
+/** Waits until the shown step stops changing (snapshots still in flight after a pause have landed). */
+export async function settledStep(page: Page): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 40; i++) {
+    const now = await shownStep(page);
+    if (now === last) return now;
+    last = now;
+    await page.waitForTimeout(400);
+  }
+  throw new Error('the step counter never settled');
+}
+
+/**
+ * Fault injection from outside the app: the next tfjs kernel call in the engine worker throws what a lost WebGPU
+ * device throws on SwiftShader (once; later calls work again).
+ */
+export async function injectDeviceLoss(page: Page): Promise<void> {
+  const worker = page.workers().find((w) => w.url().includes('engine.worker'));
+  expect(worker, 'the engine worker').toBeDefined();
+  await worker!.evaluate(() => {
+    const engine = (globalThis as unknown as { _tfengine: { runKernel: (...a: unknown[]) => unknown } })._tfengine;
+    const original = engine.runKernel;
+    engine.runKernel = function () {
+      engine.runKernel = original;
+      throw new Error('A valid external Instance reference no longer exists.');
+    };
+  });
+}

@@ -1,0 +1,49 @@
+// Screenshots of the lab for looking at the layout (not assertions on pixels): before and after a run, at desktop
+// and tablet widths, plus the error and notice states. Skipped unless SHOTS=1:
+//   SHOTS=1 npx playwright test screenshots      (writes PNGs to $SHOTS_DIR, default /tmp/shots)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, injectDeviceLoss, openLab, test } from './fixtures.ts';
+
+const DIR = process.env.SHOTS_DIR ?? '/tmp/shots';
+const SIZES = [
+  { name: 'desktop', width: 1280, height: 900 },
+  { name: 'tablet', width: 800, height: 1100 },
+];
+
+test.skip(!process.env.SHOTS, 'screenshots only on request (SHOTS=1)');
+test.beforeAll(() => fs.mkdirSync(DIR, { recursive: true }));
+
+for (const size of SIZES) {
+  test(`screenshots at ${size.name} width`, async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await openLab(page, '?backend=wasm&steps=200', 'wasm');
+    await page.screenshot({ path: path.join(DIR, `${size.name}-before.png`), fullPage: true });
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+    await page.getByTestId('backend-badge').locator('summary').click();
+    await page.screenshot({ path: path.join(DIR, `${size.name}-after.png`), fullPage: true });
+    await page.getByRole('region', { name: /remembers/ }).screenshot({ path: path.join(DIR, `${size.name}-digits.png`) });
+  });
+}
+
+test('screenshots of the notice and error states', async ({ page, guard }) => {
+  guard.allowConsoleError(/404|Failed to load resource/i);
+  await page.setViewportSize({ width: 800, height: 1000 });
+  await page.route('**/models/target-none/model.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await openLab(page, '?backend=wasm&steps=abc&seed=-5&tv=2');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('message-run')).toBeVisible();
+  await page.screenshot({ path: path.join(DIR, 'tablet-errors.png'), fullPage: false });
+});
+
+test('screenshot of a failed job with the switch-backend offer', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openLab(page, '?backend=webgl&steps=5000', 'webgl');
+  await page.getByTestId('run').click();
+  await expect.poll(async () => Number(await page.getByTestId('step-counter').getAttribute('data-step')), { timeout: 60_000 }).toBeGreaterThan(5);
+  await injectDeviceLoss(page);
+  await expect(page.getByTestId('message-job-failed')).toBeVisible();
+  await page.screenshot({ path: path.join(DIR, 'desktop-failed.png') });
+});

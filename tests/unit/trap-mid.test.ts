@@ -1,0 +1,108 @@
+// Trap-MID's pieces on tiny inputs: the blend, label smoothing, the differentiable augmentation, detection metrics,
+// and the trainer's memory discipline.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { affineMatrix, applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
+import { makeRng } from '../../src/core/data/rng.ts';
+import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers, smoothLabels, softCrossEntropy } from '../../src/core/defenses/trap-mid.ts';
+import { otherLabels, percentile, rocAuc } from '../../src/core/metrics/trapdoor.ts';
+import { buildTarget } from '../../src/core/nets/architectures.ts';
+import { loadSplits } from '../../scripts/lib/node-io.ts';
+import { subset } from '../../src/core/data/mnist.ts';
+import { maxAbsDiff, useWasm } from './helpers.ts';
+
+beforeAll(useWasm);
+
+describe('trigger blend', () => {
+  it('is alpha K_t + (1 - alpha) x with each image getting its own trigger', () => {
+    const x = tf.fill([2, 28, 28, 1], 0.5) as tf.Tensor4D;
+    const K = tf.concat([tf.zeros([1, 28, 28, 1]), tf.ones([1, 28, 28, 1]), tf.fill([1, 28, 28, 1], 0.25)]) as tf.Tensor4D;
+    const t = tf.tensor2d([[0, 1, 0], [0, 0, 1]]);
+    const out = blendTriggers(x, K, t, 0.1).dataSync();
+    expect(out[0]).toBeCloseTo(0.1 * 1 + 0.9 * 0.5, 6);
+    expect(out[784]).toBeCloseTo(0.1 * 0.25 + 0.9 * 0.5, 6);
+  });
+});
+
+describe('label smoothing', () => {
+  it('with factor 0 is plain cross-entropy; NegLS pushes targets beyond one-hot', () => {
+    const y = tf.tensor2d([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0]]);
+    const logits = tf.tensor2d([[2, 1, 0, -1, 0.5], [0, 0.2, 3, 1, -2]]);
+    const ce = tf.losses.softmaxCrossEntropy(y, logits).dataSync()[0];
+    expect(softCrossEntropy(logits, smoothLabels(y, 0)).dataSync()[0]).toBeCloseTo(ce, 5);
+    const neg = smoothLabels(y, -0.05).dataSync();
+    expect(neg[0]).toBeCloseTo(1.05 - 0.01, 6); // (1 - a) + a / K
+    expect(neg[1]).toBeCloseTo(-0.01, 6);
+    expect(Array.from(neg.slice(0, 5)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe('differentiable affine augmentation', () => {
+  it('is the identity with no rotation, zoom or shift, and shifts by whole pixels exactly', () => {
+    const img = Float32Array.from({ length: 784 }, (_, i) => (i * 37) % 101 / 100);
+    const x = tf.tensor4d(img, [1, 28, 28, 1]);
+    const warp = (m: Float32Array) => {
+      const t = new Float32Array(784 * 784);
+      for (let i = 0; i < 784; i++) for (let j = 0; j < 784; j++) t[j * 784 + i] = m[i * 784 + j];
+      return applyAffine(x, tf.tensor3d(t, [1, 784, 784])).dataSync();
+    };
+    expect(maxAbsDiff(warp(affineMatrix(0, 1, 0, 0)), img)).toBeLessThan(1e-6);
+    const shifted = warp(affineMatrix(0, 1, 2, 0)); // content moves 2 px right
+    expect(shifted[5 * 28 + 10]).toBeCloseTo(img[5 * 28 + 8], 5);
+    expect(shifted[5 * 28 + 0]).toBe(0);
+  });
+
+  it('passes gradients through to the input', () => {
+    const warps = randomAffineBatch(2, makeRng(1));
+    const g = tf.grad((x: tf.Tensor) => applyAffine(x as tf.Tensor4D, warps).sum())(tf.ones([4, 28, 28, 1]));
+    expect(g.shape).toEqual([4, 28, 28, 1]);
+    expect(g.sum().dataSync()[0]).toBeGreaterThan(100);
+  });
+});
+
+describe('detection metrics', () => {
+  it('ROC-AUC: 1 for separated scores, 0.5 for identical, ties count half', () => {
+    expect(rocAuc([0.9, 0.8], [0.1, 0.2, 0.3])).toBe(1);
+    expect(rocAuc([0.1], [0.9])).toBe(0);
+    expect(rocAuc([0.5, 0.5], [0.5, 0.5])).toBe(0.5);
+    expect(rocAuc([0.3, 0.7], [0.5])).toBe(0.5);
+    expect(() => rocAuc([], [1])).toThrow(/at least one/);
+  });
+
+  it('percentile interpolates like numpy', () => {
+    expect(percentile([1, 2, 3, 4, 5], 0.95)).toBeCloseTo(4.8, 10);
+    expect(percentile([3, 1, 2], 0.5)).toBe(2);
+  });
+
+  it('trigger labels for trapdoor accuracy are never the image\'s own class', () => {
+    const own = Array.from({ length: 500 }, (_, i) => i % 5);
+    const t = otherLabels(own, 5, 3);
+    expect(t.every((v, i) => v !== own[i] && v >= 0 && v < 5)).toBe(true);
+    expect(new Set(t).size).toBe(5);
+  });
+});
+
+describe('Trap-MID trainer', () => {
+  it('updates target, discriminator and triggers, keeps triggers in [0, 1], and leaks no tensors', async () => {
+    const { privateTrain } = loadSplits();
+    const data = subset(privateTrain, Array.from({ length: 128 }, (_, i) => i));
+    const model = buildTarget(5, 3);
+    const trainer = new TrapMidTrainer(model, data, { ...TRAP_MID_DEFAULTS, batchSize: 32, epochs: 5, seed: 3, numClasses: 5, classOf: (d) => d });
+    const before = (await trainer.triggers.data()).slice();
+    const w0 = (await model.getLayer('logits').getWeights()[0].data()).slice();
+    const first = await trainer.step(true);
+    expect(first.losses!.clean).toBeGreaterThan(0);
+    expect(first.losses!.trapdoor).toBeGreaterThan(0);
+    expect(Number.isFinite(first.losses!.triggerNatural)).toBe(true);
+    await trainer.step();
+    const count = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await trainer.step(i === 1);
+    expect(tf.memory().numTensors).toBe(count);
+    const after = await trainer.triggers.data();
+    expect(maxAbsDiff(after, before)).toBeGreaterThan(0.005);
+    expect(Math.min(...after)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...after)).toBeLessThanOrEqual(1);
+    expect(maxAbsDiff(await model.getLayer('logits').getWeights()[0].data(), w0)).toBeGreaterThan(0);
+    trainer.dispose(); model.dispose();
+  });
+});
