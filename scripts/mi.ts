@@ -13,6 +13,7 @@ import { DEFAULT_MI_FACE, type AttackSnapshot, type MiFaceConfig } from '../src/
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
+import { rocAuc } from '../src/core/metrics/trapdoor.ts';
 
 class UsageError extends Error {}
 
@@ -91,12 +92,12 @@ async function attackCommand(argv: string[]): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   // Trap-MID targets: is each reconstruction flagged by trapdoor detection?
-  let detection: { threshold: number; scores: { score: number; predicted: number }[] } | undefined;
+  let detection: { threshold: number; scores: { score: number; predicted: number }[]; publicScores: number[] } | undefined;
   if (readManifest().models.find((m) => m.id === config.targetId)?.trapdoor) {
-    const { TrapdoorDetector } = await import('./lib/detector.ts');
-    const detector = await TrapdoorDetector.forTarget(config.targetId);
+    const { detectorFor, scoreImages, publicScores } = await import('./lib/detector.ts');
+    const detector = await detectorFor(config.targetId);
     const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * 784, (i + 1) * 784)));
-    detection = { threshold: detector.threshold, scores: await detector.score(images) };
+    detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
   }
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
     const d = detection?.scores[k * final.classes.length + i];
@@ -115,7 +116,14 @@ async function attackCommand(argv: string[]): Promise<void> {
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
     },
     meanTargetConfidence: mean((r) => r.targetConfidence),
-    ...(detection ? { trapdoor: { threshold: detection.threshold, flaggedShare: mean((r) => Number(r.flagged)), meanScore: mean((r) => r.trapdoorScore ?? 0) } } : {}),
+    ...(detection ? {
+      trapdoor: {
+        threshold: detection.threshold, flaggedShare: mean((r) => Number(r.flagged)), meanScore: mean((r) => r.trapdoorScore ?? 0),
+        publicMeanScore: detection.publicScores.reduce((a, b) => a + b, 0) / detection.publicScores.length,
+        publicFlaggedShare: detection.publicScores.filter((v) => v > detection!.threshold).length / detection.publicScores.length,
+        aucVsPublic: rocAuc(perImage.map((r) => r.trapdoorScore ?? 0), detection.publicScores),
+      },
+    } : {}),
     perClass: perImage,
   };
   if (values.out) {
@@ -134,7 +142,11 @@ async function attackCommand(argv: string[]): Promise<void> {
         (c.trapdoorScore !== undefined ? `   ${c.trapdoorScore.toFixed(3)}${c.flagged ? ' flagged' : ''}` : ''));
     }
     console.log(`attack accuracy: top-1 ${result.attackAccuracy.top1.toFixed(2)}, top-5 ${result.attackAccuracy.top5.toFixed(2)}`);
-    if (result.trapdoor) console.log(`flagged by trapdoor detection: ${(result.trapdoor.flaggedShare * 100).toFixed(0)}%`);
+    if (result.trapdoor) {
+      const t = result.trapdoor;
+      console.log(`trapdoor detection: ${(t.flaggedShare * 100).toFixed(0)}% of reconstructions flagged (mean score ${t.meanScore.toFixed(3)}); ` +
+        `public images: ${(t.publicFlaggedShare * 100).toFixed(0)}% flagged (mean ${t.publicMeanScore.toFixed(3)}); AUC ${t.aucVsPublic.toFixed(3)}`);
+    }
     if (values.out) console.log(`wrote ${values.out}/recon-*.png and result.json`);
   }
 }
@@ -164,10 +176,10 @@ async function detectCommand(argv: string[]): Promise<void> {
   const files = fs.readdirSync(values.images).filter((f) => f.toLowerCase().endsWith('.png')).sort();
   if (files.length === 0) throw new UsageError(`--images: no .png files in '${values.images}'`);
   await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
-  const { TrapdoorDetector } = await import('./lib/detector.ts');
-  const detector = await TrapdoorDetector.forTarget(values.target).catch((e) => { throw new UsageError((e as Error).message); });
+  const { detectorFor, scoreImages } = await import('./lib/detector.ts');
+  const detector = await detectorFor(values.target).catch((e) => { throw new UsageError((e as Error).message); });
   const images = files.map((f) => readGrayPng(path.join(values.images!, f)));
-  const scores = await detector.score(images);
+  const scores = await scoreImages(detector, images);
   const rows = files.map((file, i) => ({ file, ...scores[i], flagged: scores[i].score > detector.threshold }));
   const result = { command: 'detect', target: values.target, threshold: detector.threshold, flaggedShare: rows.filter((r) => r.flagged).length / rows.length, images: rows };
   if (values.json) process.stdout.write(JSON.stringify(result) + '\n');

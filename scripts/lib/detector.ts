@@ -1,41 +1,44 @@
-// Trapdoor detection for a shipped Trap-MID target (Node side of `mi detect` and the measurements).
+// Trapdoor detection for a shipped Trap-MID target in Node (`mi detect`, `mi attack` on a Trap-MID target).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MODELS_DIR, loadModelFromDir, loadSplits } from './node-io.ts';
 import { readManifest } from './manifest.ts';
-import { findModel, type TrapdoorInfo } from '../../src/core/nets/manifest.ts';
-import { withFeatures } from '../../src/core/nets/architectures.ts';
-import { imagesToTensor, subset } from '../../src/core/data/mnist.ts';
-import { percentile, trapdoorScores, trapdoorSignatures } from '../../src/core/metrics/trapdoor.ts';
+import { findModel } from '../../src/core/nets/manifest.ts';
+import { TrapdoorDetector } from '../../src/core/metrics/trapdoor.ts';
+import { filterDigits, imagesToTensor } from '../../src/core/data/mnist.ts';
 
-export class TrapdoorDetector {
-  private constructor(readonly featureModel: tf.LayersModel, readonly signatures: Float32Array[], readonly threshold: number, readonly info: TrapdoorInfo) {}
+/** Reads a Trap-MID target's triggers ([classes, 28, 28, 1] float32). */
+export function readTriggers(file: string, classes: number): tf.Tensor4D {
+  const raw = fs.readFileSync(path.join(MODELS_DIR, file));
+  return tf.tensor4d(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), [classes, 28, 28, 1]);
+}
 
-  /** Signatures from 500 private training images per trigger; threshold = 95th percentile of 2,000 clean training scores. */
-  static async forTarget(id: string): Promise<TrapdoorDetector> {
-    const entry = findModel(readManifest(), id);
-    if (!entry.trapdoor) throw new Error(`'${id}' has no trapdoor (only Trap-MID targets do)`);
-    const info = entry.trapdoor;
-    const model = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
-    const featureModel = withFeatures(model);
-    const raw = fs.readFileSync(path.join(MODELS_DIR, info.triggers));
-    const triggers = tf.tensor4d(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), [entry.classes.length, 28, 28, 1]);
-    const { privateTrain } = loadSplits();
-    const signatures = await trapdoorSignatures(featureModel, privateTrain, triggers, info.alpha, info.injection);
-    triggers.dispose();
-    const clean = subset(privateTrain, Array.from({ length: 2000 }, (_, i) => 1000 + i));
-    const x = imagesToTensor(clean, Array.from({ length: clean.count }, (_, i) => i));
-    const cleanScores = (await trapdoorScores(featureModel, x, signatures)).map((s) => s.score);
-    x.dispose();
-    return new TrapdoorDetector(featureModel, signatures, percentile(cleanScores, 0.95), info);
-  }
+/** The detector of shipped target `id`, built on 500 private training images per class. */
+export async function detectorFor(id: string): Promise<TrapdoorDetector> {
+  const entry = findModel(readManifest(), id);
+  if (!entry.trapdoor) throw new Error(`'${id}' has no trapdoor (only Trap-MID targets do)`);
+  const model = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length);
+  const reference = filterDigits(loadSplits().privateTrain, entry.classes, 500);
+  const detector = await TrapdoorDetector.build(model, triggers, entry.trapdoor.alpha, entry.trapdoor.injection, reference);
+  triggers.dispose();
+  return detector;
+}
 
-  /** Score of each 28x28 image (values in [0, 1]) and the target's predicted class. */
-  async score(images: Float32Array[]): Promise<{ score: number; predicted: number }[]> {
-    const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 28, 28, 1]);
-    const scores = await trapdoorScores(this.featureModel, x, this.signatures);
-    x.dispose();
-    return scores;
-  }
+/** Scores of 28x28 images given as arrays of values in [0, 1]. */
+export async function scoreImages(detector: TrapdoorDetector, images: Float32Array[]): Promise<{ score: number; predicted: number }[]> {
+  const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 28, 28, 1]);
+  const scores = await detector.score(x);
+  x.dispose();
+  return scores;
+}
+
+/** Scores of `n` public images (digits 5-9), spread over the set: what an attacker's own data looks like to the detector. */
+export async function publicScores(detector: TrapdoorDetector, n = 500): Promise<number[]> {
+  const pub = loadSplits().publicSet;
+  const x = imagesToTensor(pub, Array.from({ length: n }, (_, i) => Math.floor((i * pub.count) / n)));
+  const scores = (await detector.score(x)).map((s) => s.score);
+  x.dispose();
+  return scores;
 }

@@ -86,6 +86,7 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
       return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
     },
     model: (entry) => loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path))),
+    modelFile: async (file) => new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, file))),
     async digitSet(name) {
       const s = sets();
       const byName: Record<string, DigitSet> = {

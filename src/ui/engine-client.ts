@@ -2,7 +2,7 @@
 // into rejected calls plus one `onCrash` notice, so no promise of the page waits forever on a dead worker.
 // The UI thread does no tensor work: only types come from the worker's protocol, never tfjs.
 import * as Comlink from 'comlink';
-import type { AttackConfig, AttackSnapshot, EngineApi, EngineInfo, InitOptions, PrivateSamples } from '../worker/protocol.ts';
+import type { AttackConfig, AttackSnapshot, BenchRow, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrapdoorReference } from '../worker/protocol.ts';
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -59,6 +59,10 @@ export class EngineClient {
     return this.guard(() => this.remote.privateSamples());
   }
 
+  trapdoorReference(targetId: string): Promise<TrapdoorReference> {
+    return this.guard(() => this.remote.trapdoorReference(targetId));
+  }
+
   startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
     return this.guard(() => this.remote.startAttack(config, Comlink.proxy(onSnapshot), startPaused));
   }
@@ -77,6 +81,11 @@ export class EngineClient {
 
   cancel(jobId: number): Promise<void> {
     return this.guard(() => this.remote.cancel(jobId));
+  }
+
+  /** Measures this backend's speed (src/core/bench.ts in the worker); `onRow` gets each figure as it is measured. */
+  benchmark(onRow: (row: BenchRow) => void, options?: { includeStock?: boolean; repeats?: number }): Promise<BenchRow[]> {
+    return this.guard(() => this.remote.benchmark(Comlink.proxy(onRow), options));
   }
 
   numTensors(): Promise<number> {

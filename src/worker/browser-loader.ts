@@ -24,6 +24,7 @@ export function browserLoader(baseUrl: string): AssetLoader {
       }
     },
     model: (entry) => tf.loadLayersModel(url(`models/${entry.path}`)),
+    modelFile: (path) => fetchBytes(url(`models/${path}`)),
     digitSet(name) {
       if (!sets.has(name)) {
         const p = Promise.all([fetchBytes(url(`data/${name}-images.idx`)), fetchBytes(url(`data/${name}-labels.idx`))])

@@ -4,15 +4,25 @@ import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
 import { benchmarkBackend } from '../core/bench.ts';
 import { miFace, type MiFaceState } from '../core/attacks/mi-face.ts';
-import { type DigitSet, PIXELS, PRIVATE_CLASSES, firstOfEach } from '../core/data/mnist.ts';
+import { type DigitSet, PIXELS, PRIVATE_CLASSES, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { type Manifest, type ModelEntry, findModel } from '../core/nets/manifest.ts';
-import type { AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples } from './protocol.ts';
+import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
+import type {
+  AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrapdoorReference,
+} from './protocol.ts';
 
 /** Where models and data come from: fetch in the browser, the file system in Node. */
 export interface AssetLoader {
   manifest(): Promise<Manifest>;
   model(entry: ModelEntry): Promise<tf.LayersModel>;
   digitSet(name: string): Promise<DigitSet>;
+  /** A file under models/ (e.g. Trap-MID triggers). */
+  modelFile(path: string): Promise<Uint8Array>;
+}
+
+interface Trapdoor {
+  detector: TrapdoorDetector;
+  reference: TrapdoorReference;
 }
 
 /** At most one progress message per this many ms (about 20 a second). */
@@ -40,6 +50,7 @@ export class Engine implements EngineApi {
   private readonly jobs = new Map<number, Job>();
   private nextJobId = 1;
   private samples?: PrivateSamples;
+  private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
 
   constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {}
 
@@ -50,7 +61,10 @@ export class Engine implements EngineApi {
     this.manifest = await this.loader.manifest();
     this.info = {
       ...choice,
-      models: this.manifest.models.map((m) => ({ id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params })),
+      models: this.manifest.models.map((m) => ({
+        id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params,
+        ...(m.trapdoor ? { trapdoor: { alpha: m.trapdoor.alpha, trapdoorAccuracy: m.trapdoor.trapdoorAccuracy, naturalnessAuc: m.trapdoor.naturalnessAuc } } : {}),
+      })),
     };
     return this.info;
   }
@@ -72,6 +86,7 @@ export class Engine implements EngineApi {
     if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
     const target = await this.model(entry.id);
     await this.model('evaluator'); // load before the clock starts
+    if (entry.trapdoor) await this.trapdoor(entry.id);
     const state = miFace.init({ target, targetClasses: entry.classes }, {
       steps: config.steps, learningRate: config.learningRate, tv: config.tv, l2: config.l2, init: config.init, seed: config.seed,
       patience: 0,
@@ -126,6 +141,44 @@ export class Engine implements EngineApi {
     if (job.status === 'running' || job.status === 'paused') job.status = 'cancelled';
     job.wake?.();
     await job.running;
+  }
+
+  async trapdoorReference(targetId: string): Promise<TrapdoorReference> {
+    const { reference } = await this.trapdoor(targetId);
+    return { ...reference, triggers: reference.triggers.slice() };
+  }
+
+  /** Detector and reference scores of a Trap-MID target, built once (signatures from 64 private images per class). */
+  private trapdoor(targetId: string): Promise<Trapdoor> {
+    let p = this.trapdoors.get(targetId);
+    if (!p) {
+      p = (async () => {
+        const entry = findModel(this.requireManifest(), targetId);
+        if (!entry.trapdoor) throw new Error(`'${targetId}' has no trapdoor (only Trap-MID targets do)`);
+        const info = entry.trapdoor;
+        const bytes = await this.loader.modelFile(info.triggers);
+        const k = entry.classes.length;
+        if (bytes.byteLength !== k * PIXELS * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${k * PIXELS * 4}`);
+        const triggerValues = new Float32Array(bytes.slice().buffer);
+        const triggers = tf.tensor4d(triggerValues, [k, 28, 28, 1]);
+        try {
+          const reference = await this.loader.digitSet('private-sample');
+          const detector = await TrapdoorDetector.build(await this.model(targetId), triggers, info.alpha, info.injection, reference);
+          const classOf = (d: number) => entry.classes.indexOf(d);
+          const triggered = await detector.triggeredScores(reference, classOf, triggers, info.alpha, info.injection);
+          const pub = await this.loader.digitSet('public');
+          const x = imagesToTensor(pub, Array.from({ length: 320 }, (_, i) => i * 97 % pub.count));
+          const publicScores = (await detector.score(x)).map((s) => s.score);
+          x.dispose();
+          return { detector, reference: { targetId, threshold: detector.threshold, clean: detector.cleanScores, triggered, public: publicScores, triggers: triggerValues, alpha: info.alpha } };
+        } finally {
+          triggers.dispose();
+        }
+      })();
+      p.catch(() => this.trapdoors.delete(targetId));
+      this.trapdoors.set(targetId, p);
+    }
+    return p;
   }
 
   async benchmark(onRow: (row: BenchRow) => void, options: { includeStock?: boolean; repeats?: number } = {}): Promise<BenchRow[]> {
@@ -204,10 +257,21 @@ export class Engine implements EngineApi {
     job.lastSent = now;
     const snap = await miFace.snapshot(job.state);
     const verdict = await this.judge(snap.pixels, snap.classes);
+    let trapdoor: AttackSnapshot['trapdoor'];
+    if (this.trapdoors.has(job.config.targetId)) {
+      const { detector, reference } = await this.trapdoor(job.config.targetId);
+      const x = tf.tensor4d(snap.pixels, [snap.classes.length, 28, 28, 1]);
+      const scores = (await detector.score(x)).map((s) => s.score);
+      x.dispose();
+      trapdoor = {
+        scores, threshold: detector.threshold, flaggedShare: scores.filter((v) => v > detector.threshold).length / scores.length,
+        aucVsPublic: rocAuc(scores, reference.public),
+      };
+    }
     job.onSnapshot({
       jobId: job.id, step: snap.step, maxSteps: job.config.steps, classes: snap.classes, pixels: snap.pixels,
       targetConfidence: snap.targetConfidence, loss: snap.loss, evaluator: verdict.evaluator,
-      attackAccuracy: verdict.accuracy, state: job.status, elapsedMs: this.elapsed(job),
+      attackAccuracy: verdict.accuracy, trapdoor, state: job.status, elapsedMs: this.elapsed(job),
     });
   }
 
@@ -260,6 +324,7 @@ export class Engine implements EngineApi {
   private disposeModels(): void {
     for (const m of this.models.values()) m.dispose();
     this.models.clear();
+    this.trapdoors.clear();
   }
 }
 

@@ -31,6 +31,10 @@ const api: EngineApi = {
   step: (id) => need().step(id),
   cancel: (id) => need().cancel(id),
   benchmark: (onRow, options) => need().benchmark(onRow, options),
+  trapdoorReference: async (targetId) => {
+    const r = await need().trapdoorReference(targetId);
+    return Comlink.transfer(r, [r.triggers.buffer]);
+  },
   numTensors: () => need().numTensors(),
 };
 

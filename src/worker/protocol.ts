@@ -9,7 +9,11 @@ export interface EngineInfo {
   refused: { backend: BackendName; reason: string }[];
   adapter?: string;
   /** Shipped models, from models/manifest.json. */
-  models: { id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number }[];
+  models: {
+    id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;
+    /** Trap-MID targets only. */
+    trapdoor?: { alpha: number; trapdoorAccuracy: number; naturalnessAuc: number };
+  }[];
 }
 
 export interface BenchRow {
@@ -39,6 +43,7 @@ export interface PrivateSamples {
 
 export interface MiFaceConfig {
   attack: 'mi-face';
+  /** A shipped target's id (e.g. target-none, target-trap-mid). */
   targetId: string;
   /** Maximum optimisation steps. */
   steps: number;
@@ -73,6 +78,11 @@ export interface AttackSnapshot {
   evaluator: { predicted: number[]; confidence: number[]; top5: number[][] };
   /** Share of candidates the evaluator assigns to their attacked digit (top-1 and top-5). */
   attackAccuracy: { top1: number; top5: number };
+  /**
+   * Trap-MID targets only: each candidate's trapdoor score (cosine to its predicted class's signature), the share
+   * above the threshold (recall of the detector on reconstructions) and the ROC-AUC of reconstructions vs public images.
+   */
+  trapdoor?: { scores: number[]; threshold: number; flaggedShare: number; aucVsPublic: number };
   state: JobState;
   elapsedMs: number;
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
@@ -80,6 +90,19 @@ export interface AttackSnapshot {
 }
 
 export type JobState = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
+
+/** What trapdoor detection compares reconstructions with (histograms on the page). */
+export interface TrapdoorReference {
+  targetId: string;
+  /** Flag images scoring above this: the 95th percentile of clean training scores. */
+  threshold: number;
+  clean: number[];
+  triggered: number[];
+  public: number[];
+  /** The triggers, classes * 784 values in [0, 1], and their blend weight. */
+  triggers: Float32Array;
+  alpha: number;
+}
 
 /** The API the worker exposes through comlink. */
 export interface EngineApi {
@@ -95,6 +118,8 @@ export interface EngineApi {
   /** One step of a paused job, then a snapshot. */
   step(jobId: number): Promise<void>;
   cancel(jobId: number): Promise<void>;
+  /** Trapdoor detection reference scores of a Trap-MID target (rejects for other targets). */
+  trapdoorReference(targetId: string): Promise<TrapdoorReference>;
   /** Speed of this backend (src/core/bench.ts): one row per measurement, sent as it is measured. */
   benchmark(onRow: (row: BenchRow) => void, options?: { includeStock?: boolean; repeats?: number }): Promise<BenchRow[]>;
   /** tfjs tensor count (for leak checks from the page and tests). */

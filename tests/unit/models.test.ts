@@ -6,6 +6,8 @@ import { MODELS_DIR, loadModelFromDir, loadSplits, sha256File } from '../../scri
 import { readManifest } from '../../scripts/lib/manifest.ts';
 import { filterDigits } from '../../src/core/data/mnist.ts';
 import { accuracy } from '../../src/core/train.ts';
+import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
+import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
 
 const manifest = readManifest();
@@ -13,6 +15,7 @@ const { test } = loadSplits();
 
 /** Accuracy floors that the issue sets for the shipped roles. */
 const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993 };
+const { privateTest } = loadSplits();
 
 beforeAll(useWasm);
 
@@ -53,5 +56,18 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     model.dispose();
     expect(acc).toBeGreaterThanOrEqual(entry.testAccuracy);
     if (FLOOR[id] !== undefined) expect(acc).toBeGreaterThanOrEqual(FLOOR[id]);
+  });
+
+  it.skipIf(!entry.trapdoor)('carries the trapdoor it claims: triggers as listed, trapdoor accuracy re-measured', async () => {
+    const info = entry.trapdoor!;
+    expect(sha256File(path.join(MODELS_DIR, info.triggers))).toBe(info.triggersSha256);
+    const model = await loadModelFromDir(dir);
+    const triggers = readTriggers(info.triggers, entry.classes.length);
+    const acc = await trapdoorAccuracy(model, privateTest, (d) => entry.classes.indexOf(d), triggers, info.alpha, entry.seed, 500, info.injection);
+    model.dispose(); triggers.dispose();
+    expect(acc).toBeGreaterThanOrEqual(info.trapdoorAccuracy);
+    // Trap-MID must cost little clean accuracy: within one point of the unprotected target.
+    const none = manifest.models.find((m) => m.id === 'target-none')!;
+    expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
   });
 });

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
 import { blendTriggers, type Injection } from '../defenses/trap-mid.ts';
+import { withFeatures } from '../nets/architectures.ts';
 
 /** ROC-AUC of scores where `positives` should rank above `negatives` (Mann-Whitney U, ties count half). */
 export function rocAuc(positives: ArrayLike<number>, negatives: ArrayLike<number>): number {
@@ -99,3 +100,42 @@ export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Te
   });
 }
 
+
+/**
+ * Trapdoor detection for a Trap-MID target: signatures from `reference` training images, threshold = 95th
+ * percentile of the clean scores of the same images.
+ */
+export class TrapdoorDetector {
+  private constructor(
+    readonly featureModel: tf.LayersModel,
+    readonly signatures: Float32Array[],
+    readonly threshold: number,
+    /** Scores of the clean reference images (the threshold's distribution). */
+    readonly cleanScores: number[],
+  ) {}
+
+  static async build(target: tf.LayersModel, triggers: tf.Tensor4D, alpha: number, injection: Injection, reference: DigitSet): Promise<TrapdoorDetector> {
+    const featureModel = withFeatures(target);
+    const signatures = await trapdoorSignatures(featureModel, reference, triggers, alpha, injection);
+    const x = imagesToTensor(reference, Array.from({ length: reference.count }, (_, i) => i));
+    const clean = (await trapdoorScores(featureModel, x, signatures)).map((s) => s.score);
+    x.dispose();
+    return new TrapdoorDetector(featureModel, signatures, percentile(clean, 0.95), clean);
+  }
+
+  /** Score and predicted output index of each image of a [n, 28, 28, 1] batch. */
+  score(images: tf.Tensor4D): Promise<{ score: number; predicted: number }[]> {
+    return trapdoorScores(this.featureModel, images, this.signatures);
+  }
+
+  /** Scores of `set`'s images after blending each with the trigger of another class. */
+  async triggeredScores(set: DigitSet, classOf: (d: number) => number, triggers: tf.Tensor4D, alpha: number, injection: Injection, seed = 1): Promise<number[]> {
+    const k = triggers.shape[0];
+    const t = otherLabels(Array.from(set.labels, classOf), k, seed);
+    const x = tf.tidy(() => blendTriggers(imagesToTensor(set, Array.from({ length: set.count }, (_, i) => i)), triggers,
+      tf.oneHot(tf.tensor1d(Array.from(t), 'int32'), k).toFloat() as tf.Tensor2D, alpha, injection));
+    const scores = (await this.score(x)).map((s) => s.score);
+    x.dispose();
+    return scores;
+  }
+}

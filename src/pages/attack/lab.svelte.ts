@@ -1,7 +1,7 @@
 // The attack lab's state and actions (Svelte 5 runes in a class). It talks to the engine worker only through the
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
-import type { AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples } from '../../worker/protocol.ts';
+import type { AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
 import { readSettings, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
@@ -39,6 +39,8 @@ export class AttackLab {
   engineStatus = $state<EngineStatus>('starting');
   info = $state.raw<EngineInfo | null>(null);
   samples = $state.raw<PrivateSamples | null>(null);
+  /** Trapdoor detection reference of the current target (Trap-MID targets only). */
+  trapdoor = $state.raw<TrapdoorReference | null>(null);
 
   runStatus = $state<RunStatus>('idle');
   snapshot = $state.raw<AttackSnapshot | null>(null);
@@ -83,6 +85,18 @@ export class AttackLab {
   update(patch: Partial<LabSettings>): void {
     this.settings = { ...this.settings, ...patch };
     this.writeUrl();
+  }
+
+  /** The shipped targets the engine knows. */
+  get targets(): EngineInfo['models'] {
+    return this.info?.models.filter((m) => m.role === 'target') ?? [];
+  }
+
+  /** Picks the attacked model (settings are unlocked: no run is alive). */
+  async chooseTarget(targetId: string): Promise<void> {
+    await this.reset();
+    this.update({ targetId });
+    await this.loadTrapdoor();
   }
 
   /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
@@ -177,6 +191,12 @@ export class AttackLab {
       if (token !== this.initToken) return;
       this.info = info;
       this.engineStatus = 'ready';
+      if (!info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) {
+        const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
+        this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
+        this.update({ targetId: fallback });
+      }
+      void this.loadTrapdoor();
     } catch (e) {
       if (token !== this.initToken || e instanceof WorkerCrashedError) return;
       this.engineStatus = 'failed';
@@ -191,6 +211,22 @@ export class AttackLab {
         if (token !== this.initToken || e instanceof WorkerCrashedError) return;
         this.report({ key: 'samples', kind: 'warning', title: 'The real private digits could not be loaded', detail: messageOf(e) });
       }
+    }
+  }
+
+  /** Fetches the detection reference when the target carries a trapdoor (the worker builds it once). */
+  private async loadTrapdoor(): Promise<void> {
+    const id = this.settings.targetId;
+    const hasTrapdoor = this.targets.find((m) => m.id === id)?.trapdoor;
+    if (this.trapdoor?.targetId !== id) this.trapdoor = null;
+    if (!hasTrapdoor || !this.client || this.trapdoor) return;
+    const token = this.initToken;
+    try {
+      const ref = await this.client.trapdoorReference(id);
+      if (token === this.initToken && this.settings.targetId === id) this.trapdoor = ref;
+    } catch (e) {
+      if (e instanceof WorkerCrashedError) return;
+      this.report({ key: 'trapdoor', kind: 'warning', title: 'Trapdoor detection is unavailable for this target', detail: messageOf(e) });
     }
   }
 

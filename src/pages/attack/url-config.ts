@@ -6,6 +6,8 @@ import { DEFAULT_MI_FACE, type BackendName, type MiFaceConfig } from '../../work
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface LabSettings {
+  /** The attacked model (a shipped target's id; checked against the manifest once the engine is up). */
+  targetId: string;
   seed: number;
   steps: number;
   learningRate: number;
@@ -37,6 +39,7 @@ export const NUMBER_SPECS = {
 export type NumberKey = keyof typeof NUMBER_SPECS;
 
 export const DEFAULT_SETTINGS: LabSettings = {
+  targetId: DEFAULT_MI_FACE.targetId,
   seed: NUMBER_SPECS.seed.default,
   steps: NUMBER_SPECS.steps.default,
   learningRate: NUMBER_SPECS.learningRate.default,
@@ -85,6 +88,11 @@ export function readSettings(search: string): { settings: LabSettings; correctio
     settings[key] = c.value;
     if (c.correction) corrections.push(c.correction);
   }
+  const target = q.get('target');
+  if (target !== null) {
+    if (/^[a-z0-9][a-z0-9-]{0,63}$/.test(target)) settings.targetId = target;
+    else corrections.push(`Target "${target}" is not a model name; using ${settings.targetId}`);
+  }
   const init = q.get('init');
   if (init !== null) {
     if (init === 'zeros' || init === 'noise') settings.init = init;
@@ -105,6 +113,7 @@ export function settingsToSearch(s: LabSettings): string {
   for (const key of Object.keys(NUMBER_SPECS) as NumberKey[]) {
     if (s[key] !== NUMBER_SPECS[key].default) q.set(NUMBER_SPECS[key].param, String(s[key]));
   }
+  if (s.targetId !== DEFAULT_SETTINGS.targetId) q.set('target', s.targetId);
   if (s.init !== DEFAULT_SETTINGS.init) q.set('init', s.init);
   if (s.backend) q.set('backend', s.backend);
   const text = q.toString();
@@ -115,6 +124,7 @@ export function settingsToSearch(s: LabSettings): string {
 export function toAttackConfig(s: LabSettings): MiFaceConfig {
   return {
     ...DEFAULT_MI_FACE,
+    targetId: s.targetId,
     seed: s.seed,
     steps: s.steps,
     learningRate: s.learningRate,
