@@ -58,7 +58,7 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (!values.attack) throw new UsageError('--attack is required (available: mi-face)');
   if (values.attack !== 'mi-face') throw new UsageError(`--attack: unknown attack '${values.attack}' (available: mi-face)`);
   if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
-  const init = values.init ?? (values.seeds ? 'noise' : 'zeros');
+  const init = values.init ?? DEFAULT_MI_FACE.init;
   if (init !== 'zeros' && init !== 'noise') throw new UsageError(`--init: '${init}' must be 'zeros' or 'noise'`);
   const seeds = values.seeds ? parseSeeds(values.seeds) : [num('seed', values.seed, DEFAULT_MI_FACE.seed, { int: true })];
   const config: MiFaceConfig = {

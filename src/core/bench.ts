@@ -47,7 +47,8 @@ async function median(repeats: number, f: () => Promise<void>): Promise<number> 
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 }
 
 /** The target's second conv layer's weight gradient at batch 64, read back. */
@@ -89,7 +90,8 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
     const state = miFace.init({ target: o.target, targetClasses: [0, 1, 2, 3, 4] }, { steps: 1e9, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros', seed: 1 });
     try {
       // Ten steps per read-back, as the live page does.
-      add(ATTACK_STEP_CASE, 'ours', (await median(o.repeats, async () => { for (let i = 0; i < 10; i++) miFace.step(state); await miFace.snapshot(state); })) / 10, o.repeats * 10);
+      add(ATTACK_STEP_CASE, 'ours', (await median(o.repeats, async () => { for (let i = 0; i < 10; i++) miFace.step(state); await miFace.snapshot(state); })) / 10,
+        o.repeats, 'each repeat times 10 steps and one read-back');
     } finally {
       miFace.dispose(state);
     }

@@ -51,6 +51,7 @@ export class Engine implements EngineApi {
   private nextJobId = 1;
   private samples?: PrivateSamples;
   private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
+  private benchmarking = false;
 
   constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {}
 
@@ -82,6 +83,7 @@ export class Engine implements EngineApi {
 
   async startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
     validateAttackConfig(config);
+    if (this.benchmarking) throw new Error('a benchmark is running: start the attack when it has finished');
     const entry = findModel(this.requireManifest(), config.targetId);
     if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
     const target = await this.model(entry.id);
@@ -183,13 +185,22 @@ export class Engine implements EngineApi {
 
   async benchmark(onRow: (row: BenchRow) => void, options: { includeStock?: boolean; repeats?: number } = {}): Promise<BenchRow[]> {
     const info = this.requireInfo();
-    for (const id of [...this.jobs.keys()]) await this.pause(id);
-    const data = await this.loader.digitSet('private-sample');
-    return benchmarkBackend({
-      backend: info.backend, adapter: info.adapter, data, classOf: (d) => (d <= 4 ? d : -1),
-      target: await this.model('target-none'), includeStock: options.includeStock ?? info.backend !== 'cpu',
-      repeats: options.repeats ?? 3, onRow,
-    });
+    // One at a time, and no attack beside it: the stock-kernel measurements swap the backend's kernels.
+    if (this.benchmarking) throw new Error('a benchmark is already running');
+    this.benchmarking = true;
+    const paused = [...this.jobs.values()].filter((j) => j.status === 'running').map((j) => j.id);
+    try {
+      for (const id of paused) await this.pause(id);
+      const data = await this.loader.digitSet('private-sample');
+      return await benchmarkBackend({
+        backend: info.backend, adapter: info.adapter, data, classOf: (d) => (d <= 4 ? d : -1),
+        target: await this.model('target-none'), includeStock: options.includeStock ?? info.backend !== 'cpu',
+        repeats: options.repeats ?? 3, onRow,
+      });
+    } finally {
+      this.benchmarking = false;
+      for (const id of paused) await this.resume(id);
+    }
   }
 
   async numTensors(): Promise<number> {

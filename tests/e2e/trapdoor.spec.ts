@@ -19,7 +19,7 @@ test('the Trap-MID target shows its triggers and live trapdoor-detection histogr
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   // Five reconstructions are marked on the public-vs-reconstructions histogram, with the detector's verdict.
   await expect(page.getByTestId('hist-recon').locator('line.mark')).toHaveCount(5);
-  await expect(page.getByTestId('trap-stats')).toHaveText(/Flagged: \d+% of the reconstructions · ROC-AUC reconstructions vs public: [01]\.\d\d/);
+  await expect(page.getByTestId('trap-stats')).toHaveText(/Flagged:\s*\d+%\s*of the reconstructions\s*·\s*ROC-AUC reconstructions vs public:\s*[01]\.\d\d/);
 });
 
 test('an unknown target in the link is corrected to a shipped one', async ({ page }) => {

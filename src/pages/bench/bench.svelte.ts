@@ -1,0 +1,289 @@
+// The benchmark page's state and actions (Svelte 5 runes in a class). The figures are measured in the engine worker
+// (src/core/bench.ts); this thread only starts the run, collects the rows as they arrive and shows them.
+import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
+import type { BackendName, BenchRow, EngineInfo } from '../../worker/protocol.ts';
+import {
+  type BenchResult, type BenchSettings, benchSettingsToSearch, effectiveStock, isEmulatedGpu, readBenchSettings, resultToJson,
+} from './bench-config.ts';
+
+declare global {
+  interface Window {
+    /** Set when a run ends (done, failed or stopped); cleared when one starts. Read by scripts/bench-browser.ts. */
+    __benchResult?: BenchResult;
+  }
+}
+
+export type EngineStatus = 'starting' | 'ready' | 'failed';
+export type RunStatus = 'idle' | 'running' | 'done' | 'failed' | 'stopped';
+
+export interface BenchMessage {
+  key: string;
+  kind: 'error' | 'warning' | 'info';
+  title: string;
+  detail?: string;
+  /** Offer to restart the engine. */
+  retry?: boolean;
+}
+
+/**
+ * The WebGL renderer's name (the engine's WebGL context lives in the worker, on the same GPU process), so WebGL
+ * figures can be labelled like WebGPU ones. Only a context query: no tensor work.
+ */
+function webglRenderer(): string | undefined {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return undefined;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '') || undefined;
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+export class BenchLab {
+  settings = $state<BenchSettings>(readBenchSettings('').settings);
+  urlCorrections = $state<string[]>([]);
+
+  engineStatus = $state<EngineStatus>('starting');
+  info = $state.raw<EngineInfo | null>(null);
+  /** WebGL renderer, when the engine runs on WebGL (the worker names only WebGPU adapters). */
+  renderer = $state<string | undefined>(undefined);
+
+  runStatus = $state<RunStatus>('idle');
+  rows = $state.raw<BenchRow[]>([]);
+  result = $state.raw<BenchResult | null>(null);
+  /** Clock of the current run, ticking a few times a second (the page stays live while the worker measures). */
+  runStartedAt = $state(0);
+  lastRowAt = $state(0);
+  now = $state(0);
+
+  messages = $state<BenchMessage[]>([]);
+  copyState = $state<'idle' | 'copied' | 'failed'>('idle');
+
+  readonly adapter = $derived(this.info?.adapter ?? this.renderer);
+  readonly emulated = $derived(isEmulatedGpu(this.adapter));
+  readonly includeStock = $derived(effectiveStock(this.settings, this.info?.backend ?? this.settings.backend));
+  readonly canRun = $derived(this.engineStatus === 'ready' && this.runStatus !== 'running');
+  readonly running = $derived(this.runStatus === 'running');
+  readonly elapsedMs = $derived(this.runStartedAt ? Math.max(0, this.now - this.runStartedAt) : 0);
+  readonly sinceLastRowMs = $derived(this.lastRowAt ? Math.max(0, this.now - this.lastRowAt) : 0);
+
+  private client?: EngineClient;
+  private runToken = 0;
+  private initToken = 0;
+  private ticker?: ReturnType<typeof setInterval>;
+  private copyTimer?: ReturnType<typeof setTimeout>;
+
+  start(search: string): void {
+    const { settings, corrections } = readBenchSettings(search);
+    this.settings = settings;
+    this.urlCorrections = corrections;
+    if (corrections.length) this.writeUrl();
+    this.boot();
+  }
+
+  dispose(): void {
+    this.runToken++;
+    this.initToken++;
+    this.stopClock();
+    clearTimeout(this.copyTimer);
+    this.client?.dispose();
+    this.client = undefined;
+  }
+
+  update(patch: Partial<BenchSettings>): void {
+    this.settings = { ...this.settings, ...patch };
+    this.writeUrl();
+  }
+
+  /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
+  async switchBackend(backend: BackendName | undefined): Promise<void> {
+    if (this.running) return;
+    this.update({ backend });
+    if (!this.client || this.client.isCrashed) return this.boot();
+    await this.initEngine(this.client);
+  }
+
+  async restartEngine(): Promise<void> {
+    this.dismiss('crash');
+    this.client?.dispose();
+    this.client = undefined;
+    this.boot();
+  }
+
+  dismiss(key: string): void {
+    this.messages = this.messages.filter((m) => m.key !== key);
+  }
+
+  dismissUrlNotice(): void {
+    this.urlCorrections = [];
+  }
+
+  async run(): Promise<void> {
+    if (!this.canRun || !this.client || !this.info) return;
+    const client = this.client;
+    const token = ++this.runToken;
+    const options = { repeats: this.settings.repeats, includeStock: this.includeStock };
+    delete window.__benchResult;
+    this.dismiss('run');
+    this.rows = [];
+    this.result = null;
+    this.copyState = 'idle';
+    this.runStatus = 'running';
+    this.startClock();
+    try {
+      const rows = await client.benchmark((row) => {
+        if (token !== this.runToken) return;
+        this.rows = [...this.rows, row];
+        this.lastRowAt = performance.now();
+      }, options);
+      if (token !== this.runToken) return;
+      this.rows = rows;
+      this.finish('done', options);
+    } catch (e) {
+      if (token !== this.runToken) return;
+      // A crashed worker is reported once by onCrash (with the restart offer); other errors here.
+      if (!(e instanceof WorkerCrashedError)) {
+        this.report({ key: 'run', kind: 'error', title: 'The benchmark stopped with an error', detail: messageOf(e) });
+      }
+      this.finish('failed', options, messageOf(e));
+    }
+  }
+
+  /** Stops a run: the worker cannot be interrupted mid-measurement, so it is replaced by a fresh one. */
+  stop(): void {
+    if (!this.running) return;
+    this.runToken++;
+    this.finish('stopped', { repeats: this.settings.repeats, includeStock: this.includeStock });
+    this.client?.dispose();
+    this.client = undefined;
+    this.boot();
+  }
+
+  /** Copies the last run's record to the clipboard (falls back to a hidden text area where the API is refused). */
+  async copyJson(): Promise<void> {
+    if (!this.result) return;
+    const text = resultToJson(this.result);
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch {
+      ok = legacyCopy(text);
+    }
+    this.copyState = ok ? 'copied' : 'failed';
+    clearTimeout(this.copyTimer);
+    this.copyTimer = setTimeout(() => (this.copyState = 'idle'), ok ? 2500 : 6000);
+  }
+
+  resultJson(): string {
+    return this.result ? resultToJson(this.result) : '';
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private boot(): void {
+    const client = new EngineClient((e) => this.onCrash(client, e));
+    this.client = client;
+    void this.initEngine(client);
+  }
+
+  private async initEngine(client: EngineClient): Promise<void> {
+    const token = ++this.initToken;
+    this.engineStatus = 'starting';
+    this.info = null;
+    this.renderer = undefined;
+    this.dismiss('init');
+    try {
+      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
+      if (token !== this.initToken) return;
+      this.renderer = info.backend === 'webgl' ? webglRenderer() : undefined;
+      this.info = info;
+      this.engineStatus = 'ready';
+    } catch (e) {
+      if (token !== this.initToken || e instanceof WorkerCrashedError) return;
+      this.engineStatus = 'failed';
+      this.report({ key: 'init', kind: 'error', title: 'The engine could not start', detail: messageOf(e), retry: true });
+    }
+  }
+
+  private onCrash(client: EngineClient, e: WorkerCrashedError): void {
+    if (client !== this.client) return;
+    this.engineStatus = 'failed';
+    if (this.running) {
+      this.runToken++;
+      this.finish('failed', { repeats: this.settings.repeats, includeStock: this.includeStock }, e.message);
+    }
+    this.report({
+      key: 'crash', kind: 'error', title: 'The engine worker stopped unexpectedly',
+      detail: `${e.message}. The browser may have run out of memory or lost the GPU.`, retry: true,
+    });
+  }
+
+  private finish(status: Exclude<RunStatus, 'idle' | 'running'>, options: BenchResult['options'], error?: string): void {
+    this.stopClock();
+    this.runStatus = status;
+    const result: BenchResult = {
+      status,
+      backend: this.info?.backend ?? null,
+      requested: this.settings.backend,
+      adapter: this.adapter,
+      emulated: this.emulated,
+      refused: this.info?.refused ?? [],
+      options,
+      rows: this.rows,
+      elapsedMs: Math.round(this.elapsedMs),
+      error,
+      date: new Date().toISOString(),
+      userAgent: navigator.userAgent,
+    };
+    this.result = result;
+    window.__benchResult = result;
+  }
+
+  private startClock(): void {
+    this.stopClock();
+    this.runStartedAt = this.lastRowAt = this.now = performance.now();
+    this.ticker = setInterval(() => (this.now = performance.now()), 250);
+  }
+
+  private stopClock(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.now = performance.now();
+  }
+
+  private report(m: BenchMessage): void {
+    this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
+  }
+
+  private writeUrl(): void {
+    const url = new URL(location.href);
+    url.search = benchSettingsToSearch(this.settings);
+    history.replaceState(history.state, '', url);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Copy through a selected text area, for pages the Clipboard API refuses (plain http on another host, old browsers). */
+function legacyCopy(text: string): boolean {
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  document.body.append(ta);
+  ta.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  } finally {
+    ta.remove();
+  }
+}
