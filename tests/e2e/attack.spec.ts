@@ -121,8 +121,8 @@ test('the settings inputs validate, clamp and write the URL', async ({ page }) =
   await seed.fill('-3');
   await seed.press('Tab');
   await expect(seed).toHaveValue('0');
-  await page.getByLabel('Start image').selectOption('noise');
-  await expect.poll(() => new URL(page.url()).searchParams.get('init')).toBe('noise');
+  await page.getByLabel('Start image').selectOption('zeros');
+  await expect.poll(() => new URL(page.url()).searchParams.get('init')).toBe('zeros');
 });
 
 test('?backend=webgl runs on WebGL', async ({ page }) => {
