@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { loadSplits, saveModel } from './node-io.ts';
 import { buildEvaluator, buildTarget } from '../../src/core/nets/architectures.ts';
-import { ClassifierTrainer, accuracy } from '../../src/core/train.ts';
+import { ClassifierTrainer, accuracy, type TrainConfig } from '../../src/core/train.ts';
+import { NEGLS_ALPHA, neglsSchedule } from '../../src/core/defenses/negls.ts';
+import { buildMidTarget, midLoss, midVariables } from '../../src/core/defenses/mid.ts';
 import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers } from '../../src/core/defenses/trap-mid.ts';
 import { otherLabels, rocAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, imagesToTensor, type DigitSet } from '../../src/core/data/mnist.ts';
@@ -28,16 +30,18 @@ export interface Recipe {
   architecture: string;
   dataSplit: string;
   epochs: number;
-  build: (seed: number) => tf.LayersModel;
   train: DigitSet;
   test: DigitSet;
-  trainer: (model: tf.LayersModel, seed: number, epochs: number) => Trainer;
+  /** A fresh model and the trainer that trains it. */
+  make: (seed: number, epochs: number) => { model: tf.LayersModel; trainer: Trainer };
 }
 
 const splits = loadSplits();
 const private5 = (d: number) => d;
 
-function classifier(model: tf.LayersModel, data: DigitSet, classes: number[], cfg: { batchSize: number; learningRate: number; shift: number; lrDecay: number }, seed: number, epochs: number): Trainer {
+type ClassifierExtras = Pick<TrainConfig, 'labelSmoothing' | 'loss' | 'variables'>;
+
+function classifier(model: tf.LayersModel, data: DigitSet, classes: number[], cfg: { batchSize: number; learningRate: number; shift: number; lrDecay: number } & ClassifierExtras, seed: number, epochs: number): Trainer {
   const t = new ClassifierTrainer(model, data, { ...cfg, epochs, seed, classOf: (d) => classes.indexOf(d), numClasses: classes.length });
   return {
     get done() { return t.done; },
@@ -86,24 +90,48 @@ function trapMid(model: tf.LayersModel, seed: number, epochs: number): Trainer {
 }
 
 const TARGET_ARCH = 'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-dense(5)';
+const TARGET_TRAINING = { batchSize: 64, learningRate: 1e-3, shift: 0, lrDecay: 0.6 };
+/** MID's beta (the paper sweeps 0.003-0.01 on MNIST). */
+const MID_BETA = 0.01;
+
 const PRIVATE_SPLIT = 'MNIST train digits 0-4 (30,596); accuracy on test digits 0-4 (5,139)';
+const withModel = (model: tf.LayersModel, trainer: (m: tf.LayersModel) => Trainer) => ({ model, trainer: trainer(model) });
+
 export const RECIPES: Recipe[] = [
   {
     id: 'target-none', role: 'target', defense: 'none', classes: [...PRIVATE_CLASSES], architecture: TARGET_ARCH,
-    dataSplit: PRIVATE_SPLIT, epochs: 4, build: (seed) => buildTarget(5, seed), train: splits.privateTrain, test: splits.privateTest,
-    trainer: (m, seed, epochs) => classifier(m, splits.privateTrain, [...PRIVATE_CLASSES], { batchSize: 64, learningRate: 1e-3, shift: 0, lrDecay: 0.6 }, seed, epochs),
+    dataSplit: PRIVATE_SPLIT, epochs: 4, train: splits.privateTrain, test: splits.privateTest,
+    make: (seed, epochs) => withModel(buildTarget(5, seed), (m) => classifier(m, splits.privateTrain, [...PRIVATE_CLASSES], TARGET_TRAINING, seed, epochs)),
   },
   {
     id: 'evaluator', role: 'evaluator', defense: 'none', classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     architecture: '3 x [conv3x3(c)-conv3x3/2(c)], c=32,64,128 (same padding)-dropout(0.4)-dense(256)-dense(10)',
     dataSplit: 'MNIST train, all digits (60,000), shifts of up to 2 px; accuracy on MNIST test (10,000)', epochs: 6,
-    build: (seed) => buildEvaluator(seed), train: splits.train, test: splits.test,
-    trainer: (m, seed, epochs) => classifier(m, splits.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { batchSize: 128, learningRate: 1.5e-3, shift: 2, lrDecay: 0.6 }, seed, epochs),
+    train: splits.train, test: splits.test,
+    make: (seed, epochs) => withModel(buildEvaluator(seed), (m) => classifier(m, splits.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { batchSize: 128, learningRate: 1.5e-3, shift: 2, lrDecay: 0.6 }, seed, epochs)),
+  },
+  {
+    id: 'target-negls', role: 'target', defense: 'negls', classes: [...PRIVATE_CLASSES], architecture: TARGET_ARCH,
+    dataSplit: `${PRIVATE_SPLIT}; negative label smoothing ${NEGLS_ALPHA} from mid-training`, epochs: 4,
+    train: splits.privateTrain, test: splits.privateTest,
+    make: (seed, epochs) => withModel(buildTarget(5, seed), (m) => classifier(m, splits.privateTrain, [...PRIVATE_CLASSES],
+      { ...TARGET_TRAINING, labelSmoothing: (p) => neglsSchedule(NEGLS_ALPHA, p) }, seed, epochs)),
+  },
+  {
+    id: 'target-mid', role: 'target', defense: 'mid', classes: [...PRIVATE_CLASSES],
+    architecture: 'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-VIB(32: mu, softplus(s-5))-dense(5) on mu',
+    dataSplit: `${PRIVATE_SPLIT}; information bottleneck beta ${MID_BETA}`, epochs: 4,
+    train: splits.privateTrain, test: splits.privateTest,
+    make: (seed, epochs) => {
+      const mid = buildMidTarget(5, seed);
+      return withModel(mid.model, (m) => classifier(m, splits.privateTrain, [...PRIVATE_CLASSES],
+        { ...TARGET_TRAINING, loss: (_model, x, y) => midLoss(mid, MID_BETA, x, y), variables: () => midVariables(mid) }, seed, epochs));
+    },
   },
   {
     id: 'target-trap-mid', role: 'target', defense: 'trap-mid', classes: [...PRIVATE_CLASSES], architecture: TARGET_ARCH,
-    dataSplit: `${PRIVATE_SPLIT}; trapdoor triggers learned alongside`, epochs: 3, build: (seed) => buildTarget(5, seed),
-    train: splits.privateTrain, test: splits.privateTest, trainer: trapMid,
+    dataSplit: `${PRIVATE_SPLIT}; trapdoor triggers learned alongside`, epochs: 3,
+    train: splits.privateTrain, test: splits.privateTest, make: (seed, epochs) => withModel(buildTarget(5, seed), (m) => trapMid(m, seed, epochs)),
   },
 ];
 
@@ -114,8 +142,7 @@ export const RECIPES: Recipe[] = [
  */
 export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<ModelEntry> {
   const epochs = opts.epochs ?? r.epochs;
-  const model = r.build(opts.seed);
-  const trainer = r.trainer(model, opts.seed, epochs);
+  const { model, trainer } = r.make(opts.seed, epochs);
   const classOf = (d: number) => r.classes.indexOf(d);
   const t0 = performance.now();
   let lastLog = 0;

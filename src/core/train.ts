@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from './data/mnist.ts';
 import { BatchCursor } from './data/batches.ts';
+import { smoothLabels, softCrossEntropy } from './defenses/negls.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -16,6 +17,12 @@ export interface TrainConfig {
   numClasses: number;
   /** Multiply the learning rate by this at each epoch's end. */
   lrDecay?: number;
+  /** Label smoothing factor by training progress (0..1); negative = NegLS. Absent: plain cross-entropy. */
+  labelSmoothing?: (progress: number) => number;
+  /** A loss other than cross-entropy on the model's logits (MID's, see defenses/mid.ts)... */
+  loss?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D) => tf.Scalar;
+  /** ...and the variables it trains (default: the model's trainable weights). */
+  variables?: () => tf.Variable[];
 }
 
 export interface TrainStepStats { epoch: number; batch: number; batchesPerEpoch: number; loss: number | null; done: boolean }
@@ -40,11 +47,13 @@ export class ClassifierTrainer {
     const idx = this.batches.next();
     const labels = Array.from(idx, (i) => this.config.classOf(this.data.labels[i]));
     const x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), this.config.numClasses));
-    const loss = this.optimizer.minimize(() => {
-      const logits = this.model.apply(x, { training: true }) as tf.Tensor;
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    }, wantLoss);
+    const progress = (this.epoch + this.batch / this.batchesPerEpoch) / this.config.epochs;
+    const a = this.config.labelSmoothing?.(progress) ?? 0;
+    const y = tf.tidy(() => smoothLabels(tf.oneHot(tf.tensor1d(labels, 'int32'), this.config.numClasses).toFloat() as tf.Tensor2D, a));
+    const weights = this.config.variables?.() ?? this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const loss = this.optimizer.minimize(() => this.config.loss
+      ? this.config.loss(this.model, x, y)
+      : softCrossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y), wantLoss, weights.length ? weights : undefined);
     x.dispose(); y.dispose();
     let value: number | null = null;
     if (loss) { value = (await loss.data())[0]; loss.dispose(); }

@@ -17,6 +17,9 @@ import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor, PIXELS } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
 import { buildTarget } from '../nets/architectures.ts';
+import { smoothLabels, softCrossEntropy } from './negls.ts';
+
+export { smoothLabels, softCrossEntropy };
 
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
 /** 'blend': the paper's x~ = alpha K + (1 - alpha) x. 'ink': the blend only where there is ink,
@@ -60,17 +63,6 @@ export interface TrapMidStats {
   losses?: { clean: number; trapdoor: number; discriminator: number; triggerNatural: number };
 }
 
-/** Cross-entropy of logits against (possibly smoothed) one-hot targets, mean over the batch. */
-export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar);
-}
-
-/** Label smoothing with factor a (negative for NegLS): (1 - a) y + a / K. */
-export function smoothLabels(oneHot: tf.Tensor2D, a: number): tf.Tensor2D {
-  if (a === 0) return oneHot.clone();
-  const k = oneHot.shape[1];
-  return tf.tidy(() => tf.add(tf.mul(oneHot, 1 - a), a / k) as tf.Tensor2D);
-}
 
 function bce(logits: tf.Tensor, real: boolean): tf.Scalar {
   return tf.losses.sigmoidCrossEntropy(real ? tf.onesLike(logits) : tf.zerosLike(logits), logits) as tf.Scalar;
