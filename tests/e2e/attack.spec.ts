@@ -270,3 +270,17 @@ test('a job that fails mid-run (GPU device lost) shows the error and offers WASM
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
   await expect(page.getByTestId('step-counter')).toHaveText('10 / 10');
 });
+
+test('boost contrast brightens the faint reconstructions on screen only', async ({ page }) => {
+  await openLab(page, '?backend=wasm&steps=30', 'wasm');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  const plain = await canvasMean(page, 'recon-2');
+  const accuracy = await page.getByTestId('accuracy').textContent();
+  await page.getByTestId('stretch').check();
+  await expect.poll(() => canvasMean(page, 'recon-2')).toBeGreaterThan(plain * 1.2);
+  // The evaluator's verdict is about the real pixels: unchanged.
+  await expect(page.getByTestId('accuracy')).toHaveText(accuracy!);
+  await page.getByTestId('stretch').uncheck();
+  await expect.poll(() => canvasMean(page, 'recon-2')).toBeCloseTo(plain, 5);
+});
