@@ -16,16 +16,9 @@ export interface EngineInfo {
   }[];
 }
 
-export interface BenchRow {
-  backend: string;
-  adapter?: string;
-  what: string;
-  kernels: 'ours' | 'stock';
-  /** Median milliseconds per step; NaN when not measured (see note). */
-  msPerStep: number;
-  repeats: number;
-  note?: string;
-}
+/** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
+import type { BenchRow } from '../core/bench.ts';
+export type { BenchRow };
 
 export interface InitOptions {
   /** Force a backend first (the `?backend=` URL override); the others stay as fallbacks. */
