@@ -91,3 +91,31 @@ describe('engine jobs', () => {
     expect(Math.max(...s.pixels)).toBe(1);
   });
 });
+
+describe('trapdoor detection in the engine (Trap-MID target)', () => {
+  it('gives reference scores and scores every snapshot of an attack on the trapdoored target', async () => {
+    const ref = await engine.trapdoorReference('target-trap-mid');
+    expect(ref.triggers.length).toBe(5 * 784);
+    expect(ref.clean.length).toBe(320);
+    // The threshold is the 95th percentile of the clean scores; triggered images score above it.
+    expect(ref.clean.filter((s) => s > ref.threshold).length / ref.clean.length).toBeCloseTo(0.05, 1);
+    const triggeredMean = ref.triggered.reduce((a, b) => a + b, 0) / ref.triggered.length;
+    const publicMean = ref.public.reduce((a, b) => a + b, 0) / ref.public.length;
+    expect(triggeredMean).toBeGreaterThan(ref.threshold);
+    expect(triggeredMean).toBeGreaterThan(publicMean);
+
+    const snaps: AttackSnapshot[] = [];
+    await new Promise<void>((resolve) => {
+      void engine.startAttack({ ...config, targetId: 'target-trap-mid', steps: 30 }, (s) => { snaps.push(s); if (s.state === 'done') resolve(); });
+    });
+    const final = snaps.at(-1)!;
+    expect(final.trapdoor!.scores).toHaveLength(5);
+    expect(final.trapdoor!.threshold).toBe(ref.threshold);
+    expect(final.trapdoor!.aucVsPublic).toBeGreaterThanOrEqual(0);
+    expect(final.trapdoor!.flaggedShare).toBe(final.trapdoor!.scores.filter((s) => s > ref.threshold).length / 5);
+  });
+
+  it('refuses detection for a target without a trapdoor', async () => {
+    await expect(engine.trapdoorReference('target-none')).rejects.toThrow(/has no trapdoor/);
+  });
+});
