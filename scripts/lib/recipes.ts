@@ -124,8 +124,9 @@ export const RECIPES: Recipe[] = [
     train: splits.privateTrain, test: splits.privateTest,
     make: (seed, epochs) => {
       const mid = buildMidTarget(5, seed);
+      let batch = 0; // the bottleneck's noise is seeded per batch: a retrain gives the same model
       return withModel(mid.model, (m) => classifier(m, splits.privateTrain, [...PRIVATE_CLASSES],
-        { ...TARGET_TRAINING, loss: (_model, x, y) => midLoss(mid, MID_BETA, x, y), variables: () => midVariables(mid) }, seed, epochs));
+        { ...TARGET_TRAINING, loss: (_model, x, y) => midLoss(mid, MID_BETA, x, y, seed * 1_000_003 + batch++), variables: () => midVariables(mid) }, seed, epochs));
     },
   },
   {

@@ -37,7 +37,7 @@ export function gaussianKl(mu: tf.Tensor2D, std: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(std)), tf.add(tf.mul(2, tf.log(tf.add(std, 1e-8))), 1)), 1))) as tf.Scalar);
 }
 
-/** The MID training loss for one batch (sampling eps from tfjs's RNG seeded per call). */
+/** The MID training loss for one batch; `seed` makes the bottleneck's noise reproducible. */
 export function midLoss(m: MidModel, beta: number, x: tf.Tensor4D, targets: tf.Tensor2D, seed?: number): tf.Scalar {
   const [mu, s] = m.trainGraph.apply(x, { training: true }) as tf.Tensor2D[];
   const std = tf.softplus(tf.sub(s, 5)) as tf.Tensor2D;
