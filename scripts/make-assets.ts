@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, loadSplits } from './lib/node-io.ts';
-import { encodeIdxImages, encodeIdxLabels, filterDigits, PRIVATE_CLASSES, type DigitSet } from '../src/core/data/mnist.ts';
+import { encodeIdxImages, encodeIdxLabels, filterDigits, PRIVATE_CLASSES, writerHalves, type DigitSet } from '../src/core/data/mnist.ts';
 
 const pub = path.join(ROOT, 'public');
 const dataDir = path.join(pub, 'data');
@@ -19,6 +19,8 @@ const sets: Record<string, DigitSet> = {
   'private-train': s.privateTrain,
   'private-test': s.privateTest,
   public: s.publicSet,
+  // 'Same digits, other writers': the half of MNIST's test digits 0-4 the attacker may also know.
+  'writers-public-half': writerHalves(s.privateTest).publicHalf,
 };
 let total = 0;
 for (const [name, set] of Object.entries(sets)) {

@@ -1,10 +1,12 @@
 // npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu]
-// Trains the shipped models on real MNIST with the shared core, writes them under models/ and updates the manifest.
+// Trains the shipped models (classifiers and GAN priors) on real MNIST with the shared core, writes them under
+// models/ and updates the manifest. ROLE: target, evaluator or prior.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
-import { upsertManifestEntry } from './lib/manifest.ts';
+import { upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
+import { PRIOR_RECIPES, trainPrior } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,17 +19,24 @@ const { values: args } = parseArgs({
 
 const only = args.only?.split(',');
 const chosen = RECIPES.filter((r) => !only || only.includes(r.id) || only.includes(r.role));
-if (chosen.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${RECIPES.map((r) => r.id).join(', ')})`);
+const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+if (chosen.length + priors.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
 console.error(`backend: ${backend.backend}`);
 const seed = Number(args.seed);
+const epochs = args.epochs ? Number(args.epochs) : undefined;
+const commandFor = (id: string) => `npm run train -- --only ${id} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}`;
 for (const r of chosen) {
-  const epochs = args.epochs ? Number(args.epochs) : undefined;
-  const command = `npm run train -- --only ${r.id} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}`;
-  const entry = await trainRecipe(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command });
+  const entry = await trainRecipe(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertManifestEntry(entry);
   console.log(JSON.stringify({ id: entry.id, testAccuracy: entry.testAccuracy, trainSeconds: entry.trainSeconds, trapdoor: entry.trapdoor }));
+}
+// Priors last: PLG-MI's conditional GAN needs its target.
+for (const r of priors) {
+  const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, sampleDigits: entry.sampleDigits, classFidelity: entry.classFidelity }));
 }

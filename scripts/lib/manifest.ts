@@ -1,7 +1,7 @@
 // models/manifest.json: one entry per shipped model. Written by the training script, read by pages, CLI and tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModelEntry, Manifest } from '../../src/core/nets/manifest.ts';
+import type { ModelEntry, Manifest, PriorEntry } from '../../src/core/nets/manifest.ts';
 import { MODELS_DIR } from './node-io.ts';
 
 const FILE = path.join(MODELS_DIR, 'manifest.json');
@@ -16,5 +16,13 @@ export function upsertManifestEntry(entry: ModelEntry): void {
   const m = readManifest();
   const i = m.models.findIndex((e) => e.id === entry.id);
   if (i >= 0) m.models[i] = entry; else m.models.push(entry);
+  fs.writeFileSync(FILE, JSON.stringify(m, null, 2) + '\n');
+}
+
+export function upsertPriorEntry(entry: PriorEntry): void {
+  const m = readManifest();
+  const priors = (m.priors ??= []);
+  const i = priors.findIndex((e) => e.id === entry.id);
+  if (i >= 0) priors[i] = entry; else priors.push(entry);
   fs.writeFileSync(FILE, JSON.stringify(m, null, 2) + '\n');
 }

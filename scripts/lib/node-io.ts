@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { type DigitSet, parseDigitSet, splitMnist, type MnistSplits, filterDigits, PRIVATE_CLASSES } from '../../src/core/data/mnist.ts';
+import { type DigitSet, parseDigitSet, splitMnist, type MnistSplits, filterDigits, PRIVATE_CLASSES, writerHalves } from '../../src/core/data/mnist.ts';
 import { type BackendChoice, type BackendName, chooseBackend } from '../../src/core/backend.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -85,13 +85,14 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
     async manifest() {
       return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
     },
-    model: (entry) => loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path))),
+    model: (file) => loadModelFromDir(path.dirname(path.join(MODELS_DIR, file))),
     modelFile: async (file) => new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, file))),
     async digitSet(name) {
       const s = sets();
       const byName: Record<string, DigitSet> = {
         'private-sample': filterDigits(s.privateTrain, PRIVATE_CLASSES, 64),
         'private-train': s.privateTrain, 'private-test': s.privateTest, public: s.publicSet,
+        'writers-public-half': writerHalves(s.privateTest).publicHalf,
       };
       const set = byName[name];
       if (!set) throw new Error(`no digit set '${name}'`);

@@ -21,3 +21,14 @@ export function readGrayPng(file: string): Float32Array {
   }
   return out;
 }
+
+/** A grid of 28x28 images (rows x cols, 2 px gaps) as one grayscale PNG. */
+export function writeGridPng(file: string, pixels: Float32Array, rows: number, cols: number, gap = 2): void {
+  const w = cols * 28 + (cols + 1) * gap, h = rows * 28 + (rows + 1) * gap;
+  const grid = new Float32Array(w * h).fill(0.35);
+  for (let k = 0; k < rows * cols && (k + 1) * 784 <= pixels.length; k++) {
+    const r0 = gap + Math.floor(k / cols) * (28 + gap), c0 = gap + (k % cols) * (28 + gap);
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) grid[(r0 + r) * w + c0 + c] = pixels[k * 784 + r * 28 + c];
+  }
+  writeGrayPng(file, grid, w, h);
+}

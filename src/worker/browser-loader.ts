@@ -23,7 +23,7 @@ export function browserLoader(baseUrl: string): AssetLoader {
         throw new Error('models/manifest.json is not valid JSON');
       }
     },
-    model: (entry) => tf.loadLayersModel(url(`models/${entry.path}`)),
+    model: (path) => tf.loadLayersModel(url(`models/${path}`)),
     modelFile: (path) => fetchBytes(url(`models/${path}`)),
     digitSet(name) {
       if (!sets.has(name)) {

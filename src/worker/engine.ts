@@ -3,9 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
 import { benchmarkBackend } from '../core/bench.ts';
-import { miFace, type MiFaceState } from '../core/attacks/mi-face.ts';
-import { type DigitSet, PIXELS, PRIVATE_CLASSES, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
-import { type Manifest, type ModelEntry, findModel } from '../core/nets/manifest.ts';
+import { keptOf } from '../core/attacks/attack.ts';
+import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
+import { type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
 import type {
   AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrapdoorReference,
@@ -14,7 +15,8 @@ import type {
 /** Where models and data come from: fetch in the browser, the file system in Node. */
 export interface AssetLoader {
   manifest(): Promise<Manifest>;
-  model(entry: ModelEntry): Promise<tf.LayersModel>;
+  /** A tfjs layers model by its model.json path relative to models/. */
+  model(path: string): Promise<tf.LayersModel>;
   digitSet(name: string): Promise<DigitSet>;
   /** A file under models/ (e.g. Trap-MID triggers). */
   modelFile(path: string): Promise<Uint8Array>;
@@ -31,7 +33,7 @@ const MIN_SNAPSHOT_INTERVAL_MS = 50;
 interface Job {
   id: number;
   config: AttackConfig;
-  state: MiFaceState;
+  run: RunningAttack;
   status: JobState;
   onSnapshot: (s: AttackSnapshot) => void;
   /** Milliseconds spent running (paused time excluded), and when the current running stretch began. */
@@ -89,12 +91,19 @@ export class Engine implements EngineApi {
     const target = await this.model(entry.id);
     await this.model('evaluator'); // load before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
-    const state = miFace.init({ target, targetClasses: entry.classes }, {
-      steps: config.steps, learningRate: config.learningRate, tv: config.tv, l2: config.l2, init: config.init, seed: config.seed,
-      patience: 0,
+    const run = await setUpAttack(config, {
+      target, targetClasses: entry.classes,
+      prior: async (id) => {
+        const p = findPrior(this.requireManifest(), id);
+        return { generator: await this.model(p.generator.path), discriminator: await this.model(p.discriminator.path) };
+      },
+      publicSet: async (knowledge) => {
+        const pub = await this.loader.digitSet('public');
+        return knowledge === 'disjoint' ? pub : concatSets(pub, await this.loader.digitSet('writers-public-half'));
+      },
     });
     const job: Job = {
-      id: this.nextJobId++, config, state, status: startPaused ? 'paused' : 'running', onSnapshot,
+      id: this.nextJobId++, config, run, status: startPaused ? 'paused' : 'running', onSnapshot,
       activeMs: 0, runningSince: startPaused ? null : performance.now(), lastSent: 0, running: Promise.resolve(),
     };
     this.jobs.set(job.id, job);
@@ -125,8 +134,8 @@ export class Engine implements EngineApi {
     if (!job || job.status !== 'paused') return;
     const t0 = performance.now();
     try {
-      miFace.step(job.state);
-      if (job.state.stepCount >= job.config.steps) job.status = 'done';
+      const { done } = await job.run.attack.step(job.run.state);
+      if (done) job.status = 'done';
       job.activeMs += performance.now() - t0;
       await this.send(job, true);
     } catch (e) {
@@ -219,7 +228,7 @@ export class Engine implements EngineApi {
         }
         if (!this.jobs.has(job.id)) return; // ended by a manual step
         if (job.status !== 'running') break;
-        const { step, done } = miFace.step(job.state);
+        const { step, done } = await job.run.attack.step(job.run.state);
         if (done) { job.status = 'done'; this.stopClock(job); }
         if (done || step % every === 0) await this.send(job, done);
         // Yield so pause / cancel messages get through.
@@ -244,7 +253,7 @@ export class Engine implements EngineApi {
 
   private finish(job: Job): void {
     if (!this.jobs.has(job.id)) return;
-    miFace.dispose(job.state);
+    job.run.attack.dispose(job.run.state);
     this.jobs.delete(job.id);
   }
 
@@ -253,8 +262,8 @@ export class Engine implements EngineApi {
     this.stopClock(job);
     const message = (e as Error)?.message ?? String(e);
     job.onSnapshot({
-      jobId: job.id, step: job.state.stepCount, maxSteps: job.config.steps, classes: job.state.classes,
-      pixels: new Float32Array(job.state.classes.length * PIXELS), targetConfidence: [], loss: [],
+      jobId: job.id, step: job.run.state.stepCount, maxSteps: job.run.maxSteps, classes: [],
+      pixels: new Float32Array(0), targetConfidence: [], loss: [],
       evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 },
       state: 'failed', elapsedMs: this.elapsed(job),
       error: isDeviceLoss(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message,
@@ -266,12 +275,13 @@ export class Engine implements EngineApi {
     const now = performance.now();
     if (!force && now - job.lastSent < MIN_SNAPSHOT_INTERVAL_MS) return;
     job.lastSent = now;
-    const snap = await miFace.snapshot(job.state);
-    const verdict = await this.judge(snap.pixels, snap.classes);
+    const snap = await job.run.attack.snapshot(job.run.state);
+    const kept = keptOf(snap);
+    const verdict = await this.judge(kept.pixels, kept.classes);
     let trapdoor: AttackSnapshot['trapdoor'];
     if (this.trapdoors.has(job.config.targetId)) {
       const { detector, reference } = await this.trapdoor(job.config.targetId);
-      const x = tf.tensor4d(snap.pixels, [snap.classes.length, 28, 28, 1]);
+      const x = tf.tensor4d(kept.pixels, [kept.classes.length, 28, 28, 1]);
       const scores = (await detector.score(x)).map((s) => s.score);
       x.dispose();
       trapdoor = {
@@ -279,10 +289,16 @@ export class Engine implements EngineApi {
         aucVsPublic: rocAuc(scores, reference.public),
       };
     }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    const population = snap.classes.length > snap.kept.length;
     job.onSnapshot({
-      jobId: job.id, step: snap.step, maxSteps: job.config.steps, classes: snap.classes, pixels: snap.pixels,
-      targetConfidence: snap.targetConfidence, loss: snap.loss, evaluator: verdict.evaluator,
+      jobId: job.id, step: snap.step, maxSteps: job.run.maxSteps, classes: kept.classes, pixels: kept.pixels,
+      targetConfidence: kept.targetConfidence, loss: snap.kept.map((i) => snap.loss[i]), evaluator: verdict.evaluator,
       attackAccuracy: verdict.accuracy, trapdoor, state: job.status, elapsedMs: this.elapsed(job),
+      ...(population ? { candidates: { classes: snap.classes, pixels: snap.pixels, score: snap.targetConfidence, kept: snap.kept } } : {}),
+      ...(snap.terms ? { terms: { identity: mean(snap.terms.identity), prior: mean(snap.terms.prior) } } : {}),
+      ...(snap.queries !== undefined ? { queries: snap.queries } : {}),
+      ...(snap.radius ? { radius: snap.radius } : {}),
     });
   }
 
@@ -308,14 +324,15 @@ export class Engine implements EngineApi {
     return { evaluator: { predicted, confidence, top5 }, accuracy: { top1: hit1 / classes.length, top5: hit5 / classes.length } };
   }
 
+  /** A shipped model by manifest id, or any model by its path under models/ (a path contains '/'). */
   private async model(id: string): Promise<tf.LayersModel> {
     let m = this.models.get(id);
     if (!m) {
-      const entry = findModel(this.requireManifest(), id);
+      const entry = id.includes('/') ? { path: id } : findModel(this.requireManifest(), id);
       try {
-        m = await this.loader.model(entry);
+        m = await this.loader.model(entry.path);
       } catch (e) {
-        throw new Error(`model '${id}' could not be loaded from ${entry.path}: ${(e as Error).message}`);
+        throw new Error(`model '${id}' could not be loaded from models/${entry.path}: ${(e as Error).message}`);
       }
       this.models.set(id, m);
     }
@@ -344,12 +361,3 @@ function isDeviceLoss(message: string): boolean {
   return /device (was |is )?lost|device.*destroyed|external Instance reference no longer exists|context (was )?lost|CONTEXT_LOST/i.test(message);
 }
 
-function validateAttackConfig(c: AttackConfig): void {
-  const bad = (what: string) => { throw new Error(`invalid attack config: ${what}`); };
-  if (c.attack !== 'mi-face') bad(`unknown attack '${String(c.attack)}'`);
-  if (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100000) bad(`steps must be an integer in 1..100000 (got ${c.steps})`);
-  if (!(c.learningRate > 0 && c.learningRate <= 10)) bad(`learningRate must be in (0, 10] (got ${c.learningRate})`);
-  if (!(c.tv >= 0) || !(c.l2 >= 0)) bad('tv and l2 must be >= 0');
-  if (c.init !== 'zeros' && c.init !== 'noise') bad(`init must be 'zeros' or 'noise'`);
-  if (!Number.isInteger(c.seed)) bad('seed must be an integer');
-}

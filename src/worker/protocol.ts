@@ -16,6 +16,9 @@ export interface EngineInfo {
   }[];
 }
 
+import type { AttackId, Knowledge } from './catalog.ts';
+export type { AttackId, Knowledge };
+
 /** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
 import type { BenchRow } from '../core/bench.ts';
 export type { BenchRow };
@@ -53,7 +56,21 @@ export interface MiFaceConfig {
   snapshotEvery: number;
 }
 
-export type AttackConfig = MiFaceConfig;
+/** Every attack other than MI-Face: its knobs (see catalog.ts) in `params`. */
+export interface GanAttackConfig {
+  attack: Exclude<AttackId, 'mi-face'>;
+  targetId: string;
+  /** What the attacker knows: picks the GAN prior. */
+  knowledge: Knowledge;
+  /** The catalog's knobs of this attack (missing ones take the browser default). `steps` is one of them. */
+  params: Record<string, number>;
+  /** Black-box / label-only attacks: the output-side defense, e.g. 'none', 'round:1', 'label-only'. */
+  outputDefense?: string;
+  seed: number;
+  snapshotEvery: number;
+}
+
+export type AttackConfig = MiFaceConfig | GanAttackConfig;
 
 export interface AttackSnapshot {
   jobId: number;
@@ -78,6 +95,17 @@ export interface AttackSnapshot {
   trapdoor?: { scores: number[]; threshold: number; flaggedShare: number; aucVsPublic: number };
   state: JobState;
   elapsedMs: number;
+  /**
+   * GAN attacks keep several candidates per digit (restarts, a population, probes); the top-level fields above
+   * describe the kept one of each digit, and this the whole population.
+   */
+  candidates?: { classes: number[]; pixels: Float32Array; score: number[]; kept: number[] };
+  /** Mean identity and prior terms over all candidates, where the attack has both. */
+  terms?: { identity: number; prior: number };
+  /** Queries made to the target (black-box and label-only attacks). */
+  queries?: number;
+  /** BREP-MI: sphere radius per attacked digit. */
+  radius?: number[];
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
   error?: string;
 }

@@ -1,5 +1,5 @@
 // The UI thread does no tensor work: src/ui and src/pages never import tfjs or the core (only the worker's protocol
-// module, tfjs-free, and comlink). A static check, so it needs no browser.
+// and catalog modules, both tfjs-free, and comlink). A static check, so it needs no browser.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -20,7 +20,7 @@ test('src/ui and src/pages import no tfjs and no core code', () => {
       const [, typeOnly, spec] = m;
       const bad = spec.startsWith('@tensorflow/') || spec.includes('/core/') ||
         // protocol.ts is tfjs-free (types and the default config); nothing else of the worker is imported.
-        (spec.includes('/worker/') && !spec.endsWith('/worker/protocol.ts') && !(typeOnly && spec.endsWith('.ts')));
+        (spec.includes('/worker/') && !/\/worker\/(protocol|catalog)\.ts$/.test(spec) && !(typeOnly && spec.endsWith('.ts')));
       if (bad) offenders.push(`${path.relative(root, f)}: ${m[0].trim()}`);
     }
   }

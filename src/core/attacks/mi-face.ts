@@ -3,7 +3,7 @@
 // [0, 1] after each step. All classes are one batch. The stopping rule (no improvement of the cost over a window)
 // is checked at snapshots, so a step never reads back from the device.
 import * as tf from '@tensorflow/tfjs';
-import type { Attack, AttackContext, CandidateSnapshot, Reconstructions } from './attack.ts';
+import { type Attack, type AttackContext, type CandidateSnapshot, type Reconstructions, keptOf, outputIndices } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 
 /** 'noise' starts are uniform in [0, NOISE_AMPLITUDE]. */
@@ -55,16 +55,12 @@ function lossTerms(state: MiFaceState, x: tf.Tensor4D): { perCandidate: tf.Tenso
   return { perCandidate: total, confidence };
 }
 
-export const miFace: Attack<MiFaceOptions, MiFaceState> = {
+export const miFace = {
   id: 'mi-face',
 
   init(ctx, options) {
     const classes = options.classes ?? ctx.targetClasses;
-    const outputs = classes.map((d) => {
-      const k = ctx.targetClasses.indexOf(d);
-      if (k < 0) throw new Error(`the target has no class for digit ${d} (it knows ${ctx.targetClasses.join(', ')})`);
-      return k;
-    });
+    const outputs = outputIndices(ctx.targetClasses, classes);
     const n = classes.length;
     let start: tf.Tensor4D;
     if (options.init === 'noise') {
@@ -103,19 +99,18 @@ export const miFace: Attack<MiFaceOptions, MiFaceState> = {
     state.best = state.best.map((b, i) => Math.min(b, lossArr[i]));
     return {
       step: state.stepCount, classes: [...state.classes], pixels: new Float32Array(pixels as Float32Array),
-      targetConfidence: Array.from(conf), loss: lossArr,
+      targetConfidence: Array.from(conf), loss: lossArr, kept: state.classes.map((_, i) => i), attacked: [...state.classes],
     };
   },
 
   async result(state): Promise<Reconstructions> {
-    const s = await this.snapshot(state);
-    return { classes: s.classes, pixels: s.pixels, targetConfidence: s.targetConfidence };
+    return keptOf(await this.snapshot(state));
   },
 
   dispose(state) {
     state.x.dispose(); state.labels.dispose(); state.optimizer.dispose();
   },
-};
+} satisfies Attack<MiFaceOptions, MiFaceState>;
 
 function isDone(state: MiFaceState): boolean {
   const p = state.options.patience ?? 0;

@@ -124,6 +124,27 @@ export interface MnistSplits {
   publicSet: DigitSet;
 }
 
+/**
+ * What the attacker knows. 'disjoint' (the papers' protocol): public digits 5-9 only. 'other-writers': the same
+ * digits by other writers too - public also holds half of MNIST's *test* digits 0-4 (the odd positions); no
+ * private training image is ever public.
+ */
+export type Knowledge = 'disjoint' | 'other-writers';
+export const KNOWLEDGE: readonly Knowledge[] = ['disjoint', 'other-writers'];
+
+/** The public set for a knowledge setting. */
+export function publicFor(knowledge: Knowledge, splits: MnistSplits): DigitSet {
+  if (knowledge === 'disjoint') return splits.publicSet;
+  return concatSets(splits.publicSet, writerHalves(splits.privateTest).publicHalf);
+}
+
+/** Test digits 0-4 split by position: even ones stay a private test half, odd ones go public ('other-writers'). */
+export function writerHalves(privateTest: DigitSet): { privateHalf: DigitSet; publicHalf: DigitSet } {
+  const even: number[] = [], odd: number[] = [];
+  for (let i = 0; i < privateTest.count; i++) (i % 2 === 0 ? even : odd).push(i);
+  return { privateHalf: subset(privateTest, even), publicHalf: subset(privateTest, odd) };
+}
+
 export function splitMnist(train: DigitSet, test: DigitSet): MnistSplits {
   return {
     privateTrain: filterDigits(train, PRIVATE_CLASSES),

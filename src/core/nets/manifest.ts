@@ -46,9 +46,54 @@ export interface TrapdoorInfo {
   naturalnessAuc: number;
 }
 
+/** One saved network of a GAN prior. */
+export interface NetworkFile {
+  /** model.json, relative to the models folder. */
+  path: string;
+  params: number;
+  sha256: string;
+  bytes: number;
+}
+
+/** A GAN prior: what the GAN-based attacks search in. */
+export interface PriorEntry {
+  id: string;
+  /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'cgan': PLG-MI's. */
+  kind: 'gan' | 'cgan';
+  knowledge: 'disjoint' | 'other-writers';
+  /** cgan: the target whose pseudo-labels (and inversion loss) trained it; its classes are the target's. */
+  forTarget?: string;
+  classes?: number[];
+  generator: NetworkFile;
+  discriminator: NetworkFile;
+  architecture: string;
+  dataSplit: string;
+  trainImages: number;
+  /** Latent size. */
+  zDim: number;
+  epochs: number;
+  trainCommand: string;
+  seed: number;
+  trainSeconds: number;
+  trainBackend: string;
+  /** A 10x10 grid of seeded samples (PNG), relative to the models folder. */
+  samples: string;
+  /** Share of 1000 seeded samples the evaluator reads as each digit 0-9 (cgan: samples of every class alike). */
+  sampleDigits: number[];
+  /** cgan: share of samples of each class that the evaluator reads as that class's digit. */
+  classFidelity?: number[];
+}
+
 export interface Manifest {
   version: 1;
   models: ModelEntry[];
+  priors?: PriorEntry[];
+}
+
+export function findPrior(manifest: Manifest, id: string): PriorEntry {
+  const p = (manifest.priors ?? []).find((m) => m.id === id);
+  if (!p) throw new Error(`no GAN prior '${id}' in the manifest (have: ${(manifest.priors ?? []).map((m) => m.id).join(', ') || 'none'})`);
+  return p;
 }
 
 export function findModel(manifest: Manifest, id: string): ModelEntry {

@@ -1,0 +1,117 @@
+// How the GAN priors are trained (`npm run train -- --only gan-disjoint,...`): GMI's unconditional GAN on the
+// attacker's public digits, and PLG-MI's conditional GAN on public digits pseudo-labelled by a target. Each is
+// saved with a 10x10 sample grid and the evaluator's reading of 1000 seeded samples, so quality is visible.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadModelFromDir, loadSplits, MODELS_DIR, saveModel } from './node-io.ts';
+import { writeGridPng } from './png.ts';
+import { GanTrainer, pseudoLabel, type GanConfig } from '../../src/core/priors/gan-trainer.ts';
+import { generate, sampleLatents, Z_DIM } from '../../src/core/nets/gan.ts';
+import { type DigitSet, type Knowledge, publicFor } from '../../src/core/data/mnist.ts';
+import { makeRng } from '../../src/core/data/rng.ts';
+import type { PriorEntry } from '../../src/core/nets/manifest.ts';
+
+export interface PriorRecipe {
+  id: string;
+  kind: PriorEntry['kind'];
+  knowledge: Knowledge;
+  forTarget?: string;
+  epochs: number;
+}
+
+/** PLG-MI: public images kept per target class (the most confident ones). */
+export const PSEUDO_LABELS_PER_CLASS = 1000;
+/** PLG-MI: weight of the target's max-margin loss in the generator's objective. */
+export const PLG_INVERSION_WEIGHT = 0.2;
+
+const GAN_ARCH = 'G: z(100) -> dense 7x7x64 -> convT4/2(32) -> convT4/2(1), leaky ReLU, sigmoid; D: conv4/2(32) -> conv4/2(64) -> dense(1), leaky ReLU';
+
+export const PRIOR_RECIPES: PriorRecipe[] = [
+  { id: 'gan-disjoint', kind: 'gan', knowledge: 'disjoint', epochs: 10 },
+  { id: 'gan-other-writers', kind: 'gan', knowledge: 'other-writers', epochs: 10 },
+  { id: 'cgan-target-none-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-none', epochs: 40 },
+  { id: 'cgan-target-none-other-writers', kind: 'cgan', knowledge: 'other-writers', forTarget: 'target-none', epochs: 40 },
+];
+
+function describeData(r: PriorRecipe, set: DigitSet): string {
+  const pub = r.knowledge === 'disjoint' ? 'public digits 5-9 (MNIST train + test)' : 'public digits 5-9 plus the odd-position half of MNIST test digits 0-4 ("other writers")';
+  return r.kind === 'gan' ? `${pub}: ${set.count} images`
+    : `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS} most confident images per class (${set.count})`;
+}
+
+export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
+  const splits = loadSplits();
+  const pub = publicFor(r.knowledge, splits);
+  const epochs = opts.epochs ?? r.epochs;
+  let data = pub;
+  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, numClasses: 0, loss: 'non-saturating' };
+  let target: tf.LayersModel | undefined;
+  let classes: number[] | undefined;
+  if (r.kind === 'cgan') {
+    const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+    const entry = manifest.models.find((m: { id: string }) => m.id === r.forTarget);
+    target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    classes = entry.classes as number[];
+    data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS);
+    config = { ...config, numClasses: classes.length, classOf: (c) => c, loss: 'hinge', inversion: { target, weight: PLG_INVERSION_WEIGHT } };
+  }
+  const trainer = new GanTrainer(data, config);
+  const t0 = performance.now();
+  let lastLog = 0;
+  while (!trainer.done) {
+    const log = performance.now() - lastLog > 15000;
+    const s = await trainer.step(log);
+    if (log && s.losses) {
+      lastLog = performance.now();
+      console.error(`${r.id} epoch ${s.epoch + 1}/${epochs} batch ${s.batch}/${s.batchesPerEpoch} D ${s.losses.discriminator.toFixed(3)} G ${s.losses.generator.toFixed(3)}` +
+        `${r.kind === 'cgan' ? ` inv ${s.losses.inversion.toFixed(3)}` : ''} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
+    }
+  }
+  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const rel = (p: string) => path.relative(MODELS_DIR, p);
+  const g = await saveModel(trainer.generator, opts.dir);
+  const dDir = path.join(opts.dir, 'discriminator');
+  const d = await saveModel(trainer.discriminator, dDir);
+  const quality = await judgeSamples(trainer.generator, classes?.length ?? 0, opts.seed, path.join(opts.dir, 'samples.png'));
+  const entry: PriorEntry = {
+    id: r.id, kind: r.kind, knowledge: r.knowledge, ...(r.forTarget ? { forTarget: r.forTarget, classes } : {}),
+    generator: { path: rel(path.join(opts.dir, 'model.json')), params: trainer.generator.countParams(), ...g },
+    discriminator: { path: rel(path.join(dDir, 'model.json')), params: trainer.discriminator.countParams(), ...d },
+    architecture: r.kind === 'gan' ? `${GAN_ARCH}; non-saturating GAN loss`
+      : `${GAN_ARCH}; conditional: one-hot class beside z, projection discriminator; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
+    dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs, trainCommand: opts.command, seed: opts.seed,
+    trainSeconds, trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), ...quality,
+  };
+  trainer.generator.dispose(); trainer.discriminator.dispose(); trainer.dispose(); target?.dispose();
+  return entry;
+}
+
+/**
+ * The evaluator's reading of 1000 seeded samples (cgan: 200 per class) and a 10x10 grid of the first ones
+ * (cgan: two rows per class). Shared with the models test, which re-measures it.
+ */
+export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: number, gridFile?: string): Promise<{ sampleDigits: number[]; classFidelity?: number[] }> {
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const n = 1000;
+  const rng = makeRng(seed + 777);
+  const cls = numClasses > 0 ? Array.from({ length: n }, (_, i) => Math.floor(i / (n / numClasses))) : [];
+  const x = tf.tidy(() => generate(g, tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]),
+    numClasses > 0 ? tf.oneHot(tf.tensor1d(cls, 'int32'), numClasses).toFloat() as tf.Tensor2D : undefined));
+  const pred = tf.tidy(() => (evaluator.predict(x) as tf.Tensor).argMax(-1));
+  const digits = Array.from(await pred.data());
+  if (gridFile) {
+    const pixels = await x.data() as Float32Array;
+    const pick = numClasses > 0 ? Array.from({ length: 100 }, (_, k) => Math.floor(k / 20) * (n / numClasses) + (k % 20)) : Array.from({ length: 100 }, (_, k) => k);
+    const grid = new Float32Array(100 * 784);
+    pick.forEach((i, k) => grid.set(pixels.subarray(i * 784, (i + 1) * 784), k * 784));
+    writeGridPng(gridFile, grid, 10, 10);
+  }
+  tf.dispose([x, pred]); evaluator.dispose();
+  const sampleDigits = Array.from({ length: 10 }, (_, dgt) => Number((digits.filter((p) => p === dgt).length / n).toFixed(4)));
+  if (numClasses === 0) return { sampleDigits };
+  const per = n / numClasses;
+  const classFidelity = Array.from({ length: numClasses }, (_, c) => Number((digits.slice(c * per, (c + 1) * per).filter((p) => p === c).length / per).toFixed(4)));
+  return { sampleDigits, classFidelity };
+}

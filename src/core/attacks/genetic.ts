@@ -1,0 +1,130 @@
+// Black-box genetic latent search (Mirror-b style): the attacker only gets the target's (possibly defended)
+// probabilities through a QueryOracle, never its gradients. Per attacked class, a population of GAN latents
+// evolves: fitness = the answered probability of the class; the best `elite` survive unchanged, the rest are
+// children of fitness-proportional parents by uniform crossover, then Gaussian mutation (each gene with
+// probability `mutationRate`); latents stay in [-clamp, clamp]. One generation = one step.
+import * as tf from '@tensorflow/tfjs';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import type { QueryOracle } from './oracle.ts';
+import { makeRng } from '../data/rng.ts';
+import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
+
+export interface GeneticOptions {
+  classes?: number[];
+  population: number;
+  /** Generations. */
+  steps: number;
+  elite: number;
+  mutationRate: number;
+  /** Standard deviation of a mutation. */
+  mutationScale: number;
+  clamp: number;
+  seed: number;
+}
+
+export interface GeneticState {
+  options: GeneticOptions;
+  oracle: QueryOracle;
+  prior: GanPrior;
+  classes: number[];
+  outputs: number[];
+  candidateClasses: number[];
+  /** Host copy of the population's latents, class-major. */
+  z: Float32Array;
+  fitness: Float32Array;
+  rng: () => number;
+  stepCount: number;
+  /** The last generation's images (kept for snapshots: no extra queries). */
+  pixels: Float32Array;
+}
+
+export const GENETIC_DEFAULTS: Omit<GeneticOptions, 'seed' | 'classes'> = {
+  population: 16, steps: 60, elite: 2, mutationRate: 0.1, mutationScale: 0.5, clamp: 2,
+};
+/** A larger search, closer to Mirror's budget. */
+export const GENETIC_PAPER = { population: 64, steps: 200 };
+
+/** Images and fitness of the current population: one batch of queries. */
+async function evaluate(s: GeneticState): Promise<void> {
+  const n = s.candidateClasses.length;
+  const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(s.z, [n, Z_DIM])));
+  const probs = await s.oracle.probabilities(img);
+  s.pixels = new Float32Array(await img.data() as Float32Array);
+  img.dispose();
+  const k = s.oracle.numClasses;
+  for (let i = 0; i < n; i++) s.fitness[i] = probs[i * k + s.outputs[Math.floor(i / s.options.population)]];
+}
+
+/** Index drawn with probability proportional to fitness (uniform when all are 0). */
+function pickParent(fitness: Float32Array, from: number, count: number, rng: () => number): number {
+  let total = 0;
+  for (let j = 0; j < count; j++) total += fitness[from + j];
+  if (total <= 0) return from + Math.floor(rng() * count);
+  let r = rng() * total;
+  for (let j = 0; j < count; j++) { r -= fitness[from + j]; if (r <= 0) return from + j; }
+  return from + count - 1;
+}
+
+function gaussian(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+export const genetic = {
+  id: 'genetic',
+
+  async init(ctx, options) {
+    if (!ctx.prior || ctx.prior.conditional) throw new Error('the genetic search needs an unconditional GAN prior');
+    if (!ctx.oracle) throw new Error('the genetic search is black-box: it needs a query oracle');
+    if (options.elite >= options.population) throw new Error(`elite (${options.elite}) must be smaller than the population (${options.population})`);
+    const classes = options.classes ?? ctx.targetClasses;
+    const outputs = outputIndices(ctx.targetClasses, classes);
+    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.population }, () => d));
+    const rng = makeRng(options.seed);
+    const s: GeneticState = {
+      options, oracle: ctx.oracle, prior: ctx.prior, classes, outputs, candidateClasses,
+      z: sampleLatents(candidateClasses.length, rng, options.clamp), fitness: new Float32Array(candidateClasses.length), rng, stepCount: 0,
+      pixels: new Float32Array(0),
+    };
+    await evaluate(s);
+    return s;
+  },
+
+  async step(s) {
+    const { population: p, elite, mutationRate, mutationScale, clamp, steps } = s.options;
+    if (s.stepCount >= steps) return { step: s.stepCount, done: true };
+    const next = new Float32Array(s.z.length);
+    for (let c = 0; c < s.classes.length; c++) {
+      const from = c * p;
+      const order = Array.from({ length: p }, (_, j) => from + j).sort((a, b) => s.fitness[b] - s.fitness[a]);
+      for (let j = 0; j < p; j++) {
+        const dst = (from + j) * Z_DIM;
+        if (j < elite) { next.set(s.z.subarray(order[j] * Z_DIM, (order[j] + 1) * Z_DIM), dst); continue; }
+        const a = pickParent(s.fitness, from, p, s.rng) * Z_DIM, b = pickParent(s.fitness, from, p, s.rng) * Z_DIM;
+        for (let g = 0; g < Z_DIM; g++) {
+          let v = s.rng() < 0.5 ? s.z[a + g] : s.z[b + g];
+          if (s.rng() < mutationRate) v += mutationScale * gaussian(s.rng);
+          next[dst + g] = Math.max(-clamp, Math.min(clamp, v));
+        }
+      }
+    }
+    s.z = next;
+    await evaluate(s);
+    s.stepCount++;
+    return { step: s.stepCount, done: s.stepCount >= steps };
+  },
+
+  async snapshot(s): Promise<CandidateSnapshot> {
+    const fitness = Array.from(s.fitness);
+    return {
+      step: s.stepCount, classes: [...s.candidateClasses], pixels: s.pixels.slice(), targetConfidence: fitness,
+      loss: fitness.map((f) => -f), kept: keepBest(s.fitness, s.classes.length, s.options.population), attacked: [...s.classes],
+      queries: s.oracle.queries,
+    };
+  },
+
+  async result(s): Promise<Reconstructions> {
+    return keptOf(await this.snapshot(s));
+  },
+
+  dispose() { /* host arrays only */ },
+} satisfies Attack<GeneticOptions, GeneticState>;

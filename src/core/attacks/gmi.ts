@@ -1,0 +1,134 @@
+// GMI (Zhang et al. 2020), the generative model inversion attack: search the latent space of a GAN trained on
+// public data for z whose image G(z) the target assigns to the attacked class, while the GAN's discriminator keeps
+// G(z) looking like a real digit:
+//     min_z  prior(G(z)) + lambda * identity(T(G(z)), y)        (momentum SGD, Nesterov; z clamped to [-c, c])
+// prior = softplus(-D(G(z))) (our prior is a non-saturating GAN: see priors/gan-trainer.ts); identity = CE.
+// Several restarts per class run in one batch; the restart with the largest target logit is kept.
+// LOMMA (Nguyen et al. 2023) plugs in here: identity on the raw logit (-o_y) averaged over the target and its
+// distilled students (model augmentation), plus lambda_f * mean((f_T(G(z)) - mu_public)^2).
+import * as tf from '@tensorflow/tfjs';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { makeRng } from '../data/rng.ts';
+import { generate, realness, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { withFeatures } from '../nets/architectures.ts';
+
+export interface LommaOptions {
+  /** Weight of the public-feature regulariser (paper ~1). */
+  featureWeight: number;
+  /** Mean penultimate feature of the target on public images. */
+  publicFeatureMean: Float32Array;
+}
+
+export interface GmiOptions {
+  classes?: number[];
+  /** Latents per attacked class (GMI: 5). */
+  restarts: number;
+  steps: number;
+  learningRate: number;
+  momentum: number;
+  /** Weight of the identity loss (GMI: 100). */
+  lambda: number;
+  /** Latents are clamped to [-clamp, clamp] (GMI: 1). */
+  clamp: number;
+  seed: number;
+  lomma?: LommaOptions;
+}
+
+export interface GmiState {
+  options: GmiOptions;
+  target: tf.LayersModel;
+  /** LOMMA: the models whose identity losses are averaged (target first), and the target's feature model. */
+  identityModels: tf.LayersModel[];
+  features?: tf.LayersModel;
+  publicMean?: tf.Tensor1D;
+  prior: GanPrior;
+  classes: number[];
+  candidateClasses: number[];
+  z: tf.Variable<tf.Rank.R2>;
+  labels: tf.Tensor2D;
+  optimizer: tf.Optimizer;
+  stepCount: number;
+}
+
+export const GMI_DEFAULTS: Omit<GmiOptions, 'seed' | 'classes'> = {
+  restarts: 5, steps: 300, learningRate: 0.02, momentum: 0.9, lambda: 100, clamp: 1,
+};
+/** The paper's budget: 1500 iterations (the browser default runs 300). */
+export const GMI_PAPER = { steps: 1500 };
+
+function terms(s: GmiState, z: tf.Tensor2D) {
+  const img = generate(s.prior.generator, z);
+  const prior = tf.softplus(tf.neg(realness(s.prior.discriminator, img)));
+  const identities = s.identityModels.map((m) => {
+    const logits = m.apply(img, { training: false }) as tf.Tensor2D;
+    return s.options.lomma
+      ? tf.neg(tf.sum(tf.mul(logits, s.labels), 1)) // LOMMA: the raw logit
+      : tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), s.labels), 1));
+  });
+  let identity = identities.length === 1 ? identities[0] : tf.div(tf.addN(identities), identities.length);
+  if (s.options.lomma && s.features && s.publicMean) {
+    const f = (s.features.apply(img, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D;
+    identity = tf.add(identity, tf.mul(tf.mean(tf.square(tf.sub(f, s.publicMean)), 1), s.options.lomma.featureWeight / s.options.lambda));
+  }
+  return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
+}
+
+export const gmi = {
+  id: 'gmi',
+
+  init(ctx, options) {
+    if (!ctx.prior || ctx.prior.conditional) throw new Error('GMI needs an unconditional GAN prior');
+    const classes = options.classes ?? ctx.targetClasses;
+    const outputs = outputIndices(ctx.targetClasses, classes);
+    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
+    const n = candidateClasses.length;
+    const rng = makeRng(options.seed);
+    const z = tf.variable(tf.tensor2d(sampleLatents(n, rng, options.clamp), [n, Z_DIM]), true, `gmi-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    const state: GmiState = {
+      options, target: ctx.target, identityModels: [ctx.target, ...(options.lomma ? ctx.students ?? [] : [])], prior: ctx.prior,
+      classes, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), stepCount: 0,
+    };
+    if (options.lomma) {
+      state.features = withFeatures(ctx.target);
+      state.publicMean = tf.tensor1d(options.lomma.publicFeatureMean);
+    }
+    return state;
+  },
+
+  step(s) {
+    if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
+    tf.tidy(() => {
+      s.optimizer.minimize(() => tf.mean(terms(s, s.z).total) as tf.Scalar, false, [s.z]);
+      s.z.assign(tf.clipByValue(s.z, -s.options.clamp, s.options.clamp));
+    });
+    s.stepCount++;
+    return { step: s.stepCount, done: s.stepCount >= s.options.steps };
+  },
+
+  async snapshot(s): Promise<CandidateSnapshot> {
+    const t = tf.tidy(() => {
+      const { img, prior, identity, total } = terms(s, s.z);
+      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+      const own = tf.sum(tf.mul(logits, s.labels), 1);
+      const conf = tf.sum(tf.mul(tf.softmax(logits), s.labels), 1);
+      return [img, prior, identity, total, own, conf];
+    });
+    const [pixels, prior, identity, total, own, conf] = await Promise.all(t.map((x) => x.data()));
+    tf.dispose(t);
+    return {
+      step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
+      targetConfidence: Array.from(conf), loss: Array.from(total), terms: { identity: Array.from(identity), prior: Array.from(prior) },
+      kept: keepBest(own, s.classes.length, s.options.restarts), attacked: [...s.classes],
+    };
+  },
+
+  async result(s): Promise<Reconstructions> {
+    return keptOf(await this.snapshot(s));
+  },
+
+  dispose(s) {
+    tf.dispose([s.z, s.labels, s.publicMean]);
+    s.optimizer.dispose();
+  },
+} satisfies Attack<GmiOptions, GmiState>;

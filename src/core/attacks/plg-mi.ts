@@ -1,0 +1,94 @@
+// PLG-MI (Yuan et al. 2023): the conditional GAN was trained on public images pseudo-labelled by the target and
+// already steered by the target's max-margin loss (priors/gan-trainer.ts). The attack then optimises, per class
+// y, latents z of G(z, y) with Adam on the max-margin loss over two random augmentations:
+//     min_z  sum_{a in 2 augmentations}  -o_y(T(a(G(z, y)))) + max_{k != y} o_k(T(a(G(z, y))))
+// No discriminator term: the class-conditional generator is the prior. The candidate with the largest target logit
+// on the un-augmented image is kept.
+import * as tf from '@tensorflow/tfjs';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { makeRng } from '../data/rng.ts';
+import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { maxMargin } from '../priors/gan-trainer.ts';
+
+export interface PlgMiOptions {
+  classes?: number[];
+  /** Latents per attacked class. */
+  restarts: number;
+  steps: number;
+  learningRate: number;
+  seed: number;
+}
+
+export interface PlgMiState {
+  options: PlgMiOptions;
+  target: tf.LayersModel;
+  prior: GanPrior;
+  classes: number[];
+  candidateClasses: number[];
+  z: tf.Variable<tf.Rank.R2>;
+  labels: tf.Tensor2D;
+  optimizer: tf.Optimizer;
+  rng: () => number;
+  stepCount: number;
+}
+
+export const PLG_MI_DEFAULTS: Omit<PlgMiOptions, 'seed' | 'classes'> = { restarts: 5, steps: 150, learningRate: 0.1 };
+/** The paper's budget: 600 iterations (the browser default runs 150). */
+export const PLG_MI_PAPER = { steps: 600 };
+
+export const plgMi = {
+  id: 'plg-mi',
+
+  init(ctx, options) {
+    if (!ctx.prior?.conditional) throw new Error('PLG-MI needs a conditional GAN prior (trained on the target\'s pseudo-labels)');
+    const classes = options.classes ?? ctx.targetClasses;
+    const outputs = outputIndices(ctx.targetClasses, classes);
+    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
+    const n = candidateClasses.length;
+    const rng = makeRng(options.seed);
+    const z = tf.variable(tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]), true, `plg-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, z, labels, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
+  },
+
+  step(s) {
+    if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
+    const warps = [randomAffineBatch(1, s.rng), randomAffineBatch(1, s.rng)];
+    tf.tidy(() => {
+      s.optimizer.minimize(() => {
+        const img = generate(s.prior.generator, s.z, s.labels);
+        const losses = warps.map((w) => maxMargin(s.target.apply(applyAffine(img, w), { training: false }) as tf.Tensor2D, s.labels));
+        return tf.mean(tf.add(losses[0], losses[1])) as tf.Scalar;
+      }, false, [s.z]);
+    });
+    tf.dispose(warps);
+    s.stepCount++;
+    return { step: s.stepCount, done: s.stepCount >= s.options.steps };
+  },
+
+  async snapshot(s): Promise<CandidateSnapshot> {
+    const t = tf.tidy(() => {
+      const img = generate(s.prior.generator, s.z, s.labels);
+      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+      return [img, maxMargin(logits, s.labels), tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
+    });
+    const [pixels, margin, own, conf] = await Promise.all(t.map((x) => x.data()));
+    tf.dispose(t);
+    return {
+      step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
+      targetConfidence: Array.from(conf), loss: Array.from(margin),
+      terms: { identity: Array.from(margin), prior: Array.from(margin, () => 0) },
+      kept: keepBest(own, s.classes.length, s.options.restarts), attacked: [...s.classes],
+    };
+  },
+
+  async result(s): Promise<Reconstructions> {
+    return keptOf(await this.snapshot(s));
+  },
+
+  dispose(s) {
+    tf.dispose([s.z, s.labels]);
+    s.optimizer.dispose();
+  },
+} satisfies Attack<PlgMiOptions, PlgMiState>;

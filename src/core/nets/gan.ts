@@ -1,0 +1,62 @@
+// The GAN priors' architectures: a small DCGAN generator (z -> 7x7 -> 14x14 -> 28x28, sigmoid pixels) and its
+// discriminator (two strided convs -> one realness logit). With `numClasses` > 0 both are class-conditional, as
+// PLG-MI needs: the generator sees the one-hot class beside z, and the discriminator is a projection
+// discriminator (realness logit + <embed(y), features>).
+import * as tf from '@tensorflow/tfjs';
+
+/** Latent size of every generator (as in GMI). */
+export const Z_DIM = 100;
+
+const init = (seed: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.02, seed });
+
+/** G(z[, y]) -> [n, 28, 28, 1] in [0, 1]. */
+export function buildGenerator(seed: number, numClasses = 0): tf.LayersModel {
+  const z = tf.input({ shape: [Z_DIM], name: 'z' });
+  const y = numClasses > 0 ? tf.input({ shape: [numClasses], name: 'y' }) : undefined;
+  const head = y ? tf.layers.concatenate({ name: 'zy' }).apply([z, y]) as tf.SymbolicTensor : z;
+  let h = tf.layers.dense({ units: 7 * 7 * 64, kernelInitializer: init(seed), name: 'project' }).apply(head) as tf.SymbolicTensor;
+  h = tf.layers.leakyReLU({ alpha: 0.2, name: 'project_act' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.reshape({ targetShape: [7, 7, 64], name: 'grid' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2dTranspose({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed + 1), name: 'up1' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.leakyReLU({ alpha: 0.2, name: 'up1_act' }).apply(h) as tf.SymbolicTensor;
+  const img = tf.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', activation: 'sigmoid', kernelInitializer: init(seed + 2), name: 'image' }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ name: numClasses > 0 ? 'cgenerator' : 'generator', inputs: y ? [z, y] : [z], outputs: img });
+}
+
+/** D(x[, y]) -> [n, 1] realness logit. */
+export function buildDiscriminator(seed: number, numClasses = 0): tf.LayersModel {
+  const x = tf.input({ shape: [28, 28, 1], name: 'x' });
+  let h = tf.layers.conv2d({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed), name: 'conv1' }).apply(x) as tf.SymbolicTensor;
+  h = tf.layers.leakyReLU({ alpha: 0.2, name: 'conv1_act' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2d({ filters: 64, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed + 1), name: 'conv2' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.leakyReLU({ alpha: 0.2, name: 'conv2_act' }).apply(h) as tf.SymbolicTensor;
+  const features = tf.layers.flatten({ name: 'features' }).apply(h) as tf.SymbolicTensor;
+  const real = tf.layers.dense({ units: 1, kernelInitializer: init(seed + 2), name: 'realness' }).apply(features) as tf.SymbolicTensor;
+  if (numClasses === 0) return tf.model({ name: 'discriminator', inputs: x, outputs: real });
+  const y = tf.input({ shape: [numClasses], name: 'y' });
+  const embed = tf.layers.dense({ units: 7 * 7 * 64, useBias: false, kernelInitializer: init(seed + 3), name: 'class_embed' }).apply(y) as tf.SymbolicTensor;
+  const projection = tf.layers.dot({ axes: 1, name: 'projection' }).apply([embed, features]) as tf.SymbolicTensor;
+  const out = tf.layers.add({ name: 'logit' }).apply([real, projection]) as tf.SymbolicTensor;
+  return tf.model({ name: 'cdiscriminator', inputs: [x, y], outputs: out });
+}
+
+/** Standard normal latents [n, Z_DIM] from a seeded generator (Box-Muller), optionally clamped to [-c, c]. */
+export function sampleLatents(n: number, rng: () => number, clamp = Infinity): Float32Array {
+  const out = new Float32Array(n * Z_DIM);
+  for (let i = 0; i < out.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng())), t = 2 * Math.PI * rng();
+    out[i] = Math.max(-clamp, Math.min(clamp, r * Math.cos(t)));
+    if (i + 1 < out.length) out[i + 1] = Math.max(-clamp, Math.min(clamp, r * Math.sin(t)));
+  }
+  return out;
+}
+
+/** Run a generator on latents (and one-hot classes for a conditional one). */
+export function generate(g: tf.LayersModel, z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor4D {
+  return g.apply(y ? [z, y] : z, { training: false }) as tf.Tensor4D;
+}
+
+/** Realness logit of a discriminator (conditional ones also take one-hot classes). */
+export function realness(d: tf.LayersModel, x: tf.Tensor4D, y?: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(d.apply(y ? [x, y] : x, { training: false }) as tf.Tensor, [-1]) as tf.Tensor1D;
+}

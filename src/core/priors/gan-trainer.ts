@@ -1,0 +1,154 @@
+// Training the GAN priors as a step machine (one batch per `step()`), shared by `npm run train` and any page.
+//  - GMI's prior: an unconditional DCGAN on the public digits. DESIGN.md asks for WGAN-GP, but its gradient
+//    penalty needs second-order gradients that tfjs lacks through leaky ReLU, so we use the non-saturating GAN
+//    loss (softplus form); the discriminator's realness logit is the attack's prior term.
+//  - PLG-MI's prior: a class-conditional GAN (projection discriminator, hinge loss) on public images
+//    pseudo-labelled by the target, whose generator also minimises `inversionWeight * max-margin(T(aug(G(z, y))), y)`.
+import * as tf from '@tensorflow/tfjs';
+import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { BatchCursor } from '../data/batches.ts';
+import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
+import { buildDiscriminator, buildGenerator, sampleLatents, Z_DIM } from '../nets/gan.ts';
+
+export interface GanConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Adam's beta1 (0.5, as in DCGAN). */
+  beta1: number;
+  seed: number;
+  /** 0: unconditional (GMI). K: conditional on K classes, labels read with `classOf`. */
+  numClasses: number;
+  classOf?: (label: number) => number;
+  loss: 'non-saturating' | 'hinge';
+  /** PLG-MI: the target steers the generator (max-margin on augmented fakes). */
+  inversion?: { target: tf.LayersModel; weight: number };
+}
+
+export interface GanStats {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  losses: { discriminator: number; generator: number; inversion: number } | null;
+  done: boolean;
+}
+
+/** PLG-MI's identity loss: -o_y + max_{k != y} o_k, per row. */
+export function maxMargin(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const own = tf.sum(tf.mul(logits, oneHot), 1);
+    const others = tf.max(tf.sub(logits, tf.mul(oneHot, 1e9)), 1);
+    return tf.sub(others, own) as tf.Tensor1D;
+  });
+}
+
+export class GanTrainer {
+  readonly generator: tf.LayersModel;
+  readonly discriminator: tf.LayersModel;
+  private readonly gOpt: tf.Optimizer;
+  private readonly dOpt: tf.Optimizer;
+  private readonly batches: BatchCursor;
+
+  constructor(readonly data: DigitSet, readonly config: GanConfig) {
+    this.generator = buildGenerator(config.seed, config.numClasses);
+    this.discriminator = buildDiscriminator(config.seed + 10, config.numClasses);
+    this.gOpt = tf.train.adam(config.learningRate, config.beta1);
+    this.dOpt = tf.train.adam(config.learningRate, config.beta1);
+    this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
+  }
+
+  get epoch(): number { return this.batches.epoch; }
+  get done(): boolean { return this.epoch >= this.config.epochs; }
+
+  async step(wantLosses = false): Promise<GanStats> {
+    if (this.done) return this.stats(null);
+    const { numClasses, loss, inversion } = this.config;
+    const rng = this.batches.rng;
+    const idx = this.batches.next();
+    const n = idx.length;
+    const conditional = numClasses > 0;
+    const oneHot = (labels: number[]) => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D;
+    const real = imagesToTensor(this.data, idx);
+    const yReal = conditional ? oneHot(Array.from(idx, (i) => this.config.classOf!(this.data.labels[i]))) : undefined;
+    const yFake = conditional ? oneHot(Array.from({ length: n }, () => Math.floor(rng() * numClasses))) : undefined;
+    const z = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
+    const warps = inversion ? randomAffineBatch(4, rng) : undefined;
+    const G = (zz: tf.Tensor2D) => this.generator.apply(conditional ? [zz, yFake!] : zz, { training: true }) as tf.Tensor4D;
+    const D = (x: tf.Tensor4D, y?: tf.Tensor2D) => tf.reshape(this.discriminator.apply(y ? [x, y] : x, { training: true }) as tf.Tensor, [-1]);
+    const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
+
+    // (a) discriminator: real up, fake down.
+    const fixedFake = tf.tidy(() => G(z)); // outside the tape: this step trains D only
+    const dLoss = this.dOpt.minimize(() => {
+      const fake = fixedFake;
+      const dr = D(real, yReal), df = D(fake, yFake);
+      return (loss === 'hinge'
+        ? tf.add(tf.mean(tf.relu(tf.sub(1, dr))), tf.mean(tf.relu(tf.add(1, df))))
+        : tf.add(tf.mean(tf.softplus(tf.neg(dr))), tf.mean(tf.softplus(df)))) as tf.Scalar;
+    }, wantLosses, dVars);
+
+    // (b) generator: fool D (and, for PLG-MI, make the target sure of the class).
+    let invValue: tf.Scalar | undefined;
+    const gLoss = this.gOpt.minimize(() => {
+      const fake = G(z);
+      const df = D(fake, yFake);
+      let total = (loss === 'hinge' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
+      if (inversion) {
+        const logits = inversion.target.apply(applyAffine(fake, warps!), { training: false }) as tf.Tensor2D;
+        const inv = tf.mean(maxMargin(logits, yFake!)) as tf.Scalar;
+        if (wantLosses) invValue = tf.keep(inv.clone());
+        total = tf.add(total, tf.mul(inv, inversion.weight));
+      }
+      return total;
+    }, wantLosses, gVars);
+
+    tf.dispose([real, yReal, yFake, z, warps, fixedFake]);
+    let losses: GanStats['losses'] = null;
+    if (dLoss && gLoss) {
+      const [d, g, inv] = await Promise.all([dLoss.data(), gLoss.data(), invValue?.data()]);
+      losses = { discriminator: d[0], generator: g[0], inversion: inv ? inv[0] : 0 };
+      tf.dispose([dLoss, gLoss, invValue]);
+    }
+    this.batches.advance();
+    return this.stats(losses);
+  }
+
+  private stats(losses: GanStats['losses']): GanStats {
+    return { epoch: this.batches.epoch, batch: this.batches.batch, batchesPerEpoch: this.batches.batchesPerEpoch, losses, done: this.done };
+  }
+
+  dispose(): void {
+    this.gOpt.dispose(); this.dOpt.dispose();
+  }
+}
+
+/**
+ * PLG-MI's pseudo-labels: the target labels every public image, and the `perClass` images it is most confident
+ * about for each of its classes are kept, labelled with that class's output index.
+ */
+export async function pseudoLabel(target: tf.LayersModel, pub: DigitSet, perClass: number, batchSize = 500): Promise<DigitSet & { confidence: Float32Array }> {
+  const k = (target.outputs[0].shape as number[])[1];
+  const probs = new Float32Array(pub.count * k);
+  for (let start = 0; start < pub.count; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, pub.count - start) }, (_, i) => start + i);
+    const p = tf.tidy(() => tf.softmax(target.predict(imagesToTensor(pub, idx)) as tf.Tensor2D));
+    probs.set(await p.data(), start * k);
+    p.dispose();
+  }
+  const chosen: { i: number; c: number; p: number }[] = [];
+  for (let c = 0; c < k; c++) {
+    // Each image goes to its predicted class only.
+    const mine = [];
+    for (let i = 0; i < pub.count; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (probs[i * k + j] > probs[i * k + best]) best = j;
+      if (best === c) mine.push({ i, c, p: probs[i * k + c] });
+    }
+    mine.sort((a, b) => b.p - a.p);
+    chosen.push(...mine.slice(0, perClass));
+  }
+  const images = new Uint8Array(chosen.length * 784), labels = new Uint8Array(chosen.length);
+  chosen.forEach(({ i, c }, j) => { images.set(pub.images.subarray(i * 784, (i + 1) * 784), j * 784); labels[j] = c; });
+  return { count: chosen.length, images, labels, confidence: Float32Array.from(chosen, (x) => x.p) };
+}

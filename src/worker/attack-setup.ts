@@ -1,0 +1,100 @@
+// Turns an attack config (catalog knobs) into a running core attack: validates it, loads what the attack needs
+// (GAN prior, oracle, public features for LOMMA) through the engine's model cache, and builds the core options.
+import * as tf from '@tensorflow/tfjs';
+import type { Attack, AttackContext } from '../core/attacks/attack.ts';
+import { miFace } from '../core/attacks/mi-face.ts';
+import { gmi } from '../core/attacks/gmi.ts';
+import { plgMi } from '../core/attacks/plg-mi.ts';
+import { genetic } from '../core/attacks/genetic.ts';
+import { brepMi } from '../core/attacks/brep-mi.ts';
+import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
+import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
+import { withFeatures } from '../core/nets/architectures.ts';
+import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
+import type { AttackConfig } from './protocol.ts';
+
+export interface RunningAttack {
+  attack: Attack<unknown, { stepCount: number }>;
+  state: { stepCount: number };
+  maxSteps: number;
+}
+
+export interface AttackDeps {
+  target: tf.LayersModel;
+  targetClasses: number[];
+  /** Loads a GAN prior by id (generator, discriminator). */
+  prior(id: string): Promise<{ generator: tf.LayersModel; discriminator: tf.LayersModel }>;
+  /** The public digits of a knowledge setting (LOMMA's feature mean). */
+  publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
+}
+
+/** Validates a config; throws a message that names the bad field. */
+export function validateAttackConfig(c: AttackConfig): void {
+  const bad = (what: string): never => { throw new Error(`invalid attack config: ${what}`); };
+  if (!ATTACKS.some((a) => a.id === c.attack)) bad(`unknown attack '${String(c.attack)}' (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
+  if (!Number.isInteger(c.seed)) bad('seed must be an integer');
+  if (c.attack === 'mi-face') {
+    if (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100000) bad(`steps must be an integer in 1..100000 (got ${c.steps})`);
+    if (!(c.learningRate > 0 && c.learningRate <= 10)) bad(`learningRate must be in (0, 10] (got ${c.learningRate})`);
+    if (!(c.tv >= 0) || !(c.l2 >= 0)) bad('tv and l2 must be >= 0');
+    if (c.init !== 'zeros' && c.init !== 'noise') bad(`init must be 'zeros' or 'noise'`);
+    return;
+  }
+  if (c.knowledge !== 'disjoint' && c.knowledge !== 'other-writers') bad(`knowledge must be 'disjoint' or 'other-writers' (got '${String(c.knowledge)}')`);
+  const info = attackInfo(c.attack);
+  for (const [key, v] of Object.entries(c.params ?? {})) {
+    const k = info.knobs.find((x) => x.key === key);
+    if (!k) bad(`${c.attack} has no knob '${key}' (knobs: ${info.knobs.map((x) => x.key).join(', ')})`);
+    else if (!Number.isFinite(v) || v < k.min || v > k.max || (k.integer && !Number.isInteger(v))) bad(`${key} must be ${k.integer ? 'an integer' : 'a number'} in ${k.min}..${k.max} (got ${v})`);
+  }
+  if (c.outputDefense !== undefined) {
+    try { parseOutputDefense(c.outputDefense); } catch (e) { bad((e as Error).message); }
+  }
+}
+
+export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<RunningAttack> {
+  const ctx: AttackContext = { target: deps.target, targetClasses: deps.targetClasses };
+  const as = <C, S extends { stepCount: number }>(attack: Attack<C, S>) => attack as unknown as RunningAttack['attack'];
+  if (c.attack === 'mi-face') {
+    const state = miFace.init(ctx, { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, patience: 0 });
+    return { attack: as(miFace), state, maxSteps: c.steps };
+  }
+  const p = { ...knobValues(c.attack), ...c.params };
+  const info = attackInfo(c.attack);
+  if (info.prior !== 'none') {
+    const prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId));
+    ctx.prior = { ...prior, conditional: info.prior === 'cgan' };
+  }
+  if (info.usesOutputDefense) {
+    ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed);
+  }
+  const seed = c.seed;
+  switch (c.attack) {
+    case 'gmi':
+      return { attack: as(gmi), state: gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+    case 'lomma-gmi': {
+      const publicFeatureMean = await meanFeatures(deps.target, await deps.publicSet(c.knowledge));
+      const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma: { featureWeight: p.featureWeight, publicFeatureMean } });
+      return { attack: as(gmi), state, maxSteps: p.steps };
+    }
+    case 'plg-mi':
+      return { attack: as(plgMi), state: plgMi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
+    case 'genetic':
+      return { attack: as(genetic), state: await genetic.init(ctx, { steps: p.steps, population: p.population, elite: 2, mutationRate: p.mutationRate, mutationScale: p.mutationScale, clamp: 2, seed }), maxSteps: p.steps };
+    case 'brep-mi':
+      return {
+        attack: as(brepMi), maxSteps: p.steps,
+        state: await brepMi.init(ctx, { steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
+      };
+  }
+}
+
+/** Mean penultimate feature of the target over (up to 2000 of) the public images. */
+async function meanFeatures(target: tf.LayersModel, pub: DigitSet): Promise<Float32Array> {
+  const fm = withFeatures(target);
+  const idx = Array.from({ length: Math.min(2000, pub.count) }, (_, i) => Math.floor(i * pub.count / Math.min(2000, pub.count)));
+  const mean = tf.tidy(() => ((fm.predict(imagesToTensor(pub, idx)) as tf.Tensor[])[0]).mean(0));
+  const out = new Float32Array(await mean.data() as Float32Array);
+  mean.dispose();
+  return out;
+}

@@ -1,0 +1,142 @@
+// The attacks the playground offers: names, threat models, plain-language explanations, and every knob with its
+// browser default, bounds and the paper's value. tfjs-free: the pages, the engine and the CLI all read this one
+// table (the engine turns a config into the core attack's options).
+
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'plg-mi' | 'genetic' | 'brep-mi';
+export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
+export type Knowledge = 'disjoint' | 'other-writers';
+
+export interface KnobSpec {
+  /** Key in the config's params (and the URL / CLI flag name). */
+  key: string;
+  label: string;
+  /** One line on what the knob does. */
+  help: string;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** The browser budget's value. */
+  default: number;
+  /** The paper's value, where it differs. */
+  paper?: number;
+}
+
+export interface AttackInfo {
+  id: AttackId;
+  name: string;
+  threat: ThreatModel;
+  /** Which GAN prior it searches: none (pixel space), GMI's unconditional GAN, or PLG-MI's conditional one. */
+  prior: 'none' | 'gan' | 'cgan';
+  /** One paragraph in plain language: what it does and what the attacker needs. */
+  summary: string;
+  /** Budget knobs first (steps, restarts / population). */
+  knobs: KnobSpec[];
+  /** Black-box and label-only attacks: the output-side defense in front of the target applies. */
+  usesOutputDefense: boolean;
+}
+
+const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
+const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
+
+export const ATTACKS: readonly AttackInfo[] = [
+  {
+    id: 'mi-face', name: 'MI-Face (pixel space)', threat: 'white-box', prior: 'none', usesOutputDefense: false,
+    summary: 'The original model inversion attack (Fredrikson et al., 2015). It starts from a blank image and changes pixels, ' +
+      'following the target\'s gradients, until the target is sure the image shows the digit. Smoothness priors keep it from ' +
+      'turning into noise. It needs the model itself (white-box) and no other data.',
+    knobs: [
+      steps(300, 1000),
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the pixels.', min: 0.001, max: 1, integer: false, default: 0.05, paper: 0.1 },
+      { key: 'tv', label: 'TV weight', help: 'Total-variation prior: penalises speckle, favours strokes.', min: 0, max: 5, integer: false, default: 0.3, paper: 0.005 },
+      { key: 'l2', label: 'L2 weight', help: 'Penalises ink everywhere: keeps the background dark.', min: 0, max: 1, integer: false, default: 0.01, paper: 0 },
+    ],
+  },
+  {
+    id: 'gmi', name: 'GMI (GAN prior)', threat: 'white-box', prior: 'gan', usesOutputDefense: false,
+    summary: 'Generative model inversion (Zhang et al., 2020). Instead of pixels it searches the latent space of a GAN trained on ' +
+      'public digits, so every candidate looks like handwriting. It minimises "does not look real" (the GAN\'s discriminator) plus ' +
+      '100 x "the target does not say this digit". White-box, plus a public dataset to train the GAN.',
+    knobs: [
+      steps(300, 1500), restarts,
+      { key: 'learningRate', label: 'Learning rate', help: 'Nesterov momentum SGD on the latents.', min: 0.001, max: 1, integer: false, default: 0.02 },
+      { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s verdict counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+    ],
+  },
+  {
+    id: 'lomma-gmi', name: 'LOMMA + GMI', threat: 'white-box', prior: 'gan', usesOutputDefense: false,
+    summary: 'GMI with the LOMMA plug-in (Nguyen et al., 2023): it maximises the target\'s raw score (logit) rather than its ' +
+      'probability, which keeps pushing after the target is already sure, and pulls the target\'s internal features towards ' +
+      'those of real public digits, so the result is less of an adversarial oddity.',
+    knobs: [
+      steps(300, 1500), restarts,
+      { key: 'learningRate', label: 'Learning rate', help: 'Nesterov momentum SGD on the latents.', min: 0.001, max: 1, integer: false, default: 0.02 },
+      { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s score counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+      { key: 'featureWeight', label: 'Feature regulariser', help: 'Pull of the target\'s features towards the public digits\' mean.', min: 0, max: 10, integer: false, default: 1 },
+    ],
+  },
+  {
+    id: 'plg-mi', name: 'PLG-MI (conditional GAN)', threat: 'white-box', prior: 'cgan', usesOutputDefense: false,
+    summary: 'Pseudo-label guided model inversion (Yuan et al., 2023), the strongest attack in the Trap-MID paper. The target ' +
+      'first labels the public digits; a class-conditional GAN learns to draw each class as the target sees it, already steered ' +
+      'by the target. The attack then tunes each class\'s latents so the target is sure, under random shifts and rotations.',
+    knobs: [
+      steps(150, 600), restarts,
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the latents.', min: 0.001, max: 1, integer: false, default: 0.1 },
+    ],
+  },
+  {
+    id: 'genetic', name: 'Genetic search (black-box)', threat: 'black-box', prior: 'gan', usesOutputDefense: true,
+    summary: 'A black-box attack in the style of Mirror: the attacker cannot see the model, only the probabilities it answers. ' +
+      'A population of GAN latents per digit evolves: the fittest (the target\'s probability for the digit) survive, the rest are ' +
+      'children of fit parents with random mutations. The query counter shows what this costs.',
+    knobs: [
+      steps(60, 200, 'Generations.'),
+      { key: 'population', label: 'Population per digit', help: 'Latents per digit in each generation (each costs one query).', min: 4, max: 128, integer: true, default: 16, paper: 64 },
+      { key: 'mutationRate', label: 'Mutation rate', help: 'Chance that each latent coordinate is mutated.', min: 0, max: 1, integer: false, default: 0.1 },
+      { key: 'mutationScale', label: 'Mutation size', help: 'Standard deviation of a mutation.', min: 0, max: 3, integer: false, default: 0.5 },
+    ],
+  },
+  {
+    id: 'brep-mi', name: 'BREP-MI (label-only)', threat: 'label-only', prior: 'gan', usesOutputDefense: true,
+    summary: 'A label-only attack (Kahla et al., 2022): the model answers only its top guess. Starting from a GAN image the target ' +
+      'already calls the digit, it probes points on a sphere around it, steps away from the ones the target calls something else, ' +
+      'and grows the sphere when almost all are inside: the centre drifts deep into the digit\'s region.',
+    knobs: [
+      steps(40, 200, 'Rounds of probes.'),
+      { key: 'probes', label: 'Probes per round', help: 'Points queried on the sphere around each digit\'s latent.', min: 4, max: 128, integer: true, default: 32 },
+      { key: 'initialRadius', label: 'Initial radius', help: 'Sphere radius in latent space at the start.', min: 0.1, max: 10, integer: false, default: 2 },
+      { key: 'growth', label: 'Radius growth', help: 'Factor applied to the radius when nearly all probes are inside.', min: 1, max: 3, integer: false, default: 1.3 },
+    ],
+  },
+];
+
+export function attackInfo(id: string): AttackInfo {
+  const a = ATTACKS.find((x) => x.id === id);
+  if (!a) throw new Error(`unknown attack '${id}' (available: ${ATTACKS.map((x) => x.id).join(', ')})`);
+  return a;
+}
+
+/** Browser (default) or paper values of every knob of an attack. */
+export function knobValues(id: AttackId, budget: 'browser' | 'paper' = 'browser'): Record<string, number> {
+  return Object.fromEntries(attackInfo(id).knobs.map((k) => [k.key, budget === 'paper' ? k.paper ?? k.default : k.default]));
+}
+
+export const KNOWLEDGE_INFO: Record<Knowledge, { label: string; summary: string }> = {
+  disjoint: { label: 'Public digits 5-9 (the papers\' protocol)', summary: 'The attacker\'s GAN has only ever seen digits 5-9: it must draw 0-4 from what it knows of other digits.' },
+  'other-writers': { label: 'Same digits, other writers', summary: 'The attacker also has 0-4 written by other people (half of MNIST\'s test digits), never the private images themselves.' },
+};
+
+/** The prior a GAN attack loads: GMI's per knowledge setting, PLG-MI's per target and knowledge setting. */
+export function priorId(prior: 'gan' | 'cgan', knowledge: Knowledge, targetId: string): string {
+  return prior === 'gan' ? `gan-${knowledge}` : `cgan-${targetId}-${knowledge}`;
+}
+
+/** Output-side defenses in front of a black-box / label-only target ('kind' or 'kind:value'). */
+export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
+  { value: 'none', label: 'None: exact probabilities' },
+  { value: 'round:1', label: 'Rounded to 1 decimal' },
+  { value: 'top-k:1', label: 'Top-1 probability only' },
+  { value: 'label-only', label: 'Label only' },
+  { value: 'gaussian:0.1', label: 'Gaussian noise (0.1)' },
+  { value: 'laplace:0.1', label: 'Laplace noise (0.1)' },
+];
