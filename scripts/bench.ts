@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [--out FILE] [--backends cpu,wasm,webgpu]
 // Milliseconds per step (median) for each backend Node has, measured by src/core/bench.ts (the benchmark page runs
 // the same code in the browser's worker): the conv filter-gradient kernel alone, a training step of the target, an
-// MI-Face step; ours and, where tfjs has them, the stock kernels. webgpu runs through Dawn (the `webgpu` package)
+// MI-Face, GMI and PLG-MI step; ours and, where tfjs has them, the stock kernels. webgpu runs through Dawn (the `webgpu` package)
 // when it finds an adapter: a real GPU, or SwiftShader on the CPU with
 // VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (labelled with that adapter: not a GPU figure).
 // --quick skips the stock cpu figures (about a minute).

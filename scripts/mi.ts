@@ -1,6 +1,7 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face [--target ID] [--steps N] [--seed S] [--lr X] [--tv X] [--l2 X] [--init zeros|noise]
-//          [--out DIR] [--json] [--backend wasm|cpu]
+//   attack --attack mi-face|gmi|lomma-gmi|plg-mi|genetic|brep-mi [--target ID] [--knowledge disjoint|other-writers]
+//          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
+//          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|trap-mid [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
 // attack writes DIR/recon-<digit>-<k>.png (28x28 grayscale) and DIR/result.json, and prints one JSON object
@@ -9,7 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
-import { DEFAULT_MI_FACE, type AttackSnapshot, type MiFaceConfig } from '../src/worker/protocol.ts';
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot } from '../src/worker/protocol.ts';
+import { ATTACKS, knobValues } from '../src/worker/catalog.ts';
+import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
@@ -17,9 +21,15 @@ import { rocAuc } from '../src/core/metrics/trapdoor.ts';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: npm run mi -- attack --attack mi-face [--target target-none] [--steps ${DEFAULT_MI_FACE.steps}] [--seed 1 | --seeds 1-10]
-                    [--lr ${DEFAULT_MI_FACE.learningRate}] [--tv ${DEFAULT_MI_FACE.tv}] [--l2 0] [--init zeros|noise] [--out DIR] [--json]
-                    [--backend wasm|cpu]
+/** CLI flag of a catalog knob ('learningRate' is --lr, as for MI-Face). */
+const flagOf = (key: string) => (key === 'learningRate' ? 'lr' : key);
+const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(k.key))))];
+
+
+const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--target target-none] [--seed 1 | --seeds 1-10]
+                    [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1]
+                    knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
+                    [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense none|trap-mid [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
        npm run mi -- detect --target ID --images DIR [--json]`;
 
@@ -49,29 +59,45 @@ function parseSeeds(raw: string): number[] {
   return seeds;
 }
 
+/** The config of one attack run from the command line (catalog defaults, or the paper's with --budget paper). */
+function attackConfig(values: Record<string, string | boolean | undefined>, seed: number): AttackConfig {
+  const id = values.attack as string;
+  const info = ATTACKS.find((a) => a.id === id);
+  if (!info) throw new UsageError(`--attack: unknown attack '${id}' (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
+  const budget = (values.budget as string | undefined) ?? 'browser';
+  if (budget !== 'browser' && budget !== 'paper') throw new UsageError(`--budget: '${budget}' must be 'browser' or 'paper'`);
+  const base = knobValues(info.id, budget);
+  const params: Record<string, number> = {};
+  for (const k of info.knobs) {
+    params[k.key] = num(flagOf(k.key), values[flagOf(k.key)] as string | undefined, base[k.key], { int: k.integer, min: k.min, max: k.max });
+  }
+  for (const flag of KNOB_FLAGS) {
+    if (values[flag] !== undefined && !info.knobs.some((k) => flagOf(k.key) === flag)) throw new UsageError(`--${flag} does not apply to ${id}`);
+  }
+  if (info.id === 'mi-face') {
+    const init = (values.init as string | undefined) ?? DEFAULT_MI_FACE.init;
+    if (init !== 'zeros' && init !== 'noise') throw new UsageError(`--init: '${init}' must be 'zeros' or 'noise'`);
+    return { ...DEFAULT_MI_FACE, targetId: values.target as string, steps: params.steps, learningRate: params.learningRate, tv: params.tv, l2: params.l2, init, seed, snapshotEvery: Number.MAX_SAFE_INTEGER };
+  }
+  const knowledge = (values.knowledge as string | undefined) ?? 'disjoint';
+  if (knowledge !== 'disjoint' && knowledge !== 'other-writers') throw new UsageError(`--knowledge: '${knowledge}' must be 'disjoint' or 'other-writers'`);
+  const outputDefense = (values['output-defense'] as string | undefined) ?? 'none';
+  if (!info.usesOutputDefense && outputDefense !== 'none') throw new UsageError(`--output-defense applies to black-box and label-only attacks, not ${id}`);
+  try { parseOutputDefense(outputDefense); } catch (e) { throw new UsageError(`--output-defense: ${(e as Error).message}`); }
+  return { attack: info.id, targetId: values.target as string, knowledge, params, outputDefense, seed, snapshotEvery: Number.MAX_SAFE_INTEGER };
+}
+
 async function attackCommand(argv: string[]): Promise<void> {
   const values = parse(argv, {
-    attack: { type: 'string' }, target: { type: 'string', default: 'target-none' }, steps: { type: 'string' },
-    seed: { type: 'string' }, seeds: { type: 'string' }, lr: { type: 'string' }, tv: { type: 'string' }, l2: { type: 'string' },
-    init: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' },
+    attack: { type: 'string' }, target: { type: 'string', default: 'target-none' }, knowledge: { type: 'string' }, budget: { type: 'string' },
+    'output-defense': { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, init: { type: 'string' },
+    ...Object.fromEntries(KNOB_FLAGS.map((f) => [f, { type: 'string' as const }])),
+    out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' }, 'no-knn': { type: 'boolean', default: false },
   });
-  if (!values.attack) throw new UsageError('--attack is required (available: mi-face)');
-  if (values.attack !== 'mi-face') throw new UsageError(`--attack: unknown attack '${values.attack}' (available: mi-face)`);
+  if (!values.attack) throw new UsageError(`--attack is required (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
   if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
-  const init = values.init ?? DEFAULT_MI_FACE.init;
-  if (init !== 'zeros' && init !== 'noise') throw new UsageError(`--init: '${init}' must be 'zeros' or 'noise'`);
   const seeds = values.seeds ? parseSeeds(values.seeds) : [num('seed', values.seed, DEFAULT_MI_FACE.seed, { int: true })];
-  const config: MiFaceConfig = {
-    ...DEFAULT_MI_FACE,
-    targetId: values.target!,
-    steps: num('steps', values.steps, DEFAULT_MI_FACE.steps, { int: true, min: 1, max: 100000 }),
-    seed: seeds[0],
-    learningRate: num('lr', values.lr, DEFAULT_MI_FACE.learningRate, { min: 1e-6, max: 10 }),
-    tv: num('tv', values.tv, DEFAULT_MI_FACE.tv, { min: 0 }),
-    l2: num('l2', values.l2, DEFAULT_MI_FACE.l2, { min: 0 }),
-    init,
-    snapshotEvery: Number.MAX_SAFE_INTEGER, // only the final snapshot
-  };
+  const config = attackConfig(values, seeds[0]);
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const engine = new Engine(nodeLoader(), [backend.backend]);
   const info = await engine.init({ baseUrl: '' });
@@ -91,31 +117,37 @@ async function attackCommand(argv: string[]): Promise<void> {
     runs.push({ seed, final });
   }
   const seconds = (performance.now() - t0) / 1000;
+  const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * 784, (i + 1) * 784)));
   // Trap-MID targets: is each reconstruction flagged by trapdoor detection?
   let detection: { threshold: number; scores: { score: number; predicted: number }[]; publicScores: number[] } | undefined;
   if (readManifest().models.find((m) => m.id === config.targetId)?.trapdoor) {
     const { detectorFor, scoreImages, publicScores } = await import('./lib/detector.ts');
     const detector = await detectorFor(config.targetId);
-    const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * 784, (i + 1) * 784)));
     detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
   }
+  const knn = !values['no-knn'] ? await knnOf(images, runs.flatMap(({ final }) => final.classes)) : undefined;
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
-    const d = detection?.scores[k * final.classes.length + i];
+    const j = k * final.classes.length + i;
+    const d = detection?.scores[j];
     return {
       digit, seed, file: `recon-${digit}-${k}.png`, targetConfidence: final.targetConfidence[i], loss: final.loss[i],
       evaluator: { predicted: final.evaluator.predicted[i], confidence: final.evaluator.confidence[i], top5: final.evaluator.top5[i] },
+      ...(knn ? { knnDistance: knn.distance[j], nearestPrivateIndex: knn.nearest[j] } : {}),
       ...(d && detection ? { trapdoorScore: d.score, flagged: d.score > detection.threshold } : {}),
     };
   }));
   const mean = (f: (r: (typeof perImage)[number]) => number) => perImage.reduce((a, r) => a + f(r), 0) / perImage.length;
+  const queries = runs.map(({ final }) => final.queries).filter((q): q is number => q !== undefined);
   const result = {
-    command: 'attack', config: { ...config, seeds }, backend: info.backend, steps: config.steps, seconds: Number(seconds.toFixed(2)),
+    command: 'attack', config: { ...config, seeds }, backend: info.backend, steps: runs[0].final.maxSteps, seconds: Number(seconds.toFixed(2)),
     attackAccuracy: {
       top1: mean((r) => Number(r.evaluator.predicted === r.digit)),
       top5: mean((r) => Number(r.evaluator.top5.includes(r.digit))),
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
     },
     meanTargetConfidence: mean((r) => r.targetConfidence),
+    ...(knn ? { knnDistance: mean((r) => r.knnDistance ?? 0) } : {}),
+    ...(queries.length ? { queriesPerRun: queries.reduce((a, b) => a + b, 0) / queries.length } : {}),
     ...(detection ? {
       trapdoor: {
         threshold: detection.threshold, flaggedShare: mean((r) => Number(r.flagged)), meanScore: mean((r) => r.trapdoorScore ?? 0),
@@ -135,13 +167,17 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (values.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
   } else {
-    console.log(`MI-Face against ${config.targetId}: ${config.steps} steps x ${seeds.length} seed(s) in ${seconds.toFixed(1)} s on ${info.backend}`);
-    console.log('digit  seed  target-conf  evaluator   top-5' + (detection ? '       trapdoor' : ''));
+    const name = ATTACKS.find((a) => a.id === config.attack)!.name;
+    console.log(`${name} against ${config.targetId}: ${result.steps} steps x ${seeds.length} seed(s) in ${seconds.toFixed(1)} s on ${info.backend}`);
+    console.log('digit  seed  target-conf  evaluator   top-5' + (knn ? '       KNN' : '') + (detection ? '   trapdoor' : ''));
     for (const c of perImage) {
       console.log(`  ${c.digit}    ${String(c.seed).padStart(4)}     ${c.targetConfidence.toFixed(3)}    ${c.evaluator.predicted} (${(c.evaluator.confidence * 100).toFixed(0).padStart(3)}%)   ${c.evaluator.top5.join(' ')}` +
+        (c.knnDistance !== undefined ? `  ${c.knnDistance.toFixed(1).padStart(7)}` : '') +
         (c.trapdoorScore !== undefined ? `   ${c.trapdoorScore.toFixed(3)}${c.flagged ? ' flagged' : ''}` : ''));
     }
-    console.log(`attack accuracy: top-1 ${result.attackAccuracy.top1.toFixed(2)}, top-5 ${result.attackAccuracy.top5.toFixed(2)}`);
+    console.log(`attack accuracy: top-1 ${result.attackAccuracy.top1.toFixed(2)}, top-5 ${result.attackAccuracy.top5.toFixed(2)}` +
+      (result.knnDistance !== undefined ? `; KNN distance ${result.knnDistance.toFixed(1)}` : '') +
+      (result.queriesPerRun !== undefined ? `; ${result.queriesPerRun} queries per run` : ''));
     if (result.trapdoor) {
       const t = result.trapdoor;
       console.log(`trapdoor detection: ${(t.flaggedShare * 100).toFixed(0)}% of reconstructions flagged (mean score ${t.meanScore.toFixed(3)}); ` +
@@ -149,6 +185,18 @@ async function attackCommand(argv: string[]): Promise<void> {
     }
     if (values.out) console.log(`wrote ${values.out}/recon-*.png and result.json`);
   }
+}
+
+/** KNN distance of each reconstruction to the private training images of its digit (evaluator features). */
+async function knnOf(images: Float32Array[], digits: number[]) {
+  const { knnDistance, featuresOf } = await import('../src/core/metrics/knn.ts');
+  const { privateTrainFeatures, loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  const ref = await privateTrainFeatures();
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 28, 28, 1]);
+  const q = await featuresOf(evaluator, x);
+  x.dispose(); evaluator.dispose();
+  return knnDistance(q.values, digits, ref.values, ref.labels, ref.dim);
 }
 
 async function trainCommand(argv: string[]): Promise<void> {

@@ -100,3 +100,26 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
     },
   };
 }
+
+/**
+ * The evaluator's penultimate features of every private training image, cached under out/cache by the
+ * evaluator's sha256 (a KNN reference; about a minute to compute on wasm).
+ */
+export async function privateTrainFeatures(): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }> {
+  const { setFeatures } = await import('../../src/core/metrics/knn.ts');
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+  const entry = manifest.models.find((m: { id: string }) => m.id === 'evaluator');
+  const set = loadSplits().privateTrain;
+  const file = path.join(ROOT, 'out', 'cache', `private-train-features-${entry.sha256.slice(0, 16)}.bin`);
+  if (fs.existsSync(file)) {
+    const raw = fs.readFileSync(file);
+    const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    return { values, dim: values.length / set.count, labels: set.labels };
+  }
+  const evaluator = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const f = await setFeatures(evaluator, set);
+  evaluator.dispose();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, new Uint8Array(f.values.buffer));
+  return { ...f, labels: set.labels };
+}

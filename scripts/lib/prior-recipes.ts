@@ -30,8 +30,10 @@ const GAN_ARCH = 'G: z(100) -> dense 7x7x64 -> convT4/2(32) -> convT4/2(1), leak
 export const PRIOR_RECIPES: PriorRecipe[] = [
   { id: 'gan-disjoint', kind: 'gan', knowledge: 'disjoint', epochs: 10 },
   { id: 'gan-other-writers', kind: 'gan', knowledge: 'other-writers', epochs: 10 },
-  { id: 'cgan-target-none-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-none', epochs: 40 },
-  { id: 'cgan-target-none-other-writers', kind: 'cgan', knowledge: 'other-writers', forTarget: 'target-none', epochs: 40 },
+  { id: 'cgan-target-none-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-none', epochs: 30 },
+  { id: 'cgan-target-none-other-writers', kind: 'cgan', knowledge: 'other-writers', forTarget: 'target-none', epochs: 30 },
+  // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
+  { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 30 },
 ];
 
 function describeData(r: PriorRecipe, set: DigitSet): string {

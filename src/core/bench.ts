@@ -3,6 +3,10 @@
 // MI-Face attack step, with our kernels and (where tfjs has them) the stock ones.
 import * as tf from '@tensorflow/tfjs';
 import { miFace } from './attacks/mi-face.ts';
+import { gmi } from './attacks/gmi.ts';
+import { plgMi } from './attacks/plg-mi.ts';
+import type { Attack } from './attacks/attack.ts';
+import { buildDiscriminator, buildGenerator } from './nets/gan.ts';
 import type { DigitSet } from './data/mnist.ts';
 import { withStockKernels } from './kernels/registry.ts';
 import { buildTarget } from './nets/architectures.ts';
@@ -37,6 +41,8 @@ export interface BenchOptions {
 export const FILTER_GRAD_CASE = 'conv filter gradient (26x26x32 -> 12x12x64, batch 64)';
 export const TRAIN_STEP_CASE = 'target training step (batch 64)';
 export const ATTACK_STEP_CASE = 'MI-Face step (5 candidates)';
+export const GMI_STEP_CASE = 'GMI step (5 digits x 5 restarts)';
+export const PLG_STEP_CASE = 'PLG-MI step (5 digits x 5 restarts, 2 augmentations)';
 
 async function median(repeats: number, f: () => Promise<void>): Promise<number> {
   await f(); // warm-up: pipeline compilation on GPU backends
@@ -101,14 +107,29 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   add(FILTER_GRAD_CASE, 'ours', await timeFilterGrad(o.repeats), o.repeats);
   add(TRAIN_STEP_CASE, 'ours', await trainingStep(o.repeats), o.repeats);
   if (o.target) {
-    const state = miFace.init({ target: o.target, targetClasses: [0, 1, 2, 3, 4] }, { steps: 1e9, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros', seed: 1 });
+    const ctx = { target: o.target, targetClasses: [0, 1, 2, 3, 4] };
+    add(ATTACK_STEP_CASE, 'ours', await attackStep(miFace, miFace.init(ctx, { steps: 1e9, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros', seed: 1 }), o.repeats), o.repeats, TEN_STEPS);
+    // The GAN attacks' step cost depends on the architectures only: freshly initialised priors time the same.
+    const [g, d, cg] = [buildGenerator(1), buildDiscriminator(2), buildGenerator(3, 5)];
     try {
-      // Ten steps per read-back, as the live page does.
-      add(ATTACK_STEP_CASE, 'ours', (await median(o.repeats, async () => { for (let i = 0; i < 10; i++) miFace.step(state); await miFace.snapshot(state); })) / 10,
-        o.repeats, 'each repeat times 10 steps and one read-back');
+      add(GMI_STEP_CASE, 'ours', await attackStep(gmi, gmi.init({ ...ctx, prior: { generator: g, discriminator: d, conditional: false } },
+        { steps: 1e9, restarts: 5, learningRate: 0.02, momentum: 0.9, lambda: 100, clamp: 1, seed: 1 }), o.repeats), o.repeats, TEN_STEPS);
+      add(PLG_STEP_CASE, 'ours', await attackStep(plgMi, plgMi.init({ ...ctx, prior: { generator: cg, discriminator: d, conditional: true } },
+        { steps: 1e9, restarts: 5, learningRate: 0.1, seed: 1 }), o.repeats), o.repeats, TEN_STEPS);
     } finally {
-      miFace.dispose(state);
+      for (const m of [g, d, cg]) m.dispose();
     }
   }
   return rows;
+}
+
+const TEN_STEPS = 'each repeat times 10 steps and one read-back';
+
+/** Milliseconds per step of a white-box attack: ten steps per read-back, as the live page does; disposes it. */
+async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<number> {
+  try {
+    return (await median(repeats, async () => { for (let i = 0; i < 10; i++) await attack.step(state); await attack.snapshot(state); })) / 10;
+  } finally {
+    attack.dispose(state);
+  }
 }

@@ -9,6 +9,7 @@ import { accuracy } from '../../src/core/train.ts';
 import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
+import { judgeSamples } from '../../scripts/lib/prior-recipes.ts';
 
 const manifest = readManifest();
 const { test } = loadSplits();
@@ -69,5 +70,33 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     // Trap-MID must cost little clean accuracy: within one point of the unprotected target.
     const none = manifest.models.find((m) => m.id === 'target-none')!;
     expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
+  });
+});
+
+describe.each((manifest.priors ?? []).map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+  it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
+    for (const net of [prior.generator, prior.discriminator]) {
+      const dir = path.dirname(path.join(MODELS_DIR, net.path));
+      expect(sha256File(path.join(dir, 'weights.bin')), `${id} ${net.path}`).toBe(net.sha256);
+      const model = await loadModelFromDir(dir);
+      expect(model.countParams()).toBe(net.params);
+      model.dispose();
+    }
+    const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
+    expect(g.outputs[0].shape).toEqual([null, 28, 28, 1]);
+    expect(g.inputs[0].shape).toEqual([null, prior.zDim]);
+    if (prior.kind === 'cgan') expect(g.inputs[1].shape).toEqual([null, prior.classes!.length]);
+    g.dispose();
+    expect(fs.existsSync(path.join(MODELS_DIR, prior.samples))).toBe(true);
+  });
+
+  it('draws what the manifest says: the evaluator reading of its seeded samples, re-measured', async () => {
+    const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
+    const q = await judgeSamples(g, prior.kind === 'cgan' ? prior.classes!.length : 0, prior.seed);
+    g.dispose();
+    q.sampleDigits.forEach((share, d) => expect(share, `digit ${d}`).toBeCloseTo(prior.sampleDigits[d], 2));
+    q.classFidelity?.forEach((share, c) => expect(share, `class ${c}`).toBeCloseTo(prior.classFidelity![c], 2));
+    // The papers' protocol: a GAN of public digits 5-9 mostly draws 5-9.
+    if (prior.kind === 'gan' && prior.knowledge === 'disjoint') expect(q.sampleDigits.slice(5).reduce((a, b) => a + b, 0)).toBeGreaterThan(0.6);
   });
 });

@@ -83,7 +83,9 @@ export const gmi = {
     const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
     const n = candidateClasses.length;
     const rng = makeRng(options.seed);
-    const z = tf.variable(tf.tensor2d(sampleLatents(n, rng, options.clamp), [n, Z_DIM]), true, `gmi-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    const start = tf.tensor2d(sampleLatents(n, rng, options.clamp), [n, Z_DIM]);
+    const z = tf.variable(start, true, `gmi-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    start.dispose();
     const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     const state: GmiState = {
       options, target: ctx.target, identityModels: [ctx.target, ...(options.lomma ? ctx.students ?? [] : [])], prior: ctx.prior,
@@ -130,5 +132,7 @@ export const gmi = {
   dispose(s) {
     tf.dispose([s.z, s.labels, s.publicMean]);
     s.optimizer.dispose();
+    // tfjs 4.22's MomentumOptimizer.dispose() forgets the learning-rate scalar it inherits from SGD.
+    (s.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
   },
 } satisfies Attack<GmiOptions, GmiState>;

@@ -47,7 +47,9 @@ export const plgMi = {
     const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
     const n = candidateClasses.length;
     const rng = makeRng(options.seed);
-    const z = tf.variable(tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]), true, `plg-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    const start = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
+    const z = tf.variable(start, true, `plg-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
+    start.dispose();
     const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, z, labels, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
   },

@@ -1,7 +1,8 @@
 // The attack lab's state and actions (Svelte 5 runes in a class). It talks to the engine worker only through the
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
-import type { AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
+import type { AttackId, AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
+import { knobValues } from '../../worker/catalog.ts';
 import { readSettings, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
@@ -25,6 +26,10 @@ export interface HistoryPoint {
   step: number;
   meanLoss: number;
   confidence: number[];
+  /** Mean identity and prior terms, for attacks that report them. */
+  terms?: { identity: number; prior: number };
+  /** BREP-MI: sphere radius per attacked digit. */
+  radius?: number[];
 }
 
 /** Restarting a crashed worker at most this often in CRASH_WINDOW_MS; then the page asks the user. */
@@ -90,6 +95,23 @@ export class AttackLab {
   /** The shipped targets the engine knows. */
   get targets(): EngineInfo['models'] {
     return this.info?.models.filter((m) => m.role === 'target') ?? [];
+  }
+
+  /** Picks an attack with its browser-budget knobs; the view of the previous attack's run is cleared. */
+  async chooseAttack(attack: AttackId): Promise<void> {
+    if (attack === this.settings.attack) return;
+    await this.reset();
+    this.update({ attack, params: knobValues(attack) });
+  }
+
+  setKnob(key: string, value: number): void {
+    this.update({ params: { ...this.settings.params, [key]: value } });
+  }
+
+  /** Every knob to the paper's value or back to the browser budget (MI-Face: the paper starts from a blank image). */
+  applyPreset(budget: 'paper' | 'browser'): void {
+    const attack = this.settings.attack;
+    this.update({ params: knobValues(attack, budget), ...(attack === 'mi-face' ? { init: budget === 'paper' ? 'zeros' : 'noise' } : {}) });
   }
 
   /** Picks the attacked model (settings are unlocked: no run is alive). */
@@ -259,7 +281,9 @@ export class AttackLab {
       if (token !== this.runToken) return false;
       this.runStatus = 'idle';
       if (!(e instanceof WorkerCrashedError)) {
-        this.report({ key: 'run', kind: 'error', title: 'The attack could not start', detail: messageOf(e) });
+        // A GAN prior that is not shipped (yet) is the likely failure of a new attack: say what to do about it.
+        const detail = messageOf(e) + (/no GAN prior/.test(messageOf(e)) ? '. This attack needs that GAN prior; pick another attack or attacker knowledge.' : '');
+        this.report({ key: 'run', kind: 'error', title: 'The attack could not start', detail });
       }
       return false;
     }
@@ -283,7 +307,7 @@ export class AttackLab {
     const n = s.loss.length;
     const meanLoss = n ? s.loss.reduce((a, b) => a + b, 0) / n : NaN;
     const last = this.history[this.history.length - 1];
-    const point = { step: s.step, meanLoss, confidence: [...s.targetConfidence] };
+    const point = { step: s.step, meanLoss, confidence: [...s.targetConfidence], terms: s.terms, radius: s.radius };
     // A manual step can report a step already shown; replace it rather than draw a backwards line.
     this.history = last && last.step >= s.step ? [...this.history.filter((p) => p.step < s.step), point] : [...this.history, point];
     // Pause/resume are the page's decisions: only the end of a job comes from the worker.

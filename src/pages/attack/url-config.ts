@@ -1,50 +1,68 @@
 // The attack lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a shared link reproduces the run). Every value is validated and clamped on read; a bad URL never breaks the page,
-// it only produces a list of corrections to show.
-import { DEFAULT_MI_FACE, type BackendName, type MiFaceConfig } from '../../worker/protocol.ts';
+// it only produces a list of corrections to show. The attacks and their knobs come from the worker's catalog.
+import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BackendName, type Knowledge } from '../../worker/protocol.ts';
+import { ATTACKS, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, knobValues, type KnobSpec } from '../../worker/catalog.ts';
 
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface LabSettings {
+  attack: AttackId;
   /** The attacked model (a shipped target's id; checked against the manifest once the engine is up). */
   targetId: string;
   seed: number;
-  steps: number;
-  learningRate: number;
-  tv: number;
-  l2: number;
+  /** The chosen attack's knobs (catalog keys), each within the catalog's bounds. */
+  params: Record<string, number>;
+  /** GAN attacks: what the attacker knows (picks the prior). */
+  knowledge: Knowledge;
+  /** Black-box and label-only attacks: the output-side defense in front of the target. */
+  outputDefense: string;
+  /** MI-Face only. */
   init: 'zeros' | 'noise';
   /** Forced backend (the others stay as fallbacks); undefined = automatic order. */
   backend?: BackendName;
 }
 
-interface NumberSpec {
+/** A numeric setting's bounds (the catalog's KnobSpec is one). */
+export type NumberSpec = Pick<KnobSpec, 'label' | 'min' | 'max' | 'integer' | 'default'>;
+
+export const SEED_SPEC: NumberSpec = { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, default: DEFAULT_MI_FACE.seed };
+
+/** URL names of knobs whose catalog key is long (`lr` keeps older links working); the others use the key. */
+const KNOB_PARAMS: Record<string, string> = { learningRate: 'lr' };
+export const knobParam = (key: string) => KNOB_PARAMS[key] ?? key;
+
+/** The settings that take one of a few values: URL parameter, label, values, default and the attacks they apply to. */
+interface ChoiceSpec {
   param: string;
   label: string;
-  min: number;
-  max: number;
-  integer: boolean;
-  default: number;
+  values: readonly string[];
+  default: string;
+  appliesTo(attack: AttackId): boolean;
 }
 
-/** The numeric settings: URL parameter, bounds, default. The inputs of the page use the same table. */
-export const NUMBER_SPECS = {
-  seed: { param: 'seed', label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, default: DEFAULT_MI_FACE.seed },
-  steps: { param: 'steps', label: 'Steps', min: 1, max: 5000, integer: true, default: DEFAULT_MI_FACE.steps },
-  learningRate: { param: 'lr', label: 'Learning rate', min: 0.001, max: 1, integer: false, default: DEFAULT_MI_FACE.learningRate },
-  tv: { param: 'tv', label: 'TV weight', min: 0, max: 5, integer: false, default: DEFAULT_MI_FACE.tv },
-  l2: { param: 'l2', label: 'L2 weight', min: 0, max: 1, integer: false, default: DEFAULT_MI_FACE.l2 },
-} as const satisfies Record<string, NumberSpec>;
+export const CHOICE_SPECS = {
+  attack: { param: 'attack', label: 'Attack', values: ATTACKS.map((a) => a.id), default: 'mi-face', appliesTo: () => true },
+  knowledge: {
+    param: 'knowledge', label: 'Attacker knowledge', values: Object.keys(KNOWLEDGE_INFO), default: 'disjoint',
+    appliesTo: (a) => attackInfo(a).prior !== 'none',
+  },
+  outputDefense: {
+    param: 'defense', label: 'Output defense', values: OUTPUT_DEFENSES.map((d) => d.value), default: 'none',
+    appliesTo: (a) => attackInfo(a).usesOutputDefense,
+  },
+  init: { param: 'init', label: 'Start image', values: ['noise', 'zeros'], default: DEFAULT_MI_FACE.init, appliesTo: (a) => a === 'mi-face' },
+} as const satisfies Record<string, ChoiceSpec>;
 
-export type NumberKey = keyof typeof NUMBER_SPECS;
+type ChoiceKey = keyof typeof CHOICE_SPECS;
 
 export const DEFAULT_SETTINGS: LabSettings = {
+  attack: 'mi-face',
   targetId: DEFAULT_MI_FACE.targetId,
-  seed: NUMBER_SPECS.seed.default,
-  steps: NUMBER_SPECS.steps.default,
-  learningRate: NUMBER_SPECS.learningRate.default,
-  tv: NUMBER_SPECS.tv.default,
-  l2: NUMBER_SPECS.l2.default,
+  seed: SEED_SPEC.default,
+  params: knobValues('mi-face'),
+  knowledge: 'disjoint',
+  outputDefense: 'none',
   init: DEFAULT_MI_FACE.init,
 };
 
@@ -55,8 +73,7 @@ export interface Coerced {
 }
 
 /** Validates and clamps one numeric setting; never throws. A value that is not a number becomes `fallback`. */
-export function coerceNumber(key: NumberKey, raw: string | number | null | undefined, fallback?: number): Coerced {
-  const spec: NumberSpec = NUMBER_SPECS[key];
+export function coerceNumber(spec: NumberSpec, raw: string | number | null | undefined, fallback?: number): Coerced {
   const use = fallback ?? spec.default;
   const text = typeof raw === 'number' ? String(raw) : (raw ?? '').trim();
   const n = typeof raw === 'number' ? raw : text === '' ? NaN : Number(text);
@@ -76,27 +93,52 @@ export function isBackend(s: string): s is BackendName {
   return (BACKENDS as readonly string[]).includes(s);
 }
 
+const notASetting = (label: string, param: string, attack: AttackId) => `${label} (${param}) is not a setting of ${attackInfo(attack).name}; ignored`;
+
 /** Reads the settings from a query string. Unknown parameters are ignored; bad values are corrected and reported. */
 export function readSettings(search: string): { settings: LabSettings; corrections: string[] } {
   const q = new URLSearchParams(search);
   const settings: LabSettings = { ...DEFAULT_SETTINGS };
   const corrections: string[] = [];
-  for (const key of Object.keys(NUMBER_SPECS) as NumberKey[]) {
-    const raw = q.get(NUMBER_SPECS[key].param);
+  // The attack first: it decides which of the other settings apply.
+  for (const key of Object.keys(CHOICE_SPECS) as ChoiceKey[]) {
+    const spec: ChoiceSpec = CHOICE_SPECS[key];
+    const raw = q.get(spec.param);
     if (raw === null) continue;
-    const c = coerceNumber(key, raw);
-    settings[key] = c.value;
+    if (!spec.appliesTo(settings.attack)) corrections.push(notASetting(spec.label, spec.param, settings.attack));
+    else if (spec.values.includes(raw)) Object.assign(settings, { [key]: raw });
+    else corrections.push(`${spec.label} "${raw}" is unknown (use ${spec.values.join(', ')}); using ${settings[key]}`);
+  }
+  const info = attackInfo(settings.attack);
+  settings.params = knobValues(settings.attack);
+  for (const knob of info.knobs) {
+    const raw = q.get(knobParam(knob.key));
+    if (raw === null) continue;
+    const c = coerceNumber(knob, raw);
+    settings.params[knob.key] = c.value;
+    if (c.correction) corrections.push(c.correction);
+  }
+  // A knob of another attack is most likely a link edited by hand: say it is ignored rather than drop it silently
+  // (once, though several attacks share it).
+  for (const other of ATTACKS) {
+    for (const knob of other.knobs) {
+      const param = knobParam(knob.key);
+      if (q.has(param) && !info.knobs.some((k) => knobParam(k.key) === param)) {
+        corrections.push(notASetting(knob.label, param, settings.attack));
+        q.delete(param);
+      }
+    }
+  }
+  const seed = q.get('seed');
+  if (seed !== null) {
+    const c = coerceNumber(SEED_SPEC, seed);
+    settings.seed = c.value;
     if (c.correction) corrections.push(c.correction);
   }
   const target = q.get('target');
   if (target !== null) {
     if (/^[a-z0-9][a-z0-9-]{0,63}$/.test(target)) settings.targetId = target;
     else corrections.push(`Target "${target}" is not a model name; using ${settings.targetId}`);
-  }
-  const init = q.get('init');
-  if (init !== null) {
-    if (init === 'zeros' || init === 'noise') settings.init = init;
-    else corrections.push(`Start image "${init}" is unknown (use zeros or noise); using ${settings.init}`);
   }
   const backend = q.get('backend');
   if (backend !== null && backend !== '' && backend !== 'auto') {
@@ -107,31 +149,38 @@ export function readSettings(search: string): { settings: LabSettings; correctio
   return { settings, corrections };
 }
 
-/** The query string for `s`: only values that differ from the defaults, so links stay short. */
+/** The query string for `s`: only what applies to the chosen attack and differs from the defaults, so links stay short. */
 export function settingsToSearch(s: LabSettings): string {
   const q = new URLSearchParams();
-  for (const key of Object.keys(NUMBER_SPECS) as NumberKey[]) {
-    if (s[key] !== NUMBER_SPECS[key].default) q.set(NUMBER_SPECS[key].param, String(s[key]));
+  for (const key of Object.keys(CHOICE_SPECS) as ChoiceKey[]) {
+    const spec: ChoiceSpec = CHOICE_SPECS[key];
+    if (spec.appliesTo(s.attack) && s[key] !== spec.default) q.set(spec.param, s[key]);
   }
+  const defaults = knobValues(s.attack);
+  for (const knob of attackInfo(s.attack).knobs) {
+    const v = s.params[knob.key];
+    if (v !== undefined && v !== defaults[knob.key]) q.set(knobParam(knob.key), String(v));
+  }
+  if (s.seed !== SEED_SPEC.default) q.set('seed', String(s.seed));
   if (s.targetId !== DEFAULT_SETTINGS.targetId) q.set('target', s.targetId);
-  if (s.init !== DEFAULT_SETTINGS.init) q.set('init', s.init);
   if (s.backend) q.set('backend', s.backend);
   const text = q.toString();
   return text ? `?${text}` : '';
 }
 
 /** The worker's attack config for these settings. */
-export function toAttackConfig(s: LabSettings): MiFaceConfig {
+export function toAttackConfig(s: LabSettings): AttackConfig {
+  const p = { ...knobValues(s.attack), ...s.params };
+  // Short runs show every step; long ones every few (the worker also throttles to ~20 messages a second).
+  const snapshotEvery = Math.max(1, Math.min(10, Math.round(p.steps / 100)));
+  if (s.attack === 'mi-face') {
+    return {
+      ...DEFAULT_MI_FACE, targetId: s.targetId, seed: s.seed, steps: p.steps, learningRate: p.learningRate, tv: p.tv, l2: p.l2,
+      init: s.init, snapshotEvery,
+    };
+  }
   return {
-    ...DEFAULT_MI_FACE,
-    targetId: s.targetId,
-    seed: s.seed,
-    steps: s.steps,
-    learningRate: s.learningRate,
-    tv: s.tv,
-    l2: s.l2,
-    init: s.init,
-    // Short runs show every step; long ones every few (the worker also throttles to ~20 messages a second).
-    snapshotEvery: Math.max(1, Math.min(10, Math.round(s.steps / 100))),
+    attack: s.attack, targetId: s.targetId, knowledge: s.knowledge, params: p, seed: s.seed, snapshotEvery,
+    ...(attackInfo(s.attack).usesOutputDefense ? { outputDefense: s.outputDefense } : {}),
   };
 }
