@@ -30,16 +30,19 @@ const GAN_ARCH = 'G: z(100) -> dense 7x7x64 -> convT4/2(32) -> convT4/2(1), leak
 export const PRIOR_RECIPES: PriorRecipe[] = [
   { id: 'gan-disjoint', kind: 'gan', knowledge: 'disjoint', epochs: 10 },
   { id: 'gan-other-writers', kind: 'gan', knowledge: 'other-writers', epochs: 10 },
-  { id: 'cgan-target-none-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-none', epochs: 30 },
-  { id: 'cgan-target-none-other-writers', kind: 'cgan', knowledge: 'other-writers', forTarget: 'target-none', epochs: 30 },
+  { id: 'cgan-target-none-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-none', epochs: 20 },
+  { id: 'cgan-target-none-other-writers', kind: 'cgan', knowledge: 'other-writers', forTarget: 'target-none', epochs: 20 },
+  { id: 'ked-target-none-disjoint', kind: 'ked', knowledge: 'disjoint', forTarget: 'target-none', epochs: 4 },
+  { id: 'ked-target-none-other-writers', kind: 'ked', knowledge: 'other-writers', forTarget: 'target-none', epochs: 4 },
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
-  { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 30 },
+  { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
 ];
 
 function describeData(r: PriorRecipe, set: DigitSet): string {
   const pub = r.knowledge === 'disjoint' ? 'public digits 5-9 (MNIST train + test)' : 'public digits 5-9 plus the odd-position half of MNIST test digits 0-4 ("other writers")';
-  return r.kind === 'gan' ? `${pub}: ${set.count} images`
-    : `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS} most confident images per class (${set.count})`;
+  if (r.kind === 'gan') return `${pub}: ${set.count} images`;
+  if (r.kind === 'ked') return `${pub}: ${set.count} images, with ${r.forTarget}'s soft labels`;
+  return `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS} most confident images per class (${set.count})`;
 }
 
 export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
@@ -47,16 +50,20 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
   const pub = publicFor(r.knowledge, splits);
   const epochs = opts.epochs ?? r.epochs;
   let data = pub;
-  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, numClasses: 0, loss: 'non-saturating' };
+  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, kind: 'gan', numClasses: 0 };
   let target: tf.LayersModel | undefined;
   let classes: number[] | undefined;
-  if (r.kind === 'cgan') {
+  if (r.kind !== 'gan') {
     const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
     const entry = manifest.models.find((m: { id: string }) => m.id === r.forTarget);
     target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
     classes = entry.classes as number[];
-    data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS);
-    config = { ...config, numClasses: classes.length, classOf: (c) => c, loss: 'hinge', inversion: { target, weight: PLG_INVERSION_WEIGHT } };
+    if (r.kind === 'cgan') {
+      data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS);
+      config = { ...config, kind: 'cgan', numClasses: classes.length, classOf: (c) => c, inversion: { target, weight: PLG_INVERSION_WEIGHT } };
+    } else {
+      config = { ...config, kind: 'ked', numClasses: classes.length, knowledgeTarget: target };
+    }
   }
   const trainer = new GanTrainer(data, config);
   const t0 = performance.now();
@@ -76,12 +83,13 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
   const g = await saveModel(trainer.generator, opts.dir);
   const dDir = path.join(opts.dir, 'discriminator');
   const d = await saveModel(trainer.discriminator, dDir);
-  const quality = await judgeSamples(trainer.generator, classes?.length ?? 0, opts.seed, path.join(opts.dir, 'samples.png'));
+  const quality = await judgeSamples(trainer.generator, r.kind === 'cgan' ? classes!.length : 0, opts.seed, path.join(opts.dir, 'samples.png'));
   const entry: PriorEntry = {
     id: r.id, kind: r.kind, knowledge: r.knowledge, ...(r.forTarget ? { forTarget: r.forTarget, classes } : {}),
     generator: { path: rel(path.join(opts.dir, 'model.json')), params: trainer.generator.countParams(), ...g },
     discriminator: { path: rel(path.join(dDir, 'model.json')), params: trainer.discriminator.countParams(), ...d },
     architecture: r.kind === 'gan' ? `${GAN_ARCH}; non-saturating GAN loss`
+      : r.kind === 'ked' ? `${GAN_ARCH}, but D ends in one logit per target class (semi-supervised: the target's soft labels + real/fake from their log-sum-exp); G by feature matching`
       : `${GAN_ARCH}; conditional: one-hot class beside z, projection discriminator; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
     dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs, trainCommand: opts.command, seed: opts.seed,
     trainSeconds, trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), ...quality,

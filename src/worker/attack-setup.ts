@@ -5,6 +5,7 @@ import type { Attack, AttackContext } from '../core/attacks/attack.ts';
 import { miFace } from '../core/attacks/mi-face.ts';
 import { gmi } from '../core/attacks/gmi.ts';
 import { plgMi } from '../core/attacks/plg-mi.ts';
+import { kedMi } from '../core/attacks/ked-mi.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
@@ -77,6 +78,8 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
       const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma: { featureWeight: p.featureWeight, publicFeatureMean } });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
+    case 'ked-mi':
+      return { attack: as(kedMi), state: kedMi.init(ctx, { steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
     case 'plg-mi':
       return { attack: as(plgMi), state: plgMi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
     case 'genetic':

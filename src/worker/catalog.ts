@@ -2,7 +2,7 @@
 // browser default, bounds and the paper's value. tfjs-free: the pages, the engine and the CLI all read this one
 // table (the engine turns a config into the core attack's options).
 
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'plg-mi' | 'genetic' | 'brep-mi';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
 export type Knowledge = 'disjoint' | 'other-writers';
 
@@ -25,8 +25,8 @@ export interface AttackInfo {
   id: AttackId;
   name: string;
   threat: ThreatModel;
-  /** Which GAN prior it searches: none (pixel space), GMI's unconditional GAN, or PLG-MI's conditional one. */
-  prior: 'none' | 'gan' | 'cgan';
+  /** Which GAN prior it searches: none (pixel space), GMI's GAN, KED-MI's (trained per target) or PLG-MI's conditional one. */
+  prior: 'none' | 'gan' | 'ked' | 'cgan';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
   /** Budget knobs first (steps, restarts / population). */
@@ -72,6 +72,18 @@ export const ATTACKS: readonly AttackInfo[] = [
       { key: 'learningRate', label: 'Learning rate', help: 'Nesterov momentum SGD on the latents.', min: 0.001, max: 1, integer: false, default: 0.02 },
       { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s score counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
       { key: 'featureWeight', label: 'Feature regulariser', help: 'Pull of the target\'s features towards the public digits\' mean.', min: 0, max: 10, integer: false, default: 1 },
+    ],
+  },
+  {
+    id: 'ked-mi', name: 'KED-MI (distributional)', threat: 'white-box', prior: 'ked', usesOutputDefense: false,
+    summary: 'Knowledge-enriched distributional model inversion (Chen et al., 2021). Its GAN is trained for this target: the ' +
+      'discriminator also learns how the target labels public digits, so the generator knows more about the private classes. ' +
+      'Instead of single images the attack learns a whole cloud of latents per digit (a mean and a spread) and shows samples from it.',
+    knobs: [
+      steps(300, 1500),
+      { key: 'samples', label: 'Samples per digit', help: 'Latents drawn from each digit\'s distribution per step (and shown).', min: 1, max: 16, integer: true, default: 5 },
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the mean and log-variance.', min: 0.001, max: 1, integer: false, default: 0.02 },
+      { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s verdict counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
     ],
   },
   {
@@ -126,9 +138,9 @@ export const KNOWLEDGE_INFO: Record<Knowledge, { label: string; summary: string 
   'other-writers': { label: 'Same digits, other writers', summary: 'The attacker also has 0-4 written by other people (half of MNIST\'s test digits), never the private images themselves.' },
 };
 
-/** The prior a GAN attack loads: GMI's per knowledge setting, PLG-MI's per target and knowledge setting. */
-export function priorId(prior: 'gan' | 'cgan', knowledge: Knowledge, targetId: string): string {
-  return prior === 'gan' ? `gan-${knowledge}` : `cgan-${targetId}-${knowledge}`;
+/** The prior a GAN attack loads: GMI's per knowledge setting, KED-MI's and PLG-MI's per target and knowledge setting. */
+export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, targetId: string): string {
+  return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
 }
 
 /** Output-side defenses in front of a black-box / label-only target ('kind' or 'kind:value'). */

@@ -21,6 +21,11 @@ describe('npm run mi', () => {
     [['attack', '--attack', 'mi-face', '--target', 'nope'], /no target model 'nope'/],
     [['attack', '--attack', 'mi-face', '--bogus'], /Unknown option '--bogus'/],
     [['attack', '--attack', 'mi-face', '--seed', '1', '--seeds', '1-3'], /--seed or --seeds, not both/],
+    [['attack', '--attack', 'mi-face', '--restarts', '3'], /--restarts does not apply to mi-face/],
+    [['attack', '--attack', 'gmi', '--output-defense', 'label-only'], /--output-defense applies to black-box and label-only attacks/],
+    [['attack', '--attack', 'genetic', '--output-defense', 'blur'], /output defense 'blur'/],
+    [['attack', '--attack', 'gmi', '--knowledge', 'all'], /--knowledge: 'all' must be/],
+    [['attack', '--attack', 'gmi', '--budget', 'huge'], /--budget: 'huge' must be/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['train'], /--defense is required/],
     [['train', '--defense', 'magic'], /unknown defense 'magic'/],
@@ -66,5 +71,28 @@ describe('npm run mi -- attack --seeds', () => {
     expect(fs.existsSync(path.join(out, 'recon-3-1.png'))).toBe(true);
     // Different seeds start from different noise, so they end in different images.
     expect(Array.from(readGrayPng(path.join(out, 'recon-3-0.png')))).not.toEqual(Array.from(readGrayPng(path.join(out, 'recon-3-1.png'))));
+  });
+});
+
+describe('npm run mi -- attack with a GAN attack', () => {
+  it('GMI writes the kept reconstruction per digit, the KNN distance to the private set, and the JSON result', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));
+    const r = mi('attack', '--attack', 'gmi', '--steps', '8', '--restarts', '2', '--seed', '2', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.config).toMatchObject({ attack: 'gmi', knowledge: 'disjoint', params: { steps: 8, restarts: 2, lambda: 100 } });
+    expect(result.perClass.map((c: { digit: number }) => c.digit)).toEqual([0, 1, 2, 3, 4]);
+    for (const c of result.perClass) expect(c.knnDistance).toBeGreaterThan(0);
+    expect(result.knnDistance).toBeGreaterThan(0);
+    // GAN images have ink: a generator of digits, not a blank canvas.
+    expect(Math.max(...readGrayPng(path.join(out, 'recon-0-0.png')))).toBeGreaterThan(0.5);
+  });
+
+  it('--budget paper takes the paper settings', () => {
+    const r = mi('attack', '--attack', 'brep-mi', '--budget', 'paper', '--steps', '2', '--probes', '4', '--no-knn', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.config.params).toMatchObject({ steps: 2, probes: 4, growth: 1.3 });
+    expect(result.queriesPerRun).toBeGreaterThan(5 * 4 * 2);
   });
 });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gmi } from '../../src/core/attacks/gmi.ts';
 import { plgMi } from '../../src/core/attacks/plg-mi.ts';
+import { kedMi } from '../../src/core/attacks/ked-mi.ts';
 import { genetic } from '../../src/core/attacks/genetic.ts';
 import { brepMi } from '../../src/core/attacks/brep-mi.ts';
 import { QueryOracle, defendOutput, parseOutputDefense, formatOutputDefense } from '../../src/core/attacks/oracle.ts';
@@ -101,6 +102,32 @@ describe('GMI', () => {
 
   it('refuses a conditional prior with a clear message', () => {
     expect(() => gmi.init({ target, targetClasses: CLASSES, prior: { generator: cgenerator, discriminator, conditional: true } }, options)).toThrow(/unconditional GAN prior/);
+  });
+});
+
+describe('KED-MI', () => {
+  let kedD: tf.LayersModel;
+  beforeAll(() => { kedD = buildDiscriminator(6, 5, 'classes'); });
+  const ctx = (): AttackContext => ({ target, targetClasses: CLASSES, prior: { generator, discriminator: kedD, conditional: false } });
+  const options = { samples: 3, steps: 40, learningRate: 0.02, lambda: 100, clamp: 1, seed: 3 };
+
+  it('learns a distribution per class whose samples the target is surer about, and keeps tensors flat', async () => {
+    const base = tf.memory().numTensors;
+    const s = kedMi.init(ctx(), options);
+    const before = await kedMi.snapshot(s);
+    kedMi.step(s);
+    const running = tf.memory().numTensors;
+    for (let i = 0; i < 15; i++) kedMi.step(s);
+    const after = await kedMi.snapshot(s);
+    expect(tf.memory().numTensors).toBe(running);
+    expect(mean(after.loss)).toBeLessThan(mean(before.loss));
+    expect(mean(after.targetConfidence)).toBeGreaterThan(mean(before.targetConfidence));
+    after.loss.forEach((l, i) => expect(l).toBeCloseTo(after.terms!.prior[i] + 100 * after.terms!.identity[i], 2));
+    expect(after.classes).toHaveLength(15);
+    // The spread is learned too: log-variance has moved off its start (0).
+    expect(Math.max(...(await s.logVar.data()).map(Math.abs))).toBeGreaterThan(0);
+    kedMi.dispose(s);
+    expect(tf.memory().numTensors).toBe(base);
   });
 });
 

@@ -23,14 +23,21 @@ export function buildGenerator(seed: number, numClasses = 0): tf.LayersModel {
   return tf.model({ name: numClasses > 0 ? 'cgenerator' : 'generator', inputs: y ? [z, y] : [z], outputs: img });
 }
 
-/** D(x[, y]) -> [n, 1] realness logit. */
-export function buildDiscriminator(seed: number, numClasses = 0): tf.LayersModel {
+/**
+ * D(x[, y]) -> [n, 1] realness logit. With `head: 'classes'` (KED-MI's semi-supervised discriminator) the output is
+ * instead `numClasses` class logits l_k, whose log-sum-exp is the realness: D(x) = Z / (Z + 1), Z = sum exp(l_k).
+ */
+export function buildDiscriminator(seed: number, numClasses = 0, head: 'realness' | 'classes' = 'realness'): tf.LayersModel {
   const x = tf.input({ shape: [28, 28, 1], name: 'x' });
   let h = tf.layers.conv2d({ filters: 32, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed), name: 'conv1' }).apply(x) as tf.SymbolicTensor;
   h = tf.layers.leakyReLU({ alpha: 0.2, name: 'conv1_act' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.conv2d({ filters: 64, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed + 1), name: 'conv2' }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.leakyReLU({ alpha: 0.2, name: 'conv2_act' }).apply(h) as tf.SymbolicTensor;
   const features = tf.layers.flatten({ name: 'features' }).apply(h) as tf.SymbolicTensor;
+  if (head === 'classes') {
+    const logits = tf.layers.dense({ units: numClasses, kernelInitializer: init(seed + 2), name: 'class_logits' }).apply(features) as tf.SymbolicTensor;
+    return tf.model({ name: 'ked_discriminator', inputs: x, outputs: logits });
+  }
   const real = tf.layers.dense({ units: 1, kernelInitializer: init(seed + 2), name: 'realness' }).apply(features) as tf.SymbolicTensor;
   if (numClasses === 0) return tf.model({ name: 'discriminator', inputs: x, outputs: real });
   const y = tf.input({ shape: [numClasses], name: 'y' });
@@ -59,4 +66,12 @@ export function generate(g: tf.LayersModel, z: tf.Tensor2D, y?: tf.Tensor2D): tf
 /** Realness logit of a discriminator (conditional ones also take one-hot classes). */
 export function realness(d: tf.LayersModel, x: tf.Tensor4D, y?: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(d.apply(y ? [x, y] : x, { training: false }) as tf.Tensor, [-1]) as tf.Tensor1D;
+}
+
+/** KED-MI's realness from class logits: log D(x) = lse(l) - softplus(lse(l)), per row. */
+export function kedLogReal(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const lse = tf.logSumExp(logits, 1);
+    return tf.sub(lse, tf.softplus(lse)) as tf.Tensor1D;
+  });
 }

@@ -58,10 +58,10 @@ export interface NetworkFile {
 /** A GAN prior: what the GAN-based attacks search in. */
 export interface PriorEntry {
   id: string;
-  /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'cgan': PLG-MI's. */
-  kind: 'gan' | 'cgan';
+  /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's. */
+  kind: 'gan' | 'ked' | 'cgan';
   knowledge: 'disjoint' | 'other-writers';
-  /** cgan: the target whose pseudo-labels (and inversion loss) trained it; its classes are the target's. */
+  /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
   classes?: number[];
   generator: NetworkFile;

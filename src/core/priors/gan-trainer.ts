@@ -4,11 +4,15 @@
 //    loss (softplus form); the discriminator's realness logit is the attack's prior term.
 //  - PLG-MI's prior: a class-conditional GAN (projection discriminator, hinge loss) on public images
 //    pseudo-labelled by the target, whose generator also minimises `inversionWeight * max-margin(T(aug(G(z, y))), y)`.
+//  - KED-MI's prior: a semi-supervised GAN whose discriminator has one logit per target class and learns the
+//    target's soft labels on public images (L_sup) beside real vs fake (L_unsup, realness = Z / (Z + 1),
+//    Z = sum exp(logits)); the generator matches the discriminator's mean features on real images.
 import * as tf from '@tensorflow/tfjs';
 import { applyAffine, randomAffineBatch } from '../data/augment.ts';
 import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
-import { buildDiscriminator, buildGenerator, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { buildDiscriminator, buildGenerator, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { softCrossEntropy } from '../defenses/negls.ts';
 
 export interface GanConfig {
   epochs: number;
@@ -17,10 +21,12 @@ export interface GanConfig {
   /** Adam's beta1 (0.5, as in DCGAN). */
   beta1: number;
   seed: number;
-  /** 0: unconditional (GMI). K: conditional on K classes, labels read with `classOf`. */
+  /** 'gan' (GMI), 'cgan' (PLG-MI: conditional on numClasses classes, labels read with `classOf`) or 'ked' (KED-MI). */
+  kind: 'gan' | 'cgan' | 'ked';
   numClasses: number;
   classOf?: (label: number) => number;
-  loss: 'non-saturating' | 'hinge';
+  /** KED-MI: the target whose soft labels the discriminator learns. */
+  knowledgeTarget?: tf.LayersModel;
   /** PLG-MI: the target steers the generator (max-margin on augmented fakes). */
   inversion?: { target: tf.LayersModel; weight: number };
 }
@@ -49,9 +55,18 @@ export class GanTrainer {
   private readonly dOpt: tf.Optimizer;
   private readonly batches: BatchCursor;
 
+  /** KED-MI: the discriminator's feature layer (for feature matching). */
+  private readonly dFeatures?: tf.LayersModel;
+
   constructor(readonly data: DigitSet, readonly config: GanConfig) {
-    this.generator = buildGenerator(config.seed, config.numClasses);
-    this.discriminator = buildDiscriminator(config.seed + 10, config.numClasses);
+    if (config.kind === 'ked' && !config.knowledgeTarget) throw new Error('a KED-MI GAN needs the target whose soft labels it learns');
+    this.generator = buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0);
+    this.discriminator = config.kind === 'ked'
+      ? buildDiscriminator(config.seed + 10, config.numClasses, 'classes')
+      : buildDiscriminator(config.seed + 10, config.kind === 'cgan' ? config.numClasses : 0);
+    if (config.kind === 'ked') {
+      this.dFeatures = tf.model({ inputs: this.discriminator.inputs, outputs: this.discriminator.getLayer('features').output as tf.SymbolicTensor });
+    }
     this.gOpt = tf.train.adam(config.learningRate, config.beta1);
     this.dOpt = tf.train.adam(config.learningRate, config.beta1);
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
@@ -62,19 +77,21 @@ export class GanTrainer {
 
   async step(wantLosses = false): Promise<GanStats> {
     if (this.done) return this.stats(null);
-    const { numClasses, loss, inversion } = this.config;
+    const { numClasses, kind, inversion } = this.config;
     const rng = this.batches.rng;
     const idx = this.batches.next();
     const n = idx.length;
-    const conditional = numClasses > 0;
-    const oneHot = (labels: number[]) => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D;
+    const conditional = kind === 'cgan';
+    const oneHot = (labels: number[]) => tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
     const real = imagesToTensor(this.data, idx);
     const yReal = conditional ? oneHot(Array.from(idx, (i) => this.config.classOf!(this.data.labels[i]))) : undefined;
     const yFake = conditional ? oneHot(Array.from({ length: n }, () => Math.floor(rng() * numClasses))) : undefined;
     const z = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
-    const warps = inversion ? randomAffineBatch(4, rng) : undefined;
+    const warps = inversion ? randomAffineBatch(1, rng) : undefined; // one warp per batch: building warps is costly
+    const soft = kind === 'ked' ? tf.tidy(() => tf.softmax(this.config.knowledgeTarget!.predict(real) as tf.Tensor2D)) as tf.Tensor2D : undefined;
     const G = (zz: tf.Tensor2D) => this.generator.apply(conditional ? [zz, yFake!] : zz, { training: true }) as tf.Tensor4D;
     const D = (x: tf.Tensor4D, y?: tf.Tensor2D) => tf.reshape(this.discriminator.apply(y ? [x, y] : x, { training: true }) as tf.Tensor, [-1]);
+    const logitsOf = (x: tf.Tensor4D) => this.discriminator.apply(x, { training: true }) as tf.Tensor2D;
     const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
 
@@ -82,8 +99,13 @@ export class GanTrainer {
     const fixedFake = tf.tidy(() => G(z)); // outside the tape: this step trains D only
     const dLoss = this.dOpt.minimize(() => {
       const fake = fixedFake;
+      if (kind === 'ked') {
+        const lr = logitsOf(real), lf = logitsOf(fake);
+        const unsup = tf.add(tf.neg(tf.mean(kedLogReal(lr))), tf.mean(tf.softplus(tf.logSumExp(lf, 1))));
+        return tf.add(softCrossEntropy(lr, soft!), unsup) as tf.Scalar;
+      }
       const dr = D(real, yReal), df = D(fake, yFake);
-      return (loss === 'hinge'
+      return (kind === 'cgan'
         ? tf.add(tf.mean(tf.relu(tf.sub(1, dr))), tf.mean(tf.relu(tf.add(1, df))))
         : tf.add(tf.mean(tf.softplus(tf.neg(dr))), tf.mean(tf.softplus(df)))) as tf.Scalar;
     }, wantLosses, dVars);
@@ -92,8 +114,14 @@ export class GanTrainer {
     let invValue: tf.Scalar | undefined;
     const gLoss = this.gOpt.minimize(() => {
       const fake = G(z);
+      if (kind === 'ked') {
+        // Feature matching: the mean discriminator feature of fakes should be that of real images.
+        const fr = tf.mean(this.dFeatures!.apply(real, { training: true }) as tf.Tensor2D, 0);
+        const ff = tf.mean(this.dFeatures!.apply(fake, { training: true }) as tf.Tensor2D, 0);
+        return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
+      }
       const df = D(fake, yFake);
-      let total = (loss === 'hinge' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
+      let total = (kind === 'cgan' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
       if (inversion) {
         const logits = inversion.target.apply(applyAffine(fake, warps!), { training: false }) as tf.Tensor2D;
         const inv = tf.mean(maxMargin(logits, yFake!)) as tf.Scalar;
@@ -103,7 +131,7 @@ export class GanTrainer {
       return total;
     }, wantLosses, gVars);
 
-    tf.dispose([real, yReal, yFake, z, warps, fixedFake]);
+    tf.dispose([real, yReal, yFake, z, warps, fixedFake, soft]);
     let losses: GanStats['losses'] = null;
     if (dLoss && gLoss) {
       const [d, g, inv] = await Promise.all([dLoss.data(), gLoss.data(), invValue?.data()]);

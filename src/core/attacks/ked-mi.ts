@@ -1,0 +1,114 @@
+// KED-MI (Chen et al. 2021), knowledge-enriched distributional model inversion: instead of one latent per
+// restart, learn a Gaussian N(mu_y, diag(exp(logvar_y))) over the latents of each attacked class, by Adam on
+//     E_eps[ prior(G(mu + sigma * eps)) + lambda * CE(T(G(mu + sigma * eps)), y) ]
+// with a fresh batch of eps every step (the reparameterisation trick). The prior is the KED-MI GAN's
+// semi-supervised discriminator: -log D(x), D = Z / (Z + 1), Z = sum exp(class logits). The result is a
+// distribution: the page shows samples from it (fixed eps, so they move smoothly), the most confident one kept.
+import * as tf from '@tensorflow/tfjs';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { makeRng } from '../data/rng.ts';
+import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
+
+export interface KedMiOptions {
+  classes?: number[];
+  /** Samples per class drawn each step (and shown). */
+  samples: number;
+  steps: number;
+  learningRate: number;
+  lambda: number;
+  /** Sampled latents are clamped to [-clamp, clamp]. */
+  clamp: number;
+  seed: number;
+}
+
+export interface KedMiState {
+  options: KedMiOptions;
+  target: tf.LayersModel;
+  prior: GanPrior;
+  classes: number[];
+  candidateClasses: number[];
+  mu: tf.Variable<tf.Rank.R2>;
+  logVar: tf.Variable<tf.Rank.R2>;
+  /** Row i of the sample batch belongs to class row[i] (a one-hot [n, classes] matrix: repeats mu without gather). */
+  expand: tf.Tensor2D;
+  labels: tf.Tensor2D;
+  /** The fixed noise of the shown samples. */
+  shownEps: tf.Tensor2D;
+  optimizer: tf.Optimizer;
+  rng: () => number;
+  stepCount: number;
+}
+
+function sampleZ(s: KedMiState, eps: tf.Tensor2D): tf.Tensor2D {
+  const mu = tf.matMul(s.expand, s.mu), std = tf.exp(tf.mul(tf.matMul(s.expand, s.logVar), 0.5));
+  return tf.clipByValue(tf.add(mu, tf.mul(std, eps)), -s.options.clamp, s.options.clamp) as tf.Tensor2D;
+}
+
+function terms(s: KedMiState, z: tf.Tensor2D) {
+  const img = generate(s.prior.generator, z);
+  const prior = tf.neg(kedLogReal(s.prior.discriminator.apply(img, { training: false }) as tf.Tensor2D));
+  const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+  const identity = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), s.labels), 1));
+  return { img, logits, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
+}
+
+export const kedMi = {
+  id: 'ked-mi',
+
+  init(ctx, options) {
+    if (!ctx.prior || ctx.prior.conditional) throw new Error('KED-MI needs its unconditional GAN prior');
+    const classes = options.classes ?? ctx.targetClasses;
+    const outputs = outputIndices(ctx.targetClasses, classes);
+    const n = classes.length * options.samples;
+    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.samples }, () => d));
+    const rng = makeRng(options.seed);
+    const rows = classes.flatMap((_, c) => Array.from({ length: options.samples }, () => c));
+    const [expand, labels, shownEps] = tf.tidy(() => [
+      tf.oneHot(tf.tensor1d(rows, 'int32'), classes.length).toFloat() as tf.Tensor2D,
+      tf.oneHot(tf.tensor1d(rows.map((c) => outputs[c]), 'int32'), ctx.targetClasses.length).toFloat() as tf.Tensor2D,
+      tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]),
+    ]);
+    const suffix = Math.random().toString(36).slice(2);
+    // Start: mu at a random point (seeded), unit variance (KED-MI starts from the standard normal).
+    const mu0 = tf.tensor2d(sampleLatents(classes.length, rng, options.clamp), [classes.length, Z_DIM]);
+    const mu = tf.variable(mu0, true, `ked-mu-${suffix}`) as tf.Variable<tf.Rank.R2>;
+    mu0.dispose();
+    const lv0 = tf.zeros([classes.length, Z_DIM]);
+    const logVar = tf.variable(lv0, true, `ked-logvar-${suffix}`) as tf.Variable<tf.Rank.R2>;
+    lv0.dispose();
+    return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, mu, logVar, expand, labels, shownEps, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
+  },
+
+  step(s) {
+    if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
+    const n = s.candidateClasses.length;
+    const eps = tf.tensor2d(sampleLatents(n, s.rng), [n, Z_DIM]);
+    tf.tidy(() => { s.optimizer.minimize(() => tf.mean(terms(s, sampleZ(s, eps)).total) as tf.Scalar, false, [s.mu, s.logVar]); });
+    eps.dispose();
+    s.stepCount++;
+    return { step: s.stepCount, done: s.stepCount >= s.options.steps };
+  },
+
+  async snapshot(s): Promise<CandidateSnapshot> {
+    const t = tf.tidy(() => {
+      const { img, logits, prior, identity, total } = terms(s, sampleZ(s, s.shownEps));
+      return [img, prior, identity, total, tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
+    });
+    const [pixels, prior, identity, total, own, conf] = await Promise.all(t.map((x) => x.data()));
+    tf.dispose(t);
+    return {
+      step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
+      targetConfidence: Array.from(conf), loss: Array.from(total), terms: { identity: Array.from(identity), prior: Array.from(prior) },
+      kept: keepBest(own, s.classes.length, s.options.samples), attacked: [...s.classes],
+    };
+  },
+
+  async result(s): Promise<Reconstructions> {
+    return keptOf(await this.snapshot(s));
+  },
+
+  dispose(s) {
+    tf.dispose([s.mu, s.logVar, s.expand, s.labels, s.shownEps]);
+    s.optimizer.dispose();
+  },
+} satisfies Attack<KedMiOptions, KedMiState>;
