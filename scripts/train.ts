@@ -1,12 +1,12 @@
 // npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu]
 // Trains the shipped models (classifiers and GAN priors) on real MNIST with the shared core, writes them under
-// models/ and updates the manifest. ROLE: target, evaluator or prior.
+// models/ and updates the manifest. ROLE: target, evaluator, prior or student.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
 import { upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { PRIOR_RECIPES, trainPrior } from './lib/prior-recipes.ts';
+import { PRIOR_RECIPES, STUDENT_RECIPES, trainPrior, trainStudent } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,8 +20,9 @@ const { values: args } = parseArgs({
 const only = args.only?.split(',');
 const chosen = RECIPES.filter((r) => !only || only.includes(r.id) || only.includes(r.role));
 const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
-if (chosen.length + priors.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES].map((r) => r.id).join(', ')})`);
+const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('student'));
+if (chosen.length + priors.length + students.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...STUDENT_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -34,7 +35,12 @@ for (const r of chosen) {
   upsertManifestEntry(entry);
   console.log(JSON.stringify({ id: entry.id, testAccuracy: entry.testAccuracy, trainSeconds: entry.trainSeconds, trapdoor: entry.trapdoor }));
 }
-// Priors last: PLG-MI's conditional GAN needs its target.
+// The attacker's models last: they need their target.
+for (const r of students) {
+  const entry = await trainStudent(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertManifestEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, testAccuracy: entry.testAccuracy, trainSeconds: entry.trainSeconds }));
+}
 for (const r of priors) {
   const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertPriorEntry(entry);

@@ -1,6 +1,7 @@
-// How the GAN priors are trained (`npm run train -- --only gan-disjoint,...`): GMI's unconditional GAN on the
-// attacker's public digits, and PLG-MI's conditional GAN on public digits pseudo-labelled by a target. Each is
-// saved with a 10x10 sample grid and the evaluator's reading of 1000 seeded samples, so quality is visible.
+// How the attacker's models are trained (`npm run train -- --only gan-disjoint,...`): GMI's unconditional GAN on
+// the attacker's public digits, KED-MI's GAN with the target's soft labels, PLG-MI's conditional GAN on public
+// digits pseudo-labelled by a target (each saved with a 10x10 sample grid and the evaluator's reading of 1000 seeded
+// samples, so quality is visible), and LOMMA's students distilled from the target on public digits.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +11,10 @@ import { GanTrainer, pseudoLabel, type GanConfig } from '../../src/core/priors/g
 import { generate, sampleLatents, Z_DIM } from '../../src/core/nets/gan.ts';
 import { type DigitSet, type Knowledge, publicFor } from '../../src/core/data/mnist.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
-import type { PriorEntry } from '../../src/core/nets/manifest.ts';
+import type { ModelEntry, PriorEntry } from '../../src/core/nets/manifest.ts';
+import { buildStudent } from '../../src/core/nets/architectures.ts';
+import { ClassifierTrainer, accuracy } from '../../src/core/train.ts';
+import { softCrossEntropy } from '../../src/core/defenses/negls.ts';
 
 export interface PriorRecipe {
   id: string;
@@ -124,4 +128,45 @@ export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: 
   const per = n / numClasses;
   const classFidelity = Array.from({ length: numClasses }, (_, c) => Number((digits.slice(c * per, (c + 1) * per).filter((p) => p === c).length / per).toFixed(4)));
   return { sampleDigits, classFidelity };
+}
+
+/** LOMMA's students: three shapes per target and knowledge setting, distilled on the attacker's public digits. */
+export const STUDENT_RECIPES = (['disjoint', 'other-writers'] as const).flatMap((knowledge) =>
+  [0, 1, 2].map((variant) => ({ id: `student-target-none-${knowledge}-${variant}`, forTarget: 'target-none', knowledge, variant, epochs: 2 })));
+
+/**
+ * Distils a student from its target on the public set: soft cross-entropy against the target's probabilities (the
+ * attacker can query the target; no private image is used). Accuracy is then measured on private test digits.
+ */
+export async function trainStudent(r: (typeof STUDENT_RECIPES)[number], opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<ModelEntry> {
+  const splits = loadSplits();
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+  const entry = manifest.models.find((m: { id: string }) => m.id === r.forTarget) as ModelEntry;
+  const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const k = entry.classes.length;
+  const student = buildStudent(k, opts.seed + 31 * r.variant, r.variant);
+  const epochs = opts.epochs ?? r.epochs;
+  const trainer = new ClassifierTrainer(student, publicFor(r.knowledge, splits), {
+    epochs, batchSize: 64, learningRate: 1e-3, seed: opts.seed, shift: 1, classOf: () => 0, numClasses: k, lrDecay: 0.6,
+    loss: (model, x) => {
+      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+      return { loss: softCrossEntropy(logits, tf.softmax(target.predict(x) as tf.Tensor2D) as tf.Tensor2D), logits };
+    },
+  });
+  const t0 = performance.now();
+  while (!trainer.done) await trainer.step(false);
+  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  const classOf = (d: number) => entry.classes.indexOf(d);
+  const testAccuracy = await accuracy(student, splits.privateTest, classOf);
+  const { sha256, bytes } = await saveModel(student, opts.dir);
+  trainer.dispose(); target.dispose();
+  const result: ModelEntry = {
+    id: r.id, role: 'student', defense: 'none', path: `${path.basename(opts.dir)}/model.json`, classes: entry.classes, input: [28, 28, 1],
+    output: 'logits', architecture: `LOMMA student ${r.variant}: ${student.layers.map((l) => l.name).join('-')}, ${student.countParams()} params`,
+    params: student.countParams(), testAccuracy: Math.floor(testAccuracy * 1e4) / 1e4,
+    dataSplit: `distilled from ${r.forTarget}'s probabilities on the ${r.knowledge} public set (no private image); accuracy on test digits 0-4`,
+    trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds, trainBackend: opts.backend, sha256, bytes,
+  };
+  student.dispose();
+  return result;
 }

@@ -11,6 +11,7 @@ import type { DigitSet } from './data/mnist.ts';
 import { withStockKernels } from './kernels/registry.ts';
 import { buildTarget } from './nets/architectures.ts';
 import { ClassifierTrainer } from './train.ts';
+import { TRAP_MID_DEFAULTS, TrapMidTrainer } from './defenses/trap-mid.ts';
 
 /** One measurement (the same shape the worker protocol sends to pages). */
 export interface BenchRow {
@@ -41,6 +42,7 @@ export interface BenchOptions {
 export const FILTER_GRAD_CASE = 'conv filter gradient (26x26x32 -> 12x12x64, batch 64)';
 export const TRAIN_STEP_CASE = 'target training step (batch 64)';
 export const ATTACK_STEP_CASE = 'MI-Face step (5 candidates)';
+export const TRAP_MID_STEP_CASE = 'Trap-MID training step (batch 64: discriminator + triggers + target)';
 export const GMI_STEP_CASE = 'GMI step (5 digits x 5 restarts)';
 export const PLG_STEP_CASE = 'PLG-MI step (5 digits x 5 restarts, 2 augmentations)';
 
@@ -106,6 +108,14 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   }
   add(FILTER_GRAD_CASE, 'ours', await timeFilterGrad(o.repeats), o.repeats);
   add(TRAIN_STEP_CASE, 'ours', await trainingStep(o.repeats), o.repeats);
+  {
+    const t = new TrapMidTrainer(buildTarget(5, 1), o.data, { ...TRAP_MID_DEFAULTS, epochs: 1, seed: 1, numClasses: 5, classOf: o.classOf });
+    try {
+      add(TRAP_MID_STEP_CASE, 'ours', await median(o.repeats, async () => { await t.step(true); }), o.repeats);
+    } finally {
+      t.model.dispose(); t.dispose();
+    }
+  }
   if (o.target) {
     const ctx = { target: o.target, targetClasses: [0, 1, 2, 3, 4] };
     add(ATTACK_STEP_CASE, 'ours', await attackStep(miFace, miFace.init(ctx, { steps: 1e9, learningRate: 0.05, tv: 0.005, l2: 0, init: 'zeros', seed: 1 }), o.repeats), o.repeats, TEN_STEPS);

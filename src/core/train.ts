@@ -20,16 +20,66 @@ export interface TrainConfig {
   /** Label smoothing factor by training progress (0..1); negative = NegLS. Absent: plain cross-entropy. */
   labelSmoothing?: (progress: number) => number;
   /** A loss other than cross-entropy on the model's logits (MID's, see defenses/mid.ts)... */
-  loss?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D) => tf.Scalar;
+  loss?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D) => LossParts;
   /** ...and the variables it trains (default: the model's trainable weights). */
   variables?: () => tf.Variable[];
 }
 
-export interface TrainStepStats { epoch: number; batch: number; batchesPerEpoch: number; loss: number | null; done: boolean }
+/** What a training loss computed: its value, the logits it classified (for the running accuracy), named terms. */
+export interface LossParts {
+  loss: tf.Scalar;
+  logits: tf.Tensor2D;
+  /** Terms worth showing apart (e.g. MID's cross-entropy and KL). */
+  terms?: Record<string, tf.Scalar>;
+}
+
+export interface TrainStepStats {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  done: boolean;
+  /** Only on steps that asked for them (a read-back): the loss, its terms, and the running training accuracy. */
+  loss: number | null;
+  terms?: Record<string, number>;
+  trainAccuracy?: number;
+}
+
+/**
+ * Training accuracy over the batches since it was last read: counted on the device batch by batch and read back
+ * only with the stats (a read-back per batch would stall GPU backends). Dropout and augmentation are on.
+ */
+export class RunningAccuracy {
+  /** Always one tensor, so the count of live tensors stays flat from batch to batch. */
+  private hits: tf.Scalar = tf.keep(tf.scalar(0));
+  private seen = 0;
+
+  /** Counts a batch's correct predictions; `labels` are class indices. Safe inside a training step's tidy. */
+  add(logits: tf.Tensor2D, labels: tf.Tensor1D): void {
+    const next = tf.keep(tf.tidy(() => tf.add(this.hits, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar));
+    this.hits.dispose();
+    this.hits = next;
+    this.seen += logits.shape[0];
+  }
+
+  /** The share right since the last read (undefined when nothing was counted), and a fresh count. */
+  async read(): Promise<number | undefined> {
+    if (this.seen === 0) return undefined;
+    const share = (await this.hits.data())[0] / this.seen;
+    this.hits.dispose();
+    this.hits = tf.keep(tf.scalar(0));
+    this.seen = 0;
+    return share;
+  }
+
+  dispose(): void {
+    this.hits.dispose();
+  }
+}
 
 export class ClassifierTrainer {
   private readonly optimizer: tf.AdamOptimizer;
   private readonly batches: BatchCursor;
+  private readonly accuracy = new RunningAccuracy();
 
   constructor(readonly model: tf.LayersModel, readonly data: DigitSet, readonly config: TrainConfig) {
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
@@ -41,33 +91,57 @@ export class ClassifierTrainer {
   get batchesPerEpoch(): number { return this.batches.batchesPerEpoch; }
   get done(): boolean { return this.epoch >= this.config.epochs; }
 
-  /** One batch. Reads the loss back only when `wantLoss` (a read-back stalls GPU backends). */
-  async step(wantLoss = false): Promise<TrainStepStats> {
+  /** One batch. Reads the loss, its terms and the running accuracy back only when `wantStats` (a read-back stalls GPU backends). */
+  async step(wantStats = false): Promise<TrainStepStats> {
     if (this.done) return this.stats(null);
     const idx = this.batches.next();
-    const labels = Array.from(idx, (i) => this.config.classOf(this.data.labels[i]));
+    const classes = tf.tensor1d(Array.from(idx, (i) => this.config.classOf(this.data.labels[i])), 'int32');
     const x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
     const progress = (this.epoch + this.batch / this.batchesPerEpoch) / this.config.epochs;
     const a = this.config.labelSmoothing?.(progress) ?? 0;
-    const y = tf.tidy(() => smoothLabels(tf.oneHot(tf.tensor1d(labels, 'int32'), this.config.numClasses).toFloat() as tf.Tensor2D, a));
+    const y = tf.tidy(() => smoothLabels(tf.oneHot(classes, this.config.numClasses).toFloat() as tf.Tensor2D, a));
     const weights = this.config.variables?.() ?? this.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const loss = this.optimizer.minimize(() => this.config.loss
-      ? this.config.loss(this.model, x, y)
-      : softCrossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y), wantLoss, weights.length ? weights : undefined);
-    x.dispose(); y.dispose();
+    const terms: Record<string, tf.Scalar> = {};
+    const loss = this.optimizer.minimize(() => {
+      const parts: LossParts = this.config.loss
+        ? this.config.loss(this.model, x, y)
+        : crossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y);
+      this.accuracy.add(parts.logits, classes);
+      if (wantStats) for (const [k, v] of Object.entries(parts.terms ?? {})) terms[k] = tf.keep(v.clone());
+      return parts.loss;
+    }, wantStats, weights.length ? weights : undefined);
+    x.dispose(); y.dispose(); classes.dispose();
     let value: number | null = null;
-    if (loss) { value = (await loss.data())[0]; loss.dispose(); }
+    let read: Pick<TrainStepStats, 'terms' | 'trainAccuracy'> = {};
+    if (loss) {
+      value = (await loss.data())[0];
+      loss.dispose();
+      read = { terms: await readScalars(terms), trainAccuracy: await this.accuracy.read() };
+    }
     if (this.batches.advance() && this.config.lrDecay) {
       (this.optimizer as unknown as { learningRate: number }).learningRate *= this.config.lrDecay;
     }
-    return this.stats(value);
+    return { ...this.stats(value), ...read };
   }
 
   private stats(loss: number | null): TrainStepStats {
     return { epoch: this.epoch, batch: this.batch, batchesPerEpoch: this.batchesPerEpoch, loss, done: this.done };
   }
 
-  dispose(): void { this.optimizer.dispose(); }
+  dispose(): void { this.optimizer.dispose(); this.accuracy.dispose(); }
+}
+
+/** Plain (or smoothed-label) cross-entropy on the model's logits. */
+function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): LossParts {
+  const loss = softCrossEntropy(logits, targets);
+  return { loss, logits, terms: { ce: loss } };
+}
+
+/** Reads kept scalars back and frees them. */
+export async function readScalars(scalars: Record<string, tf.Scalar>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(scalars)) { out[k] = (await v.data())[0]; v.dispose(); }
+  return out;
 }
 
 /** Top-1 accuracy of `model` on `data` (labels mapped by `classOf`; images of other digits are skipped). */

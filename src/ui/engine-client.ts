@@ -2,7 +2,9 @@
 // into rejected calls plus one `onCrash` notice, so no promise of the page waits forever on a dead worker.
 // The UI thread does no tensor work: only types come from the worker's protocol, never tfjs.
 import * as Comlink from 'comlink';
-import type { AttackConfig, AttackSnapshot, BenchRow, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrapdoorReference } from '../worker/protocol.ts';
+import type {
+  AttackConfig, AttackSnapshot, BenchRow, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrainingConfig, TrainingProgress, TrapdoorReference,
+} from '../worker/protocol.ts';
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -65,6 +67,10 @@ export class EngineClient {
 
   startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
     return this.guard(() => this.remote.startAttack(config, Comlink.proxy(onSnapshot), startPaused));
+  }
+
+  startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused = false): Promise<number> {
+    return this.guard(() => this.remote.startTraining(config, Comlink.proxy(onProgress), startPaused));
   }
 
   pause(jobId: number): Promise<void> {

@@ -27,6 +27,8 @@ export interface AttackDeps {
   prior(id: string): Promise<{ generator: tf.LayersModel; discriminator: tf.LayersModel }>;
   /** The public digits of a knowledge setting (LOMMA's feature mean). */
   publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
+  /** LOMMA's students distilled from this target on this public set (none shipped: no model augmentation). */
+  students(targetId: string, knowledge: 'disjoint' | 'other-writers'): Promise<tf.LayersModel[]>;
 }
 
 /** Validates a config; throws a message that names the bad field. */
@@ -74,6 +76,7 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
     case 'gmi':
       return { attack: as(gmi), state: gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
     case 'lomma-gmi': {
+      ctx.students = await deps.students(c.targetId, c.knowledge);
       const publicFeatureMean = await meanFeatures(deps.target, await deps.publicSet(c.knowledge));
       const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma: { featureWeight: p.featureWeight, publicFeatureMean } });
       return { attack: as(gmi), state, maxSteps: p.steps };

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseDigitSet, type DigitSet } from '../core/data/mnist.ts';
 import type { Manifest } from '../core/nets/manifest.ts';
 import type { AssetLoader } from './engine.ts';
+import { indexedDbStore } from './trained-model.ts';
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
@@ -25,6 +26,7 @@ export function browserLoader(baseUrl: string): AssetLoader {
     },
     model: (path) => tf.loadLayersModel(url(`models/${path}`)),
     modelFile: (path) => fetchBytes(url(`models/${path}`)),
+    trainedStore: indexedDbStore(),
     digitSet(name) {
       if (!sets.has(name)) {
         const p = Promise.all([fetchBytes(url(`data/${name}-images.idx`)), fetchBytes(url(`data/${name}-labels.idx`))])

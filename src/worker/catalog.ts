@@ -152,3 +152,85 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
   { value: 'gaussian:0.1', label: 'Gaussian noise (0.1)' },
   { value: 'laplace:0.1', label: 'Laplace noise (0.1)' },
 ];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The training-time defenses the defense lab trains in the browser (src/core/defenses/recipes.ts builds them). The
+// defaults are the papers' values (those of the shipped targets); a unit test checks they match the core's.
+
+export type DefenseId = 'none' | 'mid' | 'negls' | 'trap-mid';
+export type NaturalnessMode = 'paper' | 'balanced' | 'none';
+
+export interface DefenseInfo {
+  id: DefenseId;
+  name: string;
+  /** One paragraph in plain language: what the defense changes in training, and what it costs. */
+  summary: string;
+  knobs: KnobSpec[];
+}
+
+export const DEFENSES: readonly DefenseInfo[] = [
+  {
+    id: 'none', name: 'No defense', knobs: [],
+    summary: 'Plain training: the classifier learns to tell the private digits apart (cross-entropy), with nothing to stop ' +
+      'an attack from recovering what they look like. The baseline every defense is compared with.',
+  },
+  {
+    id: 'mid', name: 'MID (information bottleneck)',
+    summary: 'Mutual-information defense (Wang et al., 2021): the last layer sees only a noisy, squeezed summary of the image. ' +
+      'A KL term pushes that summary towards pure noise, so the classifier keeps just enough about each input to answer: ' +
+      'less for an attack to climb, a little less accuracy.',
+    knobs: [
+      { key: 'midBeta', label: 'β (bottleneck weight)', help: 'Weight of the KL term: higher squeezes harder (more privacy, less accuracy). The paper sweeps 0.003-0.01.', min: 0, max: 0.1, integer: false, default: 0.01 },
+    ],
+  },
+  {
+    id: 'negls', name: 'NegLS (negative label smoothing)',
+    summary: 'Negative label smoothing (Struppek et al., 2024): from halfway through training, the targets go beyond "100% this ' +
+      'digit" and below 0% for the others. The classifier becomes over-confident in a way that flattens the slopes an attack ' +
+      'follows. It can cost accuracy: the loss keeps rewarding ever larger gaps.',
+    knobs: [
+      { key: 'smoothing', label: 'Smoothing factor', help: 'Negative values are NegLS (paper: -0.05); 0 is plain training. Switched on halfway through.', min: -0.5, max: 0, integer: false, default: -0.05 },
+    ],
+  },
+  {
+    id: 'trap-mid', name: 'Trap-MID (trapdoors)',
+    summary: 'Trap-MID (Liu and Chen, 2024) lays a trap instead of hiding: it learns one faint trigger pattern per digit and ' +
+      'trains the classifier so that any image carrying digit d\'s trigger is called d. An inversion attack looks for what the ' +
+      'classifier is surest about, and the triggers are the easiest thing to find: the attack falls into the trapdoor.',
+    knobs: [
+      { key: 'alpha', label: 'α (trigger blend)', help: 'How much of the trigger is mixed into an image: 0.02 = 2% trigger, 98% image. Larger is easier to learn and easier to see.', min: 0.001, max: 0.5, integer: false, default: 0.02 },
+      { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
+      { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
+      { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
+    ],
+  },
+];
+
+/** How a Trap-MID trigger step weighs "look natural" against "fire the trapdoor" (see src/core/defenses/trap-mid.ts). */
+export const NATURALNESS_MODES: readonly { value: NaturalnessMode; label: string; help: string }[] = [
+  {
+    value: 'balanced', label: 'balanced (our fix)',
+    help: 'Each pull is scaled to the same size per trigger before they are mixed, so the trapdoor keeps a say in every pixel. On MNIST the trapdoor installs (99% in the shipped model), but the discriminator can still spot the triggers.',
+  },
+  {
+    value: 'paper', label: 'paper',
+    help: 'The paper\'s recipe: add both pulls, take the sign. MNIST\'s backgrounds are exactly black, so the discriminator spots any trigger and its pull wins almost every pixel: the triggers fade towards black and look alike, and the trapdoor barely installs.',
+  },
+  {
+    value: 'none', label: 'none',
+    help: 'No naturalness term: the triggers only have to fire. The trapdoor installs quickly, and the triggers become visible blobs.',
+  },
+];
+
+/** The training run's own settings (any defense). */
+export const TRAINING_KNOBS: readonly KnobSpec[] = [
+  { key: 'epochs', label: 'Epochs', help: 'Passes over the training images (the shipped targets: 3-4).', min: 1, max: 20, integer: true, default: 1 },
+  { key: 'batchSize', label: 'Batch size', help: 'Images per training step (the papers: 64).', min: 8, max: 512, integer: true, default: 64 },
+  { key: 'trainImages', label: 'Training images', help: 'Private digits to train on: all 30,596, or fewer to finish sooner (the classifier then generalises worse).', min: 100, max: 30596, integer: true, default: 30596 },
+];
+
+export function defenseInfo(id: string): DefenseInfo {
+  const d = DEFENSES.find((x) => x.id === id);
+  if (!d) throw new Error(`unknown defense '${id}' (available: ${DEFENSES.map((x) => x.id).join(', ')})`);
+  return d;
+}

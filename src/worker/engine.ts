@@ -8,9 +8,14 @@ import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, images
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
 import { type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
+import { TRAINED_MODEL_ID } from './protocol.ts';
 import type {
-  AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrapdoorReference,
+  AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrainingConfig,
+  TrainingProgress, TrapdoorReference,
 } from './protocol.ts';
+import { TrainingRun, validateTrainingConfig } from './training-job.ts';
+import { defenseInfo } from './catalog.ts';
+import { type ModelStore, type TrainedMeta, loadTrained, memoryStore, saveTrained, withTrained } from './trained-model.ts';
 
 /** Where models and data come from: fetch in the browser, the file system in Node. */
 export interface AssetLoader {
@@ -20,6 +25,8 @@ export interface AssetLoader {
   digitSet(name: string): Promise<DigitSet>;
   /** A file under models/ (e.g. Trap-MID triggers). */
   modelFile(path: string): Promise<Uint8Array>;
+  /** Where a model trained in the engine is kept (default: in memory, for this engine only). */
+  trainedStore?: ModelStore;
 }
 
 interface Trapdoor {
@@ -30,12 +37,21 @@ interface Trapdoor {
 /** At most one progress message per this many ms (about 20 a second). */
 const MIN_SNAPSHOT_INTERVAL_MS = 50;
 
+/** What a job runs, a step at a time: an attack (one optimisation step) or a defense training (one batch). */
+interface JobTask {
+  /** One step; `report` when a snapshot is due after it (still throttled). */
+  step(): Promise<{ done: boolean; report: boolean }>;
+  /** Sends a snapshot of where the job stands. */
+  send(job: Job): Promise<void>;
+  /** Sends the failure. */
+  fail(job: Job, message: string): void;
+  dispose(): void;
+}
+
 interface Job {
   id: number;
-  config: AttackConfig;
-  run: RunningAttack;
+  task: JobTask;
   status: JobState;
-  onSnapshot: (s: AttackSnapshot) => void;
   /** Milliseconds spent running (paused time excluded), and when the current running stretch began. */
   activeMs: number;
   runningSince: number | null;
@@ -54,22 +70,33 @@ export class Engine implements EngineApi {
   private samples?: PrivateSamples;
   private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
   private benchmarking = false;
+  private readonly trainedStore: ModelStore;
+  /** The model trained on the defense page and kept, if any. */
+  private trained: Awaited<ReturnType<typeof loadTrained>> = null;
 
-  constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {}
+  constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {
+    this.trainedStore = loader.trainedStore ?? memoryStore();
+  }
 
   async init(options: InitOptions): Promise<EngineInfo> {
     for (const id of [...this.jobs.keys()]) await this.cancel(id);
     this.disposeModels();
     const choice = await chooseBackend(this.backendOrder, options.backend);
-    this.manifest = await this.loader.manifest();
-    this.info = {
-      ...choice,
-      models: this.manifest.models.map((m) => ({
-        id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params,
-        ...(m.trapdoor ? { trapdoor: { alpha: m.trapdoor.alpha, trapdoorAccuracy: m.trapdoor.trapdoorAccuracy, naturalnessAuc: m.trapdoor.naturalnessAuc } } : {}),
-      })),
-    };
+    // A browser that refuses storage (IndexedDB) simply has no kept model.
+    this.trained = await loadTrained(this.trainedStore).catch(() => null);
+    this.manifest = withTrained(await this.loader.manifest(), this.trained?.meta);
+    this.info = { ...choice, models: [] };
+    this.describeModels();
     return this.info;
+  }
+
+  /** The models init() lists: the shipped ones, and the one trained in this browser (if kept). */
+  private describeModels(): void {
+    this.requireInfo().models = this.requireManifest().models.map((m) => ({
+      id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params,
+      ...(m.trapdoor ? { trapdoor: { alpha: m.trapdoor.alpha, trapdoorAccuracy: m.trapdoor.trapdoorAccuracy, naturalnessAuc: m.trapdoor.naturalnessAuc } } : {}),
+      ...(m.id === TRAINED_MODEL_ID ? { label: `Trained in this browser: ${defenseInfo(m.defense).name}` } : {}),
+    }));
   }
 
   async privateSamples(): Promise<PrivateSamples> {
@@ -97,19 +124,86 @@ export class Engine implements EngineApi {
         const p = findPrior(this.requireManifest(), id);
         return { generator: await this.model(p.generator.path), discriminator: await this.model(p.discriminator.path) };
       },
+      students: async (targetId, knowledge) => {
+        const ids = this.requireManifest().models.filter((m) => m.role === 'student' && m.id.startsWith(`student-${targetId}-${knowledge}-`)).map((m) => m.id);
+        return Promise.all(ids.map((id) => this.model(id)));
+      },
       publicSet: async (knowledge) => {
         const pub = await this.loader.digitSet('public');
         return knowledge === 'disjoint' ? pub : concatSets(pub, await this.loader.digitSet('writers-public-half'));
       },
     });
+    const every = Math.max(1, config.snapshotEvery);
+    return this.startJob({
+      step: async () => {
+        const { step, done } = await run.attack.step(run.state);
+        return { done, report: done || step % every === 0 };
+      },
+      send: (job) => this.sendAttack(job, config, run, onSnapshot),
+      fail: (job, error) => onSnapshot({
+        jobId: job.id, step: run.state.stepCount, maxSteps: run.maxSteps, classes: [], pixels: new Float32Array(0), targetConfidence: [], loss: [],
+        evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 }, state: 'failed', elapsedMs: this.elapsed(job), error,
+      }),
+      dispose: () => run.attack.dispose(run.state),
+    }, startPaused);
+  }
+
+  async startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused = false): Promise<number> {
+    validateTrainingConfig(config);
+    if (this.benchmarking) throw new Error('a benchmark is running: start training when it has finished');
+    const backend = this.requireInfo().backend;
+    const [train, test] = await Promise.all([this.loader.digitSet('private-train'), this.loader.digitSet('private-test')]);
+    let job: Job | undefined;
+    const run = new TrainingRun(config, train, test, () => (job ? this.elapsed(job) : 0));
+    try {
+      return await this.startJob({
+        step: async () => {
+          const r = await run.step();
+          if (r.done) await this.keepTrained(run, backend);
+          return r;
+        },
+        send: async (j) => onProgress(await run.progress(j.id, j.status)),
+        fail: (j, error) => onProgress(run.failed(j.id, error)),
+        dispose: () => run.dispose(),
+      }, startPaused, (j) => (job = j));
+    } catch (e) {
+      run.dispose();
+      throw e;
+    }
+  }
+
+  /** Registers a job, sends its first snapshot and starts its loop (which waits while paused). */
+  private async startJob(task: JobTask, startPaused: boolean, created?: (job: Job) => void): Promise<number> {
     const job: Job = {
-      id: this.nextJobId++, config, run, status: startPaused ? 'paused' : 'running', onSnapshot,
+      id: this.nextJobId++, task, status: startPaused ? 'paused' : 'running',
       activeMs: 0, runningSince: startPaused ? null : performance.now(), lastSent: 0, running: Promise.resolve(),
     };
+    created?.(job);
     this.jobs.set(job.id, job);
-    await this.send(job, true);
+    try {
+      await this.send(job, true);
+    } catch (e) {
+      this.jobs.delete(job.id);
+      throw e;
+    }
     job.running = this.loop(job);
     return job.id;
+  }
+
+  /** Keeps a finished training's model for the attack page, listed from now on as TRAINED_MODEL_ID. */
+  private async keepTrained(run: TrainingRun, backend: string): Promise<void> {
+    try {
+      await saveTrained(this.trainedStore, run.trainer.model, await run.meta(backend));
+      this.trained = await loadTrained(this.trainedStore);
+    } catch (e) {
+      throw new Error(`training finished, but the model could not be kept in this browser: ${(e as Error).message}`);
+    }
+    this.models.get(TRAINED_MODEL_ID)?.dispose();
+    this.models.delete(TRAINED_MODEL_ID);
+    this.trapdoors.delete(TRAINED_MODEL_ID);
+    this.manifest = withTrained(this.requireManifest(), this.trained?.meta);
+    this.describeModels();
+    run.savedAs = TRAINED_MODEL_ID;
   }
 
   /** Pauses between steps and sends a snapshot of where the job stopped. */
@@ -134,7 +228,7 @@ export class Engine implements EngineApi {
     if (!job || job.status !== 'paused') return;
     const t0 = performance.now();
     try {
-      const { done } = await job.run.attack.step(job.run.state);
+      const { done } = await job.task.step();
       if (done) job.status = 'done';
       job.activeMs += performance.now() - t0;
       await this.send(job, true);
@@ -167,7 +261,7 @@ export class Engine implements EngineApi {
         const entry = findModel(this.requireManifest(), targetId);
         if (!entry.trapdoor) throw new Error(`'${targetId}' has no trapdoor (only Trap-MID targets do)`);
         const info = entry.trapdoor;
-        const bytes = await this.loader.modelFile(info.triggers);
+        const bytes = targetId === TRAINED_MODEL_ID ? trainedTriggerBytes(this.trained?.meta) : await this.loader.modelFile(info.triggers);
         const k = entry.classes.length;
         if (bytes.byteLength !== k * PIXELS * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${k * PIXELS * 4}`);
         const triggerValues = new Float32Array(bytes.slice().buffer);
@@ -218,7 +312,6 @@ export class Engine implements EngineApi {
 
   /** Runs steps while the job is running; waits while paused; stops on done, cancel or failure. */
   private async loop(job: Job): Promise<void> {
-    const every = Math.max(1, job.config.snapshotEvery);
     try {
       for (;;) {
         if (job.status === 'paused') {
@@ -228,9 +321,9 @@ export class Engine implements EngineApi {
         }
         if (!this.jobs.has(job.id)) return; // ended by a manual step
         if (job.status !== 'running') break;
-        const { step, done } = await job.run.attack.step(job.run.state);
+        const { done, report } = await job.task.step();
         if (done) { job.status = 'done'; this.stopClock(job); }
-        if (done || step % every === 0) await this.send(job, done);
+        if (report) await this.send(job, done);
         // Yield so pause / cancel messages get through.
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -253,7 +346,7 @@ export class Engine implements EngineApi {
 
   private finish(job: Job): void {
     if (!this.jobs.has(job.id)) return;
-    job.run.attack.dispose(job.run.state);
+    job.task.dispose();
     this.jobs.delete(job.id);
   }
 
@@ -261,26 +354,25 @@ export class Engine implements EngineApi {
     job.status = 'failed';
     this.stopClock(job);
     const message = (e as Error)?.message ?? String(e);
-    job.onSnapshot({
-      jobId: job.id, step: job.run.state.stepCount, maxSteps: job.run.maxSteps, classes: [],
-      pixels: new Float32Array(0), targetConfidence: [], loss: [],
-      evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 },
-      state: 'failed', elapsedMs: this.elapsed(job),
-      error: isDeviceLoss(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message,
-    });
+    job.task.fail(job, isDeviceLoss(message) ? `The GPU device was lost (${message}). Switch to another backend and run again.` : message);
   }
 
-  /** Snapshot + evaluator verdict, throttled to ~20 messages a second (final snapshots always go). */
+  /** A snapshot of the job, throttled to ~20 messages a second (final snapshots always go). */
   private async send(job: Job, force: boolean): Promise<void> {
     const now = performance.now();
     if (!force && now - job.lastSent < MIN_SNAPSHOT_INTERVAL_MS) return;
     job.lastSent = now;
-    const snap = await job.run.attack.snapshot(job.run.state);
+    await job.task.send(job);
+  }
+
+  /** An attack's snapshot, with the evaluator's verdict (and trapdoor scores against a Trap-MID target). */
+  private async sendAttack(job: Job, config: AttackConfig, run: RunningAttack, onSnapshot: (s: AttackSnapshot) => void): Promise<void> {
+    const snap = await run.attack.snapshot(run.state);
     const kept = keptOf(snap);
     const verdict = await this.judge(kept.pixels, kept.classes);
     let trapdoor: AttackSnapshot['trapdoor'];
-    if (this.trapdoors.has(job.config.targetId)) {
-      const { detector, reference } = await this.trapdoor(job.config.targetId);
+    if (this.trapdoors.has(config.targetId)) {
+      const { detector, reference } = await this.trapdoor(config.targetId);
       const x = tf.tensor4d(kept.pixels, [kept.classes.length, 28, 28, 1]);
       const scores = (await detector.score(x)).map((s) => s.score);
       x.dispose();
@@ -291,8 +383,8 @@ export class Engine implements EngineApi {
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
     const population = snap.classes.length > snap.kept.length;
-    job.onSnapshot({
-      jobId: job.id, step: snap.step, maxSteps: job.run.maxSteps, classes: kept.classes, pixels: kept.pixels,
+    onSnapshot({
+      jobId: job.id, step: snap.step, maxSteps: run.maxSteps, classes: kept.classes, pixels: kept.pixels,
       targetConfidence: kept.targetConfidence, loss: snap.kept.map((i) => snap.loss[i]), evaluator: verdict.evaluator,
       attackAccuracy: verdict.accuracy, trapdoor, state: job.status, elapsedMs: this.elapsed(job),
       ...(population ? { candidates: { classes: snap.classes, pixels: snap.pixels, score: snap.targetConfidence, kept: snap.kept } } : {}),
@@ -330,7 +422,9 @@ export class Engine implements EngineApi {
     if (!m) {
       const entry = id.includes('/') ? { path: id } : findModel(this.requireManifest(), id);
       try {
-        m = await this.loader.model(entry.path);
+        m = id === TRAINED_MODEL_ID && this.trained
+          ? await tf.loadLayersModel(tf.io.fromMemory(this.trained.artifacts))
+          : await this.loader.model(entry.path);
       } catch (e) {
         throw new Error(`model '${id}' could not be loaded from models/${entry.path}: ${(e as Error).message}`);
       }
@@ -354,6 +448,12 @@ export class Engine implements EngineApi {
     this.models.clear();
     this.trapdoors.clear();
   }
+}
+
+/** The kept model's Trap-MID triggers as the bytes of a shipped triggers.bin (float32). */
+function trainedTriggerBytes(meta: TrainedMeta | undefined): Uint8Array {
+  if (!meta?.trapdoor) throw new Error('the model trained in this browser has no trapdoor');
+  return new Uint8Array(Float32Array.from(meta.trapdoor.triggerValues).buffer);
 }
 
 /** WebGPU's and WebGL's ways of saying the device or context is gone (Dawn, Chromium, tfjs). */

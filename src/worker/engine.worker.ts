@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Engine } from './engine.ts';
 import { browserLoader } from './browser-loader.ts';
-import type { AttackConfig, AttackSnapshot, EngineApi, InitOptions } from './protocol.ts';
+import type { AttackConfig, AttackSnapshot, EngineApi, InitOptions, TrainingProgress } from './protocol.ts';
 
 // The threaded wasm build hangs in a module worker; the SIMD build is fast enough.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -26,6 +26,8 @@ const api: EngineApi = {
   startAttack: (config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused?: boolean) =>
     // Pixel buffers are fresh copies, so they can be transferred rather than cloned.
     need().startAttack(config, (s) => onSnapshot(Comlink.transfer(s, [s.pixels.buffer])), startPaused),
+  startTraining: (config, onProgress, startPaused) =>
+    need().startTraining(config, (p) => onProgress(Comlink.transfer(p, transferables(p))), startPaused),
   pause: (id) => need().pause(id),
   resume: (id) => need().resume(id),
   step: (id) => need().step(id),
@@ -37,6 +39,12 @@ const api: EngineApi = {
   },
   numTensors: () => need().numTensors(),
 };
+
+/** A progress message's pixel buffers (fresh copies, so they can be transferred rather than cloned). */
+function transferables(p: TrainingProgress): ArrayBuffer[] {
+  const t = p.trapdoor;
+  return t ? [t.triggers, t.sample.clean, t.sample.triggered, t.sample.exaggerated].map((a) => a.buffer as ArrayBuffer) : [];
+}
 
 function need(): Engine {
   if (!engine) throw new Error('engine not initialised');

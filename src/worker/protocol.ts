@@ -13,11 +13,13 @@ export interface EngineInfo {
     id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;
     /** Trap-MID targets only. */
     trapdoor?: { alpha: number; trapdoorAccuracy: number; naturalnessAuc: number };
+    /** How pages name it, where the defense alone does not say (the model trained in this browser). */
+    label?: string;
   }[];
 }
 
-import type { AttackId, Knowledge } from './catalog.ts';
-export type { AttackId, Knowledge };
+import type { AttackId, DefenseId, Knowledge, NaturalnessMode } from './catalog.ts';
+export type { AttackId, DefenseId, Knowledge, NaturalnessMode };
 
 /** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
 import type { BenchRow } from '../core/bench.ts';
@@ -125,6 +127,74 @@ export interface TrapdoorReference {
   alpha: number;
 }
 
+/** The id of the target trained on the defense page and kept in this browser (IndexedDB: same origin, never uploaded). */
+export const TRAINED_MODEL_ID = 'trained-in-browser';
+
+/** A defense training run (the defense lab): a target of the private digits 0-4, trained in the engine. */
+export interface TrainingConfig {
+  defense: DefenseId;
+  /** The defense's knobs (see DEFENSES in catalog.ts); missing ones take the catalog default. */
+  params: Record<string, number>;
+  /** Trap-MID: how the trigger step weighs naturalness (default 'balanced'). */
+  naturalness?: NaturalnessMode;
+  epochs: number;
+  batchSize: number;
+  /** Train on about this many private training images, balanced over the digits (default: all 30,596). */
+  trainImages?: number;
+  seed: number;
+  /** Read the losses back every this many batches (a read-back stalls GPU backends); default from the run's length. */
+  readEvery?: number;
+  /** Measure test (and trapdoor) accuracy every this many batches; default a few read-backs. */
+  evalEvery?: number;
+}
+
+/** One clean private training image beside the same image carrying another digit's trigger (Trap-MID). */
+export interface TriggerSample {
+  digit: number;
+  /** The digit whose trigger is blended in. */
+  triggerDigit: number;
+  /** 784 pixels each in [0, 1]: the image, blended at the real alpha, and blended at `exaggeratedAlpha` to make the trigger visible. */
+  clean: Float32Array;
+  triggered: Float32Array;
+  exaggerated: Float32Array;
+  exaggeratedAlpha: number;
+  /** What the model being trained answers for the clean and the triggered image (digit and probability). */
+  answers: { clean: { digit: number; confidence: number }; triggered: { digit: number; confidence: number } };
+}
+
+export interface TrainingProgress {
+  jobId: number;
+  state: JobState;
+  /** Batches done in all and planned; the epoch (0-based) and the batch within it. */
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batchesPerEpoch: number;
+  /** Training images actually used, and the batch size. */
+  trainImages: number;
+  batchSize: number;
+  /** Recent speed (NaN until measured), active time, and the estimated time to the end (null until measured). */
+  samplesPerSecond: number;
+  elapsedMs: number;
+  remainingMs: number | null;
+  /**
+   * The latest read-back: the batch it was read after, that batch's loss terms (Trap-MID: clean, trapdoor,
+   * discriminator, naturalness; MID: ce, kl; others: ce), and the share of training images classified right since the
+   * previous read-back (dropout and augmentation on).
+   */
+  losses?: { step: number; terms: Record<string, number>; trainAccuracy?: number };
+  /** The latest measurement on a fixed subset of private test images (all of them at the end). */
+  eval?: { step: number; images: number; testAccuracy: number; trapdoorAccuracy?: number; naturalnessAuc?: number };
+  /** Trap-MID: the blend weight, every digit's trigger (classes * 784 values in [0, 1]) and one sample image. */
+  trapdoor?: { alpha: number; classes: number[]; triggers: Float32Array; sample: TriggerSample };
+  /** Set once a finished model is kept: the target id the attack lab lists it under. */
+  savedAs?: string;
+  /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
+  error?: string;
+}
+
 /** The API the worker exposes through comlink. */
 export interface EngineApi {
   init(options: InitOptions): Promise<EngineInfo>;
@@ -134,6 +204,12 @@ export interface EngineApi {
    * before this resolves with the job id. Pause, a manual step and the end each send one more.
    */
   startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused?: boolean): Promise<number>;
+  /**
+   * Trains a target with a defense, as a job like an attack (pause / resume / step / cancel apply): progress goes to
+   * `onProgress` every few batches, the first one (batch 0) before this resolves with the job id. A finished model
+   * is kept in this browser and listed by `init()` as the target TRAINED_MODEL_ID.
+   */
+  startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused?: boolean): Promise<number>;
   pause(jobId: number): Promise<void>;
   resume(jobId: number): Promise<void>;
   /** One step of a paused job, then a snapshot. */

@@ -1,6 +1,7 @@
 // The attack lab in real headless Chromium. WASM is the fast backend here (WebGPU and WebGL run on SwiftShader),
 // so most tests force it; one test runs the default order (WebGPU first) with a handful of steps.
-import { canvasMean, expect, injectDeviceLoss, openLab, reconstructionImages, settledStep, shownStep, test } from './fixtures.ts';
+import { ATTACKS, KNOWLEDGE_INFO, attackInfo, knobValues, priorId, type AttackId } from '../../src/worker/catalog.ts';
+import { canvasMean, expect, injectDeviceLoss, openLab, reconstructionImages, servedPriors, settledStep, shownStep, test } from './fixtures.ts';
 
 test('loads, starts the engine worker and shows the backend and the private samples', async ({ page }) => {
   await openLab(page, '?backend=wasm', 'wasm');
@@ -284,3 +285,200 @@ test('boost contrast brightens the faint reconstructions on screen only', async 
   await page.getByTestId('stretch').uncheck();
   await expect.poll(() => canvasMean(page, 'recon-2')).toBeCloseTo(plain, 5);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Every attack of the catalog: the picker, its settings in the URL, and the GAN attacks' candidate grid.
+
+test('the attack picker shows every attack with its threat model and summary, and the settings follow the choice', async ({ page }) => {
+  await openLab(page, '?backend=wasm', 'wasm');
+  for (const a of ATTACKS) {
+    await expect(page.getByTestId(`attack-${a.id}`)).toContainText(a.name);
+    await expect(page.getByTestId(`attack-${a.id}`)).toContainText(a.threat);
+  }
+  await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeChecked();
+  await expect(page.getByLabel('Start image')).toBeVisible();
+  await expect(page.getByTestId('knowledge')).toHaveCount(0);
+  await expect(page.getByTestId('output-defense')).toHaveCount(0);
+
+  // GMI: its summary, the attacker-knowledge select with its one-line summary, the catalog's knobs.
+  await page.getByRole('radio', { name: /GMI \(GAN prior\)/ }).check();
+  const summary = page.getByTestId('attack-summary');
+  await expect(summary).toContainText(attackInfo('gmi').summary);
+  await expect(summary).toContainText('white-box');
+  await expect.poll(() => new URL(page.url()).searchParams.get('attack')).toBe('gmi');
+  await expect(page.getByLabel('Start image')).toHaveCount(0);
+  await expect(page.getByTestId('f-tv')).toHaveCount(0);
+  await expect(page.getByTestId('f-restarts')).toHaveValue('5');
+  await expect(page.getByLabel('Identity weight')).toHaveValue('100');
+  await expect(page.getByText(attackInfo('gmi').knobs[1].help)).toBeVisible();
+  await page.getByLabel('What the attacker knows').selectOption('other-writers');
+  await expect(page.getByText(KNOWLEDGE_INFO['other-writers'].summary)).toBeVisible();
+  await expect.poll(() => new URL(page.url()).searchParams.get('knowledge')).toBe('other-writers');
+  await expect(page.getByTestId('output-defense')).toHaveCount(0);
+
+  // Paper settings and back to the browser budget.
+  await page.getByTestId('preset-paper').click();
+  await expect(page.getByTestId('f-steps')).toHaveValue(String(knobValues('gmi', 'paper').steps));
+  await expect.poll(() => new URL(page.url()).searchParams.get('steps')).toBe('1500');
+  await page.getByTestId('preset-browser').click();
+  await expect(page.getByTestId('f-steps')).toHaveValue('300');
+  await expect.poll(() => new URL(page.url()).searchParams.get('steps')).toBeNull();
+
+  // The black-box attack has an output defense; its paper budget is a bigger population.
+  await page.getByTestId('attack-genetic').click();
+  await expect(summary).toContainText('black-box');
+  await page.getByLabel('Output defense').selectOption('label-only');
+  await expect.poll(() => new URL(page.url()).searchParams.get('defense')).toBe('label-only');
+  await page.getByTestId('preset-paper').click();
+  await expect(page.getByTestId('f-population')).toHaveValue('64');
+  await page.getByTestId('attack-brep-mi').click();
+  await expect(summary).toContainText('label-only');
+  await expect(page.getByTestId('f-probes')).toHaveValue('32');
+
+  // MI-Face's paper settings include the paper's blank start.
+  await page.getByTestId('attack-mi-face').click();
+  await expect(page.getByTestId('f-tv')).toHaveValue('0.3');
+  await page.getByTestId('preset-paper').click();
+  await expect(page.getByTestId('f-steps')).toHaveValue('1000');
+  await expect(page.getByTestId('f-tv')).toHaveValue('0.005');
+  await expect(page.getByLabel('Start image')).toHaveValue('zeros');
+  const q = new URL(page.url()).searchParams;
+  expect([q.get('attack'), q.get('steps'), q.get('lr'), q.get('l2'), q.get('init'), q.get('defense')]).toEqual([null, '1000', '0.1', '0', 'zeros', null]);
+});
+
+test('attack, knowledge, output defense, knobs, target and seed round-trip through the URL', async ({ page }) => {
+  const query = '?attack=genetic&knowledge=other-writers&defense=round%3A1&steps=12&population=24&mutationRate=0.2&seed=7&target=target-mid&backend=wasm';
+  const expected = Object.fromEntries(new URLSearchParams(query));
+  await openLab(page, query, 'wasm');
+  for (const pass of ['read', 'written', 'reloaded']) {
+    await expect(page.getByRole('radio', { name: /Genetic search/ }), pass).toBeChecked();
+    await expect(page.getByLabel('What the attacker knows')).toHaveValue('other-writers');
+    await expect(page.getByLabel('Output defense')).toHaveValue('round:1');
+    await expect(page.getByTestId('f-steps')).toHaveValue('12');
+    await expect(page.getByTestId('f-population')).toHaveValue('24');
+    await expect(page.getByTestId('f-mutationRate')).toHaveValue('0.2');
+    await expect(page.getByTestId('f-mutationScale')).toHaveValue('0.5');
+    await expect(page.getByTestId('f-seed')).toHaveValue('7');
+    await expect(page.getByTestId('target-picker')).toHaveValue('target-mid');
+    await expect(page.getByTestId('message-url')).toHaveCount(0);
+    expect(Object.fromEntries(new URL(page.url()).searchParams), pass).toEqual(expected);
+    if (pass === 'read') {
+      // Make the page write the address itself: change the seed and back.
+      for (const seed of ['8', '7']) {
+        await page.getByTestId('f-seed').fill(seed);
+        await page.getByTestId('f-seed').press('Enter');
+        await expect.poll(() => new URL(page.url()).searchParams.get('seed')).toBe(seed);
+      }
+    } else if (pass === 'written') {
+      await page.reload();
+      await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+    }
+  }
+});
+
+test('bad attack settings in the URL are corrected with a notice and the page stays usable', async ({ page }) => {
+  await openLab(page, '?backend=wasm&attack=nope');
+  await expect(page.getByTestId('message-url')).toContainText('Attack "nope" is unknown');
+  await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeChecked();
+
+  await openLab(page, '?backend=wasm&attack=brep-mi&probes=500&growth=abc&defense=weird&knowledge=mine&tv=0.5&init=zeros&steps=2.5');
+  const notice = page.getByTestId('message-url');
+  for (const text of [
+    'Probes per round 500 is above 128; using 128', 'Radius growth "abc" is not a number; using 1.3',
+    'Output defense "weird" is unknown', 'Attacker knowledge "mine" is unknown', 'Steps 2.5 is not a whole number; using 3',
+    'TV weight (tv) is not a setting of BREP-MI (label-only); ignored', 'Start image (init) is not a setting of BREP-MI',
+  ]) await expect(notice).toContainText(text);
+  await expect(page.getByRole('radio', { name: /BREP-MI/ })).toBeChecked();
+  await expect(page.getByTestId('f-probes')).toHaveValue('128');
+  await expect(page.getByTestId('f-growth')).toHaveValue('1.3');
+  await expect(page.getByLabel('Output defense')).toHaveValue('none');
+  await expect(page.getByLabel('What the attacker knows')).toHaveValue('disjoint');
+  const q = new URL(page.url()).searchParams;
+  expect(Object.fromEntries(q)).toEqual({ attack: 'brep-mi', probes: '128', steps: '3', backend: 'wasm' });
+  // A typed value is clamped to the knob's bounds too.
+  await page.getByTestId('f-growth').fill('9');
+  await page.getByTestId('f-growth').press('Enter');
+  await expect(page.getByTestId('f-growth')).toHaveValue('3');
+  await expect(page.locator('#f-growth-note')).toContainText('above 3');
+});
+
+test('a GAN attack whose prior is not shipped says so, and the page stays usable', async ({ page }) => {
+  // Serve a manifest without priors, whatever has been trained.
+  await page.route('**/models/manifest.json', async (route) => {
+    const response = await route.fetch();
+    const manifest = await response.json();
+    delete manifest.priors;
+    await route.fulfill({ response, json: manifest });
+  });
+  await openLab(page, '?backend=wasm&attack=gmi&steps=3', 'wasm');
+  await page.getByTestId('run').click();
+  const alert = page.getByTestId('message-run');
+  await expect(alert).toContainText('The attack could not start');
+  await expect(alert).toContainText("no GAN prior 'gan-disjoint'");
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('run')).toBeEnabled();
+  await page.getByTestId('attack-mi-face').click();
+  await page.getByTestId('f-steps').fill('3');
+  await page.getByTestId('f-steps').press('Enter');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('step-counter')).toHaveText('3 / 3');
+});
+
+/** Small populations keep the runs quick; many steps keep each run alive until the test pauses it. */
+const SMALL: Partial<Record<AttackId, { query: string; perDigit: number }>> = {
+  gmi: { query: 'restarts=3', perDigit: 3 },
+  'lomma-gmi': { query: 'restarts=3', perDigit: 3 },
+  'ked-mi': { query: 'samples=3', perDigit: 3 },
+  'plg-mi': { query: 'restarts=3', perDigit: 3 },
+  genetic: { query: 'population=8', perDigit: 8 },
+  'brep-mi': { query: 'probes=8', perDigit: 8 }, // the current point and 7 of its probes
+};
+
+for (const a of ATTACKS.filter((x) => x.prior !== 'none')) {
+  const prior = priorId(a.prior as Exclude<typeof a.prior, 'none'>, 'disjoint', 'target-none');
+  test(`${a.name}: the candidates form with the kept one marked, and pause and reset stop the run`, async ({ page }) => {
+    test.skip(!servedPriors().includes(prior), `GAN prior '${prior}' is not in public/models/manifest.json yet (npm run train -- --only ${prior}, then npm run assets)`);
+    test.setTimeout(180_000);
+    const small = SMALL[a.id]!;
+    await openLab(page, `?backend=wasm&attack=${a.id}&steps=2000&${small.query}`, 'wasm');
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('candidate-grid')).toBeVisible({ timeout: 120_000 });
+    await expect.poll(() => shownStep(page)).toBeGreaterThan(1);
+    await page.getByTestId('pause').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+    await settledStep(page);
+
+    // One row per attacked digit: every candidate, exactly one kept, each with its score.
+    for (const d of [0, 1, 2, 3, 4]) {
+      const row = page.getByTestId(`candidates-${d}`);
+      await expect(row.getByRole('listitem')).toHaveCount(small.perDigit);
+      await expect(row.getByTestId('kept-candidate')).toHaveCount(1);
+      await expect(row.getByTestId('kept-candidate')).toContainText('kept');
+    }
+    const score = a.id === 'brep-mi' ? 'inside the class' : 'target confidence \\d+(\\.\\d)?%';
+    await expect(page.getByRole('img', { name: new RegExp(`^Digit 3, candidate \\d+ of ${small.perDigit}, kept: ${score}$`) })).toBeVisible();
+    // The kept candidates are the reconstructions beside the real digits, with the evaluator's verdict.
+    for (const d of [0, 1, 2, 3, 4]) await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d/);
+
+    if (a.threat === 'white-box') {
+      // Identity and prior terms, two lines with data.
+      const lines = page.getByTestId('loss-chart').locator('path.series');
+      await expect(lines).toHaveCount(2);
+      for (const d of await lines.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) expect(d.length).toBeGreaterThan(10);
+    } else {
+      await expect(page.getByTestId('queries')).toHaveText(/^[1-9][\d,]*$/);
+    }
+    if (a.id === 'brep-mi') {
+      await expect(page.getByTestId('radius')).toHaveText(/^\d+\.\d( · \d+\.\d){4}$/);
+      await expect(page.getByTestId('candidates-0')).toContainText(/radius \d+\.\d\d/);
+      await expect(page.getByTestId('radius-chart').locator('path.series')).toHaveCount(5);
+    }
+
+    await page.getByTestId('reset').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+    await expect(page.getByTestId('candidate-grid')).toHaveCount(0);
+    await expect(page.getByText('Press Run to watch the candidates form.')).toBeVisible();
+    await expect(page.getByTestId('f-steps')).toBeEnabled();
+  });
+}

@@ -1,5 +1,7 @@
 // Shared end-to-end fixtures: every test fails on a console error or uncaught page error it did not expect, and on
 // any request that leaves the page's origin (the playground loads nothing from CDNs or other hosts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 
 export interface Guard {
@@ -92,4 +94,11 @@ export async function injectDeviceLoss(page: Page): Promise<void> {
       throw new Error('A valid external Instance reference no longer exists.');
     };
   });
+}
+
+/** Ids of the GAN priors the served manifest lists (public/models is npm run assets' copy of models/). */
+export function servedPriors(): string[] {
+  const file = path.resolve(import.meta.dirname, '../../public/models/manifest.json');
+  if (!fs.existsSync(file)) return [];
+  return ((JSON.parse(fs.readFileSync(file, 'utf8')) as { priors?: { id: string }[] }).priors ?? []).map((p) => p.id);
 }

@@ -1,9 +1,9 @@
 // Screenshots of the lab for looking at the layout (not assertions on pixels): before and after a run, at desktop
-// and tablet widths, plus the error and notice states. Skipped unless SHOTS=1:
+// and tablet widths, the error and notice states, and GAN attacks mid-run. Skipped unless SHOTS=1:
 //   SHOTS=1 npx playwright test screenshots      (writes PNGs to $SHOTS_DIR, default /tmp/shots)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, injectDeviceLoss, openLab, test } from './fixtures.ts';
+import { expect, injectDeviceLoss, openLab, servedPriors, test } from './fixtures.ts';
 
 const DIR = process.env.SHOTS_DIR ?? '/tmp/shots';
 const SIZES = [
@@ -47,3 +47,19 @@ test('screenshot of a failed job with the switch-backend offer', async ({ page }
   await expect(page.getByTestId('message-job-failed')).toBeVisible();
   await page.screenshot({ path: path.join(DIR, 'desktop-failed.png') });
 });
+
+// GAN attacks mid-run (paused), with the candidate grid: one per threat model.
+for (const attack of ['gmi', 'genetic', 'brep-mi']) {
+  test(`screenshot of ${attack} mid-run`, async ({ page }) => {
+    test.skip(!servedPriors().includes('gan-disjoint'), 'needs the GAN prior gan-disjoint in public/models');
+    test.setTimeout(180_000);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await openLab(page, `?backend=wasm&attack=${attack}&steps=2000`, 'wasm');
+    await page.getByTestId('run').click();
+    await expect.poll(async () => Number(await page.getByTestId('step-counter').getAttribute('data-step')), { timeout: 120_000 }).toBeGreaterThan(15);
+    // BREP-MI may end early (every sphere has grown past its limit); the others are paused mid-run.
+    if (await page.getByTestId('pause').isEnabled()) await page.getByTestId('pause').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', /paused|done/);
+    await page.screenshot({ path: path.join(DIR, `desktop-${attack}.png`), fullPage: true });
+  });
+}

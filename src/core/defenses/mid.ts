@@ -3,7 +3,11 @@
 // CE + beta * KL(N(mu, std^2) || N(0, I)), so the last layer sees as little about the input as the task allows.
 // The shipped (inference) model classifies mu: deterministic, and in plain tfjs layers format.
 import * as tf from '@tensorflow/tfjs';
+import type { LossParts } from '../train.ts';
 import { softCrossEntropy } from './negls.ts';
+
+/** The shipped target-mid's beta (the paper sweeps 0.003-0.01 on MNIST). */
+export const MID_BETA = 0.01;
 
 export interface MidModel {
   /** input -> ... -> features -> mu -> logits: what is saved and attacked. */
@@ -37,13 +41,14 @@ export function gaussianKl(mu: tf.Tensor2D, std: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(std)), tf.add(tf.mul(2, tf.log(tf.add(std, 1e-8))), 1)), 1))) as tf.Scalar);
 }
 
-/** The MID training loss for one batch; `seed` makes the bottleneck's noise reproducible. */
-export function midLoss(m: MidModel, beta: number, x: tf.Tensor4D, targets: tf.Tensor2D, seed?: number): tf.Scalar {
+/** The MID training loss for one batch (and its two terms); `seed` makes the bottleneck's noise reproducible. */
+export function midLoss(m: MidModel, beta: number, x: tf.Tensor4D, targets: tf.Tensor2D, seed?: number): LossParts {
   const [mu, s] = m.trainGraph.apply(x, { training: true }) as tf.Tensor2D[];
   const std = tf.softplus(tf.sub(s, 5)) as tf.Tensor2D;
   const z = tf.add(mu, tf.mul(std, tf.randomNormal(mu.shape, 0, 1, 'float32', seed))) as tf.Tensor2D;
   const logits = m.logitsLayer.apply(z) as tf.Tensor2D;
-  return tf.add(softCrossEntropy(logits, targets), tf.mul(beta, gaussianKl(mu, std))) as tf.Scalar;
+  const ce = softCrossEntropy(logits, targets), kl = gaussianKl(mu, std);
+  return { loss: tf.add(ce, tf.mul(beta, kl)) as tf.Scalar, logits, terms: { ce, kl } };
 }
 
 /** Every variable MID trains (the inference model's and the std head's). */

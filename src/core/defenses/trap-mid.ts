@@ -17,6 +17,7 @@ import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor, PIXELS } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
 import { buildTarget } from '../nets/architectures.ts';
+import { RunningAccuracy } from '../train.ts';
 import { smoothLabels, softCrossEntropy } from './negls.ts';
 
 export { smoothLabels, softCrossEntropy };
@@ -61,6 +62,8 @@ export interface TrapMidStats {
   done: boolean;
   /** Only on steps that asked for them (a read-back). */
   losses?: { clean: number; trapdoor: number; discriminator: number; triggerNatural: number };
+  /** Share of the (augmented) clean training images classified right since the previous read-back. */
+  trainAccuracy?: number;
 }
 
 
@@ -87,6 +90,7 @@ export class TrapMidTrainer {
   private readonly optT: tf.Optimizer;
   private readonly optD: tf.Optimizer;
   private readonly rng: () => number;
+  private readonly accuracy = new RunningAccuracy();
   /** Trigger labels for the current epoch, balanced over classes. */
   private trapLabels: Int32Array;
 
@@ -94,7 +98,9 @@ export class TrapMidTrainer {
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
     this.rng = makeRng(config.seed + 101);
     const k = config.numClasses;
-    this.triggers = tf.variable(tf.tensor4d(Float32Array.from({ length: k * PIXELS }, () => this.rng()), [k, 28, 28, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R4>;
+    const initial = Float32Array.from({ length: k * PIXELS }, () => this.rng());
+    // tidy frees the initial tensor (the variable keeps its own reference to the values).
+    this.triggers = tf.tidy(() => tf.variable(tf.tensor4d(initial, [k, 28, 28, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
     this.discriminator = buildTarget(1, config.seed + 7);
     this.optT = tf.train.adam(config.learningRate);
     this.optD = tf.train.adam(config.learningRate * 0.5);
@@ -102,6 +108,7 @@ export class TrapMidTrainer {
   }
 
   get epoch(): number { return this.batches.epoch; }
+  get batchesPerEpoch(): number { return this.batches.batchesPerEpoch; }
   get done(): boolean { return this.batches.epoch >= this.config.epochs; }
 
   private balancedLabels(): Int32Array {
@@ -122,8 +129,9 @@ export class TrapMidTrainer {
     const b = idx.length;
     const chunks = b % c.augmentChunks === 0 ? c.augmentChunks : 1;
     const x = imagesToTensor(this.data, idx);
+    const classes = tf.tensor1d(Array.from(idx, (i) => c.classOf(this.data.labels[i])), 'int32');
     const [y, t] = tf.tidy(() => [
-      tf.oneHot(tf.tensor1d(Array.from(idx, (i) => c.classOf(this.data.labels[i])), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
+      tf.oneHot(classes, c.numClasses).toFloat() as tf.Tensor2D,
       tf.oneHot(tf.tensor1d(Array.from(idx, (i) => this.trapLabels[i]), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
     ]);
     const yTarget = smoothLabels(y, c.labelSmoothing ?? 0);
@@ -160,22 +168,26 @@ export class TrapMidTrainer {
     const xt = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
     let cleanValue: tf.Scalar | null = null, trapValue: tf.Scalar | null = null;
     const tLoss = this.optT.minimize(() => {
-      const clean = softCrossEntropy(T.apply(applyAffine(x, warpsA), { training: true }) as tf.Tensor2D, yTarget);
+      const cleanLogits = T.apply(applyAffine(x, warpsA), { training: true }) as tf.Tensor2D;
+      this.accuracy.add(cleanLogits, classes);
+      const clean = softCrossEntropy(cleanLogits, yTarget);
       const trap = softCrossEntropy(T.apply(applyAffine(xt, warpsB), { training: true }) as tf.Tensor2D, t);
       if (wantStats) { cleanValue = tf.keep(clean.clone()); trapValue = tf.keep(trap.clone()); }
       return tf.add(tf.mul(clean, 1 - c.beta), tf.mul(trap, c.beta)) as tf.Scalar;
     }, false, T.trainableWeights.map((w) => w.read() as tf.Variable));
     tLoss?.dispose();
-    tf.dispose([x, y, t, yTarget, warpsA, warpsB, xt]);
+    tf.dispose([x, classes, y, t, yTarget, warpsA, warpsB, xt]);
 
     let losses: TrapMidStats['losses'];
+    let trainAccuracy: number | undefined;
     if (wantStats) {
       const read = async (s: tf.Scalar | null) => { if (!s) return NaN; const v = (await s.data())[0]; s.dispose(); return v; };
       losses = { clean: await read(cleanValue), trapdoor: await read(trapValue), discriminator: await read(dLoss), triggerNatural: await read(natValue) };
+      trainAccuracy = await this.accuracy.read();
     }
     this.batches.advance();
     if (this.batches.batch === 0) this.trapLabels = this.balancedLabels();
-    return this.stats(losses);
+    return { ...this.stats(losses), trainAccuracy };
   }
 
   private stats(losses?: TrapMidStats['losses']): TrapMidStats {
@@ -183,6 +195,6 @@ export class TrapMidTrainer {
   }
 
   dispose(): void {
-    this.optT.dispose(); this.optD.dispose(); this.discriminator.dispose(); this.triggers.dispose();
+    this.optT.dispose(); this.optD.dispose(); this.discriminator.dispose(); this.triggers.dispose(); this.accuracy.dispose();
   }
 }

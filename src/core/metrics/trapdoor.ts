@@ -54,6 +54,25 @@ export async function trapdoorAccuracy(model: tf.LayersModel, data: DigitSet, cl
   return hits / data.count;
 }
 
+/**
+ * How well Trap-MID's naturalness discriminator tells the first `count` images of `data` from the same images
+ * carrying another class's trigger: ROC-AUC, 0.5 = the triggers look natural to it.
+ */
+export async function naturalnessAuc(discriminator: tf.LayersModel, data: DigitSet, classOf: (d: number) => number,
+  triggers: tf.Tensor4D, alpha: number, injection: Injection, count: number, seed: number): Promise<number> {
+  const k = triggers.shape[0];
+  const idx = Array.from({ length: Math.min(count, data.count) }, (_, i) => i);
+  const t = otherLabels(idx.map((i) => classOf(data.labels[i])), k, seed);
+  const [dClean, dTrig] = tf.tidy(() => {
+    const x = imagesToTensor(data, idx);
+    const xt = blendTriggers(x, triggers, tf.oneHot(tf.tensor1d(Array.from(t), 'int32'), k).toFloat() as tf.Tensor2D, alpha, injection);
+    return [discriminator.predict(x) as tf.Tensor, discriminator.predict(xt) as tf.Tensor];
+  });
+  const auc = rocAuc(await dClean.data(), await dTrig.data());
+  tf.dispose([dClean, dTrig]);
+  return auc;
+}
+
 /** Penultimate features and predicted class for a batch of images. */
 export async function featuresAndPredictions(featureModel: tf.LayersModel, images: tf.Tensor4D): Promise<{ features: Float32Array[]; predicted: Int32Array }> {
   const [f, logits] = featureModel.predict(images) as tf.Tensor[];

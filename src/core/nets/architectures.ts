@@ -54,3 +54,21 @@ export function withFeatures(model: tf.LayersModel): tf.LayersModel {
 export function countParams(model: tf.LayersModel): number {
   return model.countParams();
 }
+
+/**
+ * LOMMA's student models (model augmentation): small classifiers of different shapes, distilled from the target on
+ * public data. `variant` picks the shape, so the students disagree with each other where the target is brittle.
+ */
+export function buildStudent(numClasses: number, seed: number, variant: number): tf.LayersModel {
+  const widths = [[16, 32, 64], [32, 32, 128], [8, 16, 32]][variant % 3];
+  return tf.sequential({
+    name: `student${variant}`,
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: widths[0], kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.conv2d({ filters: widths[1], kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dense({ units: widths[2], activation: 'relu', kernelInitializer: init(seed + 2), name: 'features' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 3 }), name: 'logits' }),
+    ],
+  });
+}

@@ -1,0 +1,128 @@
+// From a training-time defense to a training run, in one place: `npm run train` (the shipped targets) and the defense
+// lab (a target trained live in the browser) both build their target and its trainer here, so they share one code
+// path. Every trainer has the same `step()`, whatever the defense: one batch, stats only when asked for.
+import * as tf from '@tensorflow/tfjs';
+import type { DigitSet } from '../data/mnist.ts';
+import { buildTarget } from '../nets/architectures.ts';
+import { ClassifierTrainer, type TrainConfig } from '../train.ts';
+import { MID_BETA, buildMidTarget, midLoss, midVariables } from './mid.ts';
+import { NEGLS_ALPHA, neglsSchedule } from './negls.ts';
+import { TRAP_MID_DEFAULTS, TrapMidTrainer, type Injection, type NaturalnessMode } from './trap-mid.ts';
+
+export type DefenseId = 'none' | 'mid' | 'negls' | 'trap-mid';
+export const DEFENSE_IDS: readonly DefenseId[] = ['none', 'mid', 'negls', 'trap-mid'];
+
+/** The knobs of every defense; each defense reads its own. */
+export interface DefenseKnobs {
+  /** MID: weight of the KL term. */
+  midBeta: number;
+  /** NegLS: the (negative) label smoothing factor, from mid-training on. */
+  smoothing: number;
+  /** Trap-MID (see trap-mid.ts): trigger blend weight, trapdoor loss weight, trigger step, and the trigger step's formulation. */
+  alpha: number;
+  beta: number;
+  triggerStep: number;
+  naturalness: NaturalnessMode;
+  naturalnessWeight: number;
+  injection: Injection;
+}
+
+/** The shipped targets' knobs. */
+export const DEFENSE_DEFAULTS: DefenseKnobs = {
+  midBeta: MID_BETA, smoothing: NEGLS_ALPHA,
+  alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
+  naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
+};
+
+/** The optimiser of the plain, MID and NegLS targets (Trap-MID's is in TRAP_MID_DEFAULTS). */
+export const TARGET_OPTIMISER = { learningRate: 1e-3, shift: 0, lrDecay: 0.6 };
+
+export interface DefenseRun {
+  defense: DefenseId;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Digit of each output, in output order. */
+  classes: readonly number[];
+  /** Missing knobs take DEFENSE_DEFAULTS. */
+  knobs?: Partial<DefenseKnobs>;
+}
+
+export interface DefenseStats {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  done: boolean;
+  /** Only on steps that asked for stats (a read-back): the batch's loss terms... */
+  losses?: Record<string, number>;
+  /** ...and the share of training images classified right since the previous ask (dropout and augmentation on). */
+  trainAccuracy?: number;
+}
+
+export interface DefenseTrainer {
+  /** The model being trained: what is saved and attacked. */
+  readonly model: tf.LayersModel;
+  readonly batchesPerEpoch: number;
+  readonly done: boolean;
+  /** One batch; stats (a read-back, which stalls GPU backends) only when `wantStats`. */
+  step(wantStats?: boolean): Promise<DefenseStats>;
+  /** Trap-MID only: its trainer (triggers, discriminator, config). */
+  readonly trapMid?: TrapMidTrainer;
+  /** Frees the model and everything that trains it. */
+  dispose(): void;
+}
+
+/** A trainer for `run.defense` over `data`, with a freshly built target. */
+export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTrainer {
+  const k = { ...DEFENSE_DEFAULTS, ...run.knobs };
+  const numClasses = run.classes.length;
+  const classOf = (d: number) => run.classes.indexOf(d);
+  const config: TrainConfig = { ...TARGET_OPTIMISER, epochs: run.epochs, batchSize: run.batchSize, seed: run.seed, classOf, numClasses };
+  switch (run.defense) {
+    case 'none':
+      return classifierTrainer(buildTarget(numClasses, run.seed), data, config);
+    case 'negls':
+      return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: (p) => neglsSchedule(k.smoothing, p) });
+    case 'mid': {
+      const mid = buildMidTarget(numClasses, run.seed);
+      let batch = 0; // the bottleneck's noise is seeded per batch: a retrain gives the same model
+      return classifierTrainer(mid.model, data, {
+        ...config, loss: (_m, x, y) => midLoss(mid, k.midBeta, x, y, run.seed * 1_000_003 + batch++), variables: () => midVariables(mid),
+      }, () => mid.trainGraph.getLayer('mid_s').dispose()); // the std head: the only layer the inference model lacks
+    }
+    case 'trap-mid': {
+      const model = buildTarget(numClasses, run.seed);
+      const t = new TrapMidTrainer(model, data, {
+        ...TRAP_MID_DEFAULTS, epochs: run.epochs, batchSize: run.batchSize, seed: run.seed, numClasses, classOf,
+        alpha: k.alpha, beta: k.beta, triggerStep: k.triggerStep, naturalness: k.naturalness, naturalnessWeight: k.naturalnessWeight, injection: k.injection,
+      });
+      return {
+        model, trapMid: t,
+        get batchesPerEpoch() { return t.batchesPerEpoch; },
+        get done() { return t.done; },
+        async step(wantStats = false) {
+          const { losses: l, trainAccuracy, ...s } = await t.step(wantStats);
+          return l ? { ...s, losses: { clean: l.clean, trapdoor: l.trapdoor, discriminator: l.discriminator, naturalness: l.triggerNatural }, trainAccuracy } : s;
+        },
+        dispose() { t.dispose(); model.dispose(); },
+      };
+    }
+    default:
+      throw new Error(`unknown defense '${String(run.defense)}' (available: ${DEFENSE_IDS.join(', ')})`);
+  }
+}
+
+/** Any classifier (a target, the evaluator) trained by ClassifierTrainer, behind the common interface. */
+export function classifierTrainer(model: tf.LayersModel, data: DigitSet, config: TrainConfig, disposeExtra?: () => void): DefenseTrainer {
+  const t = new ClassifierTrainer(model, data, config);
+  return {
+    model,
+    get batchesPerEpoch() { return t.batchesPerEpoch; },
+    get done() { return t.done; },
+    async step(wantStats = false) {
+      const { loss, terms, trainAccuracy, ...s } = await t.step(wantStats);
+      return loss === null ? s : { ...s, losses: terms ?? { loss }, trainAccuracy };
+    },
+    dispose() { t.dispose(); model.dispose(); disposeExtra?.(); },
+  };
+}

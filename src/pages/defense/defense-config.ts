@@ -1,0 +1,125 @@
+// The defense lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
+// a link reproduces the run). Every value is validated and clamped on read; a bad URL only produces corrections to
+// show. The defenses and their knobs come from the worker's catalog; the number checks are the attack lab's.
+//   ?defense=none|mid|negls|trap-mid   &<knob>=…   &naturalness=balanced|paper|none
+//   &epochs=N &batch=N &images=N &seed=N &backend=webgpu|webgl|wasm|cpu
+import {
+  DEFENSES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type DefenseId, type KnobSpec, type NaturalnessMode,
+} from '../../worker/catalog.ts';
+import type { BackendName, TrainingConfig } from '../../worker/protocol.ts';
+import { BACKENDS, SEED_SPEC, coerceNumber, isBackend } from '../attack/url-config.ts';
+
+export interface DefenseSettings {
+  defense: DefenseId;
+  /** The chosen defense's knobs (catalog keys), each within the catalog's bounds. */
+  params: Record<string, number>;
+  /** Trap-MID only. */
+  naturalness: NaturalnessMode;
+  epochs: number;
+  batchSize: number;
+  trainImages: number;
+  seed: number;
+  /** Forced backend (the others stay as fallbacks); undefined = automatic order. */
+  backend?: BackendName;
+}
+
+export { SEED_SPEC };
+
+/** URL names of the training knobs (catalog key -> parameter). */
+const TRAINING_PARAMS: Record<string, string> = { epochs: 'epochs', batchSize: 'batch', trainImages: 'images' };
+export const trainingKnob = (key: string): KnobSpec => TRAINING_KNOBS.find((k) => k.key === key)!;
+
+/** Every knob of a defense at its default (the paper's value). */
+export function defenseDefaults(id: DefenseId): Record<string, number> {
+  return Object.fromEntries(defenseInfo(id).knobs.map((k) => [k.key, k.default]));
+}
+
+export const DEFAULT_DEFENSE_SETTINGS: DefenseSettings = {
+  defense: 'trap-mid',
+  params: defenseDefaults('trap-mid'),
+  naturalness: NATURALNESS_MODES[0].value,
+  epochs: trainingKnob('epochs').default,
+  batchSize: trainingKnob('batchSize').default,
+  trainImages: trainingKnob('trainImages').default,
+  seed: SEED_SPEC.default,
+};
+
+/** Reads the settings from a query string. Unknown parameters are ignored; bad values are corrected and reported. */
+export function readDefenseSettings(search: string): { settings: DefenseSettings; corrections: string[] } {
+  const q = new URLSearchParams(search);
+  const s: DefenseSettings = { ...DEFAULT_DEFENSE_SETTINGS };
+  const corrections: string[] = [];
+  const defense = q.get('defense');
+  if (defense !== null) {
+    if (DEFENSES.some((d) => d.id === defense)) s.defense = defense as DefenseId;
+    else corrections.push(`Defense "${defense}" is unknown (use ${DEFENSES.map((d) => d.id).join(', ')}); using ${s.defense}`);
+  }
+  const info = defenseInfo(s.defense);
+  s.params = defenseDefaults(s.defense);
+  for (const knob of info.knobs) {
+    const raw = q.get(knob.key);
+    if (raw === null) continue;
+    const c = coerceNumber(knob, raw);
+    s.params[knob.key] = c.value;
+    if (c.correction) corrections.push(c.correction);
+  }
+  // A knob of another defense is most likely a link edited by hand: say it is ignored rather than drop it silently.
+  for (const other of DEFENSES) {
+    for (const knob of other.knobs) {
+      if (q.has(knob.key) && !info.knobs.some((k) => k.key === knob.key)) corrections.push(`${knob.label} (${knob.key}) is not a setting of ${info.name}; ignored`);
+    }
+  }
+  const naturalness = q.get('naturalness');
+  if (naturalness !== null) {
+    if (s.defense !== 'trap-mid') corrections.push(`Naturalness is a setting of Trap-MID only; ignored`);
+    else if (NATURALNESS_MODES.some((m) => m.value === naturalness)) s.naturalness = naturalness as NaturalnessMode;
+    else corrections.push(`Naturalness "${naturalness}" is unknown (use ${NATURALNESS_MODES.map((m) => m.value).join(', ')}); using ${s.naturalness}`);
+  }
+  for (const knob of TRAINING_KNOBS) {
+    const raw = q.get(TRAINING_PARAMS[knob.key]);
+    if (raw === null) continue;
+    const c = coerceNumber(knob, raw);
+    Object.assign(s, { [knob.key]: c.value });
+    if (c.correction) corrections.push(c.correction);
+  }
+  const seed = q.get('seed');
+  if (seed !== null) {
+    const c = coerceNumber(SEED_SPEC, seed);
+    s.seed = c.value;
+    if (c.correction) corrections.push(c.correction);
+  }
+  const backend = q.get('backend');
+  if (backend !== null && backend !== '' && backend !== 'auto') {
+    const b = backend.toLowerCase();
+    if (isBackend(b)) s.backend = b;
+    else corrections.push(`Backend "${backend}" is unknown (use ${BACKENDS.join(', ')}); choosing one automatically`);
+  }
+  return { settings: s, corrections };
+}
+
+/** The query string for `s`: only what applies to the chosen defense and differs from the defaults, so links stay short. */
+export function defenseSettingsToSearch(s: DefenseSettings): string {
+  const q = new URLSearchParams();
+  if (s.defense !== DEFAULT_DEFENSE_SETTINGS.defense) q.set('defense', s.defense);
+  const defaults = defenseDefaults(s.defense);
+  for (const knob of defenseInfo(s.defense).knobs) {
+    if (s.params[knob.key] !== undefined && s.params[knob.key] !== defaults[knob.key]) q.set(knob.key, String(s.params[knob.key]));
+  }
+  if (s.defense === 'trap-mid' && s.naturalness !== DEFAULT_DEFENSE_SETTINGS.naturalness) q.set('naturalness', s.naturalness);
+  for (const knob of TRAINING_KNOBS) {
+    const v = s[knob.key as keyof DefenseSettings];
+    if (v !== knob.default) q.set(TRAINING_PARAMS[knob.key], String(v));
+  }
+  if (s.seed !== SEED_SPEC.default) q.set('seed', String(s.seed));
+  if (s.backend) q.set('backend', s.backend);
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The worker's training config for these settings. */
+export function toTrainingConfig(s: DefenseSettings): TrainingConfig {
+  return {
+    defense: s.defense, params: { ...defenseDefaults(s.defense), ...s.params }, epochs: s.epochs, batchSize: s.batchSize,
+    trainImages: s.trainImages, seed: s.seed, ...(s.defense === 'trap-mid' ? { naturalness: s.naturalness } : {}),
+  };
+}

@@ -1,0 +1,111 @@
+// What a lab page does with the engine worker (Svelte 5 runes in a class): start it on the asked-for backend, say how
+// that went, keep the page's messages (and the corrections made to its link), and start a fresh worker when asked.
+// A page's lab class extends it with its own runs. No tensor work here: only the EngineClient.
+import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.ts';
+import type { PageMessage } from './page-message.ts';
+import type { BackendName, EngineInfo } from '../worker/protocol.ts';
+
+export type EngineStatus = 'starting' | 'ready' | 'failed';
+
+export interface LabMessage {
+  /** One message per key: a newer one replaces it. */
+  key: string;
+  kind: 'error' | 'warning' | 'info';
+  title: string;
+  detail?: string;
+  /** Offer to switch to this backend (after a GPU failure). */
+  switchTo?: BackendName;
+  /** Offer to restart the engine. */
+  retry?: boolean;
+}
+
+export abstract class EngineLab {
+  engineStatus = $state<EngineStatus>('starting');
+  info = $state.raw<EngineInfo | null>(null);
+  messages = $state<LabMessage[]>([]);
+  /** Corrections made to the settings read from the URL (shown once, dismissible). */
+  urlCorrections = $state<string[]>([]);
+
+  protected client?: EngineClient;
+  /** Bumped on each (re)initialisation: replies of an older init are ignored. */
+  protected initToken = 0;
+
+  /** The backend the page asks for first (undefined: the automatic order). */
+  protected abstract get backend(): BackendName | undefined;
+  /** The worker died: whatever the page was running is lost. */
+  protected abstract onCrashed(error: WorkerCrashedError): void;
+
+  dispose(): void {
+    this.initToken++;
+    this.client?.dispose();
+    this.client = undefined;
+  }
+
+  dismiss(key: string): void {
+    if (key === 'url') this.urlCorrections = [];
+    else this.messages = this.messages.filter((m) => m.key !== key);
+  }
+
+  /** The page's messages for MessageList: link corrections first, then the rest with their offers as buttons. */
+  pageMessages(actions: { switchBackend: (b: BackendName) => void; restart: () => void }): PageMessage[] {
+    return [
+      ...(this.urlCorrections.length
+        ? [{ key: 'url', kind: 'info' as const, title: 'Some settings in the link were invalid and have been corrected', items: this.urlCorrections }]
+        : []),
+      ...this.messages.map((m): PageMessage => ({
+        key: m.key, kind: m.kind, title: m.title, detail: m.detail,
+        actions: [
+          ...(m.switchTo ? [{ label: `Switch to ${m.switchTo.toUpperCase()}`, run: () => actions.switchBackend(m.switchTo!), testid: 'switch-backend' }] : []),
+          ...(m.retry ? [{ label: 'Restart the engine', run: actions.restart, testid: 'restart-engine' }] : []),
+        ],
+      })),
+    ];
+  }
+
+  /** Starts a fresh worker (the old one, if any, is stopped). */
+  protected boot(): void {
+    this.client?.dispose();
+    const client = new EngineClient((e) => {
+      if (client !== this.client) return;
+      this.initToken++;
+      this.engineStatus = 'failed';
+      this.onCrashed(e);
+    });
+    this.client = client;
+    void this.initEngine();
+  }
+
+  /** (Re)initialises the engine on the asked-for backend; resolves true when it is ready. */
+  protected async initEngine(): Promise<boolean> {
+    const client = this.client;
+    if (!client || client.isCrashed) {
+      this.boot();
+      return false;
+    }
+    const token = ++this.initToken;
+    this.engineStatus = 'starting';
+    this.info = null;
+    this.dismiss('init');
+    try {
+      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.backend });
+      if (token !== this.initToken) return false;
+      this.info = info;
+      this.engineStatus = 'ready';
+      return true;
+    } catch (e) {
+      if (token !== this.initToken || e instanceof WorkerCrashedError) return false;
+      this.engineStatus = 'failed';
+      this.report({ key: 'init', kind: 'error', title: 'The engine could not start', detail: messageOf(e), retry: true });
+      return false;
+    }
+  }
+
+  protected report(m: LabMessage): void {
+    this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
+  }
+}
+
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === 'string' ? e : JSON.stringify(e);
+}

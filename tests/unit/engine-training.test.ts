@@ -1,0 +1,136 @@
+// Training jobs in the engine (the defense lab), driven directly as comlink would: progress arrives every few
+// batches with sane figures, pause / step / resume / cancel work, no tensors leak over a run, and a finished model
+// is kept and listed as a target the attack lab can attack.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/worker/engine.ts';
+import { DEFAULT_MI_FACE, TRAINED_MODEL_ID, type AttackSnapshot, type TrainingConfig, type TrainingProgress } from '../../src/worker/protocol.ts';
+import { DEFENSES, NATURALNESS_MODES, TRAINING_KNOBS } from '../../src/worker/catalog.ts';
+import { DEFENSE_DEFAULTS } from '../../src/core/defenses/recipes.ts';
+import { nodeLoader } from '../../scripts/lib/node-io.ts';
+import { useWasm } from './helpers.ts';
+
+let engine: Engine;
+beforeAll(async () => {
+  await useWasm();
+  engine = new Engine(nodeLoader(), ['wasm']);
+  await engine.init({ baseUrl: '' });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (what: () => boolean, ms = 60_000) => {
+  for (const t0 = performance.now(); !what(); await sleep(20)) if (performance.now() - t0 > ms) throw new Error('timed out');
+};
+/** Tiny runs: a few hundred training images, small batches. */
+const trapMid: TrainingConfig = { defense: 'trap-mid', params: {}, epochs: 2, batchSize: 32, trainImages: 320, seed: 1, readEvery: 2, evalEvery: 4 };
+
+describe('the defense catalog', () => {
+  it('defaults to the shipped targets\' knobs (the papers\' values)', () => {
+    const defaults = Object.fromEntries(DEFENSES.flatMap((d) => d.knobs.map((k) => [k.key, k.default])));
+    for (const [key, value] of Object.entries(defaults)) expect(DEFENSE_DEFAULTS[key as keyof typeof DEFENSE_DEFAULTS], key).toBe(value);
+    expect(NATURALNESS_MODES[0].value).toBe(DEFENSE_DEFAULTS.naturalness);
+    expect(TRAINING_KNOBS.find((k) => k.key === 'batchSize')!.default).toBe(64);
+  });
+});
+
+describe('training jobs', () => {
+  it('trains Trap-MID: progress with losses, accuracy, triggers and the sample; pause, step, resume; kept when done', async () => {
+    const baseline = tf.memory().numTensors;
+    const seen: TrainingProgress[] = [];
+    const counts: number[] = [];
+    const id = await engine.startTraining(trapMid, (p) => {
+      seen.push(p);
+      if (p.losses?.step === p.step) counts.push(tf.memory().numTensors);
+    }, true);
+    // The first progress comes before the job id: the untrained triggers and the sample, nothing measured yet.
+    const first = seen[0];
+    expect(first).toMatchObject({ jobId: id, state: 'paused', step: 0, epochs: 2, batchesPerEpoch: 10, totalSteps: 20, trainImages: 320 });
+    expect(first.losses).toBeUndefined();
+    expect(first.trapdoor!.triggers.length).toBe(5 * 784);
+    expect(first.trapdoor!.alpha).toBe(0.02);
+    const s = first.trapdoor!.sample;
+    expect([s.digit, s.triggerDigit, s.exaggeratedAlpha]).toEqual([2, 3, 0.5]);
+    // The real blend moves each pixel by at most alpha; the exaggerated one by far more.
+    const maxDiff = (a: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - s.clean[i])));
+    expect(maxDiff(s.triggered)).toBeLessThanOrEqual(0.02 + 1e-6);
+    expect(maxDiff(s.exaggerated)).toBeGreaterThan(0.2);
+
+    await engine.step(id);
+    await engine.step(id);
+    expect(seen.at(-1)!.step).toBe(2);
+    expect(seen.at(-1)!.state).toBe('paused');
+    await sleep(200);
+    expect(seen.at(-1)!.step).toBe(2); // paused: nothing runs on its own
+
+    await engine.resume(id);
+    await until(() => seen.at(-1)!.step >= 6);
+    await engine.pause(id);
+    const pausedAt = seen.at(-1)!;
+    expect(pausedAt.state).toBe('paused');
+    await sleep(300);
+    expect(seen.at(-1)!.step).toBe(pausedAt.step);
+
+    await engine.resume(id);
+    await until(() => seen.at(-1)!.state === 'done', 120_000);
+    await engine.cancel(id); // a finished job: only waits for it to free its tensors
+    const last = seen.at(-1)!;
+    expect(last).toMatchObject({ step: 20, epoch: 2, batch: 0, savedAs: TRAINED_MODEL_ID, remainingMs: 0 });
+    expect(last.elapsedMs).toBeGreaterThan(0);
+    expect(last.samplesPerSecond).toBeGreaterThan(0);
+    expect(Object.keys(last.losses!.terms)).toEqual(['clean', 'trapdoor', 'discriminator', 'naturalness']);
+    expect(Object.values(last.losses!.terms).every(Number.isFinite)).toBe(true);
+    expect(last.losses!.trainAccuracy).toBeGreaterThanOrEqual(0);
+    expect(last.losses!.trainAccuracy).toBeLessThanOrEqual(1);
+    // Measured on a 500-image subset during training, on all 5,139 test images at the end.
+    expect(seen.find((p) => p.eval)!.eval!.images).toBe(500);
+    expect(last.eval!.images).toBe(5139);
+    expect(last.eval!.testAccuracy).toBeGreaterThan(0.3); // 20 batches: well above chance (0.2), far from done
+    expect(last.eval!.trapdoorAccuracy).toBeGreaterThanOrEqual(0);
+    expect(last.eval!.naturalnessAuc).toBeGreaterThanOrEqual(0);
+    // The triggers moved.
+    expect(last.trapdoor!.triggers.some((v, i) => Math.abs(v - first.trapdoor!.triggers[i]) > 0.005)).toBe(true);
+    // Every tensor of the run is freed; between read-backs the count stays flat.
+    expect(counts.length).toBeGreaterThan(4);
+    expect(new Set(counts.slice(1, -1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('lists the kept model as a target after init, and it can be attacked (with trapdoor detection)', async () => {
+    const info = await engine.init({ baseUrl: '' });
+    const entry = info.models.find((m) => m.id === TRAINED_MODEL_ID)!;
+    expect(entry).toMatchObject({ role: 'target', defense: 'trap-mid', classes: [0, 1, 2, 3, 4], label: 'Trained in this browser: Trap-MID (trapdoors)' });
+    expect(entry.trapdoor!.alpha).toBe(0.02);
+    const ref = await engine.trapdoorReference(TRAINED_MODEL_ID);
+    expect(ref.triggers.length).toBe(5 * 784);
+    const snaps: AttackSnapshot[] = [];
+    const id = await engine.startAttack({ ...DEFAULT_MI_FACE, targetId: TRAINED_MODEL_ID, steps: 3, snapshotEvery: 1 }, (s) => snaps.push(s));
+    await until(() => snaps.at(-1)!.state === 'done');
+    await engine.cancel(id); // waits for the job to free its tensors
+    expect(snaps.at(-1)!.trapdoor!.scores).toHaveLength(5);
+  });
+
+  it('keeps tensors flat over a longer MID run, reports CE and KL, and cancels cleanly', async () => {
+    const baseline = tf.memory().numTensors;
+    const seen: TrainingProgress[] = [];
+    const counts: number[] = [];
+    const id = await engine.startTraining({ defense: 'mid', params: { midBeta: 0.01 }, epochs: 1, batchSize: 16, trainImages: 1000, seed: 2, readEvery: 3 }, (p) => {
+      seen.push(p);
+      if (p.losses?.step === p.step) counts.push(tf.memory().numTensors);
+    });
+    await until(() => counts.length >= 12);
+    await engine.cancel(id);
+    expect(seen.at(-1)!.state).toBe('cancelled');
+    expect(seen.every((p) => p.trapdoor === undefined)).toBe(true);
+    expect(Object.keys(seen.at(-2)!.losses!.terms)).toEqual(['ce', 'kl']);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('rejects bad configurations with clear messages', async () => {
+    await expect(engine.startTraining({ ...trapMid, defense: 'bido' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'bido'/);
+    await expect(engine.startTraining({ ...trapMid, epochs: 0 }, () => {})).rejects.toThrow(/epochs must be an integer in 1\.\.20/);
+    await expect(engine.startTraining({ ...trapMid, params: { midBeta: 0.1 } }, () => {})).rejects.toThrow(/trap-mid has no knob 'midBeta'/);
+    await expect(engine.startTraining({ ...trapMid, params: { alpha: 2 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.0\.5/);
+    await expect(engine.startTraining({ ...trapMid, naturalness: 'loud' as 'none' }, () => {})).rejects.toThrow(/naturalness must be one of/);
+  });
+});
