@@ -21,7 +21,7 @@ for (const size of SIZES) {
     await openLab(page, '?backend=wasm&steps=200', 'wasm');
     await page.screenshot({ path: path.join(DIR, `${size.name}-before.png`), fullPage: true });
     await page.getByTestId('run').click();
-    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
     await page.getByTestId('backend-badge').locator('summary').click();
     await page.screenshot({ path: path.join(DIR, `${size.name}-after.png`), fullPage: true });
     await page.getByRole('region', { name: /remembers/ }).screenshot({ path: path.join(DIR, `${size.name}-digits.png`) });
