@@ -1,11 +1,13 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face|gmi|lomma-gmi|plg-mi|genetic|brep-mi [--target ID] [--knowledge disjoint|other-writers]
+//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
-//   train  --defense none|trap-mid [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
+//   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
 // attack writes DIR/recon-<digit>-<k>.png (28x28 grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
+// attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
+// private image, FID and PRDC against 500 private training images); --no-knn skips all of these.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ import { Engine } from '../src/worker/engine.ts';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot } from '../src/worker/protocol.ts';
 import { ATTACKS, knobValues } from '../src/worker/catalog.ts';
+import { DEFENSE_IDS } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
@@ -30,7 +33,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1]
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
-       npm run mi -- train --defense none|trap-mid [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
+       npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
        npm run mi -- detect --target ID --images DIR [--json]`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
@@ -125,14 +128,14 @@ async function attackCommand(argv: string[]): Promise<void> {
     const detector = await detectorFor(config.targetId);
     detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
   }
-  const knn = !values['no-knn'] ? await knnOf(images, runs.flatMap(({ final }) => final.classes)) : undefined;
+  const quality = !values['no-knn'] ? await qualityOf(images, runs.flatMap(({ final }) => final.classes)) : undefined;
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
     const j = k * final.classes.length + i;
     const d = detection?.scores[j];
     return {
       digit, seed, file: `recon-${digit}-${k}.png`, targetConfidence: final.targetConfidence[i], loss: final.loss[i],
       evaluator: { predicted: final.evaluator.predicted[i], confidence: final.evaluator.confidence[i], top5: final.evaluator.top5[i] },
-      ...(knn ? { knnDistance: knn.distance[j], nearestPrivateIndex: knn.nearest[j] } : {}),
+      ...(quality ? { knnDistance: quality.perImage[j].knnDistance, nearestPrivateIndex: quality.perImage[j].nearestPrivateIndex, psnr: quality.perImage[j].psnr, ssim: quality.perImage[j].ssim } : {}),
       ...(d && detection ? { trapdoorScore: d.score, flagged: d.score > detection.threshold } : {}),
     };
   }));
@@ -146,7 +149,12 @@ async function attackCommand(argv: string[]): Promise<void> {
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
     },
     meanTargetConfidence: mean((r) => r.targetConfidence),
-    ...(knn ? { knnDistance: mean((r) => r.knnDistance ?? 0) } : {}),
+    ...(quality ? {
+      knnDistance: quality.knnDistance, psnr: quality.psnr, ssim: quality.ssim,
+      fid: quality.fid, ...(quality.fidReason ? { fidReason: quality.fidReason } : {}),
+      prdc: quality.prdcPooled.prdc, ...(quality.prdcPooled.reason ? { prdcReason: quality.prdcPooled.reason } : {}),
+      prdcPerClass: quality.prdcPerClass,
+    } : {}),
     ...(queries.length ? { queriesPerRun: queries.reduce((a, b) => a + b, 0) / queries.length } : {}),
     ...(detection ? {
       trapdoor: {
@@ -169,15 +177,21 @@ async function attackCommand(argv: string[]): Promise<void> {
   } else {
     const name = ATTACKS.find((a) => a.id === config.attack)!.name;
     console.log(`${name} against ${config.targetId}: ${result.steps} steps x ${seeds.length} seed(s) in ${seconds.toFixed(1)} s on ${info.backend}`);
-    console.log('digit  seed  target-conf  evaluator   top-5' + (knn ? '       KNN' : '') + (detection ? '   trapdoor' : ''));
+    console.log('digit  seed  target-conf  evaluator   top-5' + (quality ? '       KNN   PSNR   SSIM' : '') + (detection ? '   trapdoor' : ''));
     for (const c of perImage) {
       console.log(`  ${c.digit}    ${String(c.seed).padStart(4)}     ${c.targetConfidence.toFixed(3)}    ${c.evaluator.predicted} (${(c.evaluator.confidence * 100).toFixed(0).padStart(3)}%)   ${c.evaluator.top5.join(' ')}` +
-        (c.knnDistance !== undefined ? `  ${c.knnDistance.toFixed(1).padStart(7)}` : '') +
+        (c.knnDistance !== undefined ? `  ${c.knnDistance.toFixed(1).padStart(7)}  ${c.psnr!.toFixed(1).padStart(5)}  ${c.ssim!.toFixed(2).padStart(5)}` : '') +
         (c.trapdoorScore !== undefined ? `   ${c.trapdoorScore.toFixed(3)}${c.flagged ? ' flagged' : ''}` : ''));
     }
     console.log(`attack accuracy: top-1 ${result.attackAccuracy.top1.toFixed(2)}, top-5 ${result.attackAccuracy.top5.toFixed(2)}` +
       (result.knnDistance !== undefined ? `; KNN distance ${result.knnDistance.toFixed(1)}` : '') +
       (result.queriesPerRun !== undefined ? `; ${result.queriesPerRun} queries per run` : ''));
+    if (quality) {
+      const p = quality.prdcPooled.prdc;
+      console.log(`to the nearest private image: PSNR ${quality.psnr.toFixed(2)} dB, SSIM ${quality.ssim.toFixed(3)}; ` +
+        `FID ${quality.fid !== null ? quality.fid.toFixed(2) : `n/a (${quality.fidReason})`} (vs ${QUALITY_REFERENCE} private images); ` +
+        `PRDC (k = 3, classes pooled): ${p ? `precision ${p.precision.toFixed(2)}, recall ${p.recall.toFixed(2)}, density ${p.density.toFixed(2)}, coverage ${p.coverage.toFixed(2)}` : `n/a (${quality.prdcPooled.reason})`}`);
+    }
     if (result.trapdoor) {
       const t = result.trapdoor;
       console.log(`trapdoor detection: ${(t.flaggedShare * 100).toFixed(0)}% of reconstructions flagged (mean score ${t.meanScore.toFixed(3)}); ` +
@@ -187,16 +201,30 @@ async function attackCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** KNN distance of each reconstruction to the private training images of its digit (evaluator features). */
-async function knnOf(images: Float32Array[], digits: number[]) {
-  const { knnDistance, featuresOf } = await import('../src/core/metrics/knn.ts');
-  const { privateTrainFeatures, loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+/** Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits). */
+const QUALITY_REFERENCE = 500;
+
+/**
+ * KNN distance, PSNR / SSIM to the nearest private image of the same digit, FID and PRDC of the reconstructions,
+ * all in the evaluator's feature space (the private-train features are cached, see privateTrainFeatures).
+ */
+async function qualityOf(images: Float32Array[], digits: number[]) {
+  const { featuresOf } = await import('../src/core/metrics/knn.ts');
+  const { attackQuality } = await import('../src/core/metrics/quality.ts');
+  const { privateTrainFeatures, loadModelFromDir, loadSplits, MODELS_DIR } = await import('./lib/node-io.ts');
   const ref = await privateTrainFeatures();
   const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
-  const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 28, 28, 1]);
+  const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
+  const x = tf.tensor4d(pixels, [images.length, 28, 28, 1]);
   const q = await featuresOf(evaluator, x);
   x.dispose(); evaluator.dispose();
-  return knnDistance(q.values, digits, ref.values, ref.labels, ref.dim);
+  const privateTrain = loadSplits().privateTrain;
+  const n = privateTrain.count;
+  return attackQuality(
+    { pixels, digits, features: q.values, dim: q.dim },
+    { pixels: privateTrain.images, digits: ref.labels, features: ref.values, dim: ref.dim, pixelScale: 1 / 255 },
+    { reference: Array.from({ length: Math.min(QUALITY_REFERENCE, n) }, (_, i) => Math.floor((i * n) / Math.min(QUALITY_REFERENCE, n))) },
+  );
 }
 
 async function trainCommand(argv: string[]): Promise<void> {

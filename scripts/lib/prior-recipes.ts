@@ -24,8 +24,12 @@ export interface PriorRecipe {
   epochs: number;
 }
 
-/** PLG-MI: public images kept per target class (the most confident ones). */
-export const PSEUDO_LABELS_PER_CLASS = 1000;
+/**
+ * PLG-MI: public images kept per target class (the most confident ones). With other writers' 0-4 public, each
+ * digit has only ~500 real examples: 1000 would fill a class with look-alikes (a 3's top 1000 holds hundreds of 5s,
+ * and its generator drew 5s), so that setting keeps fewer.
+ */
+export const PSEUDO_LABELS_PER_CLASS: Record<Knowledge, number> = { disjoint: 1000, 'other-writers': 400 };
 /** PLG-MI: weight of the target's max-margin loss in the generator's objective. */
 export const PLG_INVERSION_WEIGHT = 0.2;
 
@@ -46,7 +50,7 @@ function describeData(r: PriorRecipe, set: DigitSet): string {
   const pub = r.knowledge === 'disjoint' ? 'public digits 5-9 (MNIST train + test)' : 'public digits 5-9 plus the odd-position half of MNIST test digits 0-4 ("other writers")';
   if (r.kind === 'gan') return `${pub}: ${set.count} images`;
   if (r.kind === 'ked') return `${pub}: ${set.count} images, with ${r.forTarget}'s soft labels`;
-  return `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS} most confident images per class (${set.count})`;
+  return `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS[r.knowledge]} most confident images per class (${set.count})`;
 }
 
 export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
@@ -63,7 +67,7 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
     target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
     classes = entry.classes as number[];
     if (r.kind === 'cgan') {
-      data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS);
+      data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS[r.knowledge]);
       config = { ...config, kind: 'cgan', numClasses: classes.length, classOf: (c) => c, inversion: { target, weight: PLG_INVERSION_WEIGHT } };
     } else {
       config = { ...config, kind: 'ked', numClasses: classes.length, knowledgeTarget: target };

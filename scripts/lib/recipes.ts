@@ -10,6 +10,8 @@ import { buildEvaluator } from '../../src/core/nets/architectures.ts';
 import { accuracy } from '../../src/core/train.ts';
 import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
+import { BIDO_DEFAULTS, BIDO_LAYERS } from '../../src/core/defenses/bido.ts';
+import { TRAP_MID_DEFAULTS } from '../../src/core/defenses/trap-mid.ts';
 import { buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/data/mnist.ts';
@@ -60,7 +62,7 @@ function target(id: string, defense: DefenseId, epochs: number, dataSplit: strin
     id, role: 'target', defense, classes: [...PRIVATE_CLASSES], architecture, dataSplit, epochs,
     train: splits.privateTrain, test: splits.privateTest,
     make: (seed, epochs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES }, splits.privateTrain),
-    ...(defense === 'trap-mid' ? { finish: trapMidFinish } : {}),
+    ...(defense === 'trap-mid' || defense === 'trap-mid-negls' ? { finish: trapMidFinish } : {}),
   };
 }
 
@@ -81,6 +83,11 @@ export const RECIPES: Recipe[] = [
   target('target-mid', 'mid', 4, `${PRIVATE_SPLIT}; information bottleneck beta ${MID_BETA}`,
     'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-VIB(32: mu, softplus(s-5))-dense(5) on mu'),
   target('target-trap-mid', 'trap-mid', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside`),
+  target('target-bido', 'bido', 4, `${PRIVATE_SPLIT}; BiDO: CE + sum over ${BIDO_LAYERS.join(', ')} of lambda_x ${BIDO_DEFAULTS.lambdaX} x ` +
+    `${BIDO_DEFAULTS.dependence.toUpperCase()}(h, x) - lambda_y ${BIDO_DEFAULTS.lambdaY} x ${BIDO_DEFAULTS.dependence.toUpperCase()}(h, y), ` +
+    `HSIC normalised as in BiDO's code, Gaussian kernels sigma ${BIDO_DEFAULTS.sigma} (per dimension), linear label kernel`),
+  target('target-trap-mid-negls', 'trap-mid-negls', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside (alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
+    `beta ${TRAP_MID_DEFAULTS.beta}); clean term with negative label smoothing ${NEGLS_ALPHA} from mid-training`),
 ];
 
 const summary = (losses: Record<string, number> | undefined) =>

@@ -6,6 +6,7 @@ import { miFace } from '../core/attacks/mi-face.ts';
 import { gmi } from '../core/attacks/gmi.ts';
 import { plgMi } from '../core/attacks/plg-mi.ts';
 import { kedMi } from '../core/attacks/ked-mi.ts';
+import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
@@ -76,13 +77,16 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
     case 'gmi':
       return { attack: as(gmi), state: gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
     case 'lomma-gmi': {
-      ctx.students = await deps.students(c.targetId, c.knowledge);
-      const publicFeatureMean = await meanFeatures(deps.target, await deps.publicSet(c.knowledge));
-      const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma: { featureWeight: p.featureWeight, publicFeatureMean } });
+      const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
+      const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
     case 'ked-mi':
       return { attack: as(kedMi), state: kedMi.init(ctx, { steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+    case 'lomma-ked-mi': {
+      const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
+      return { attack: as(kedMi), state: kedMi.init(ctx, { steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, lomma }), maxSteps: p.steps };
+    }
     case 'plg-mi':
       return { attack: as(plgMi), state: plgMi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
     case 'genetic':
@@ -93,6 +97,12 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
         state: await brepMi.init(ctx, { steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
       };
   }
+}
+
+/** LOMMA's ingredients: the students (into the context) and the public features' mean. */
+async function lommaFor(c: AttackConfig & { knowledge: 'disjoint' | 'other-writers' }, deps: AttackDeps, featureWeight: number, ctx: AttackContext): Promise<LommaOptions> {
+  ctx.students = await deps.students(c.targetId, c.knowledge);
+  return { featureWeight, publicFeatureMean: await meanFeatures(deps.target, await deps.publicSet(c.knowledge)) };
 }
 
 /** Mean penultimate feature of the target over (up to 2000 of) the public images. */

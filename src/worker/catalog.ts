@@ -2,7 +2,7 @@
 // browser default, bounds and the paper's value. tfjs-free: the pages, the engine and the CLI all read this one
 // table (the engine turns a config into the core attack's options).
 
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
 export type Knowledge = 'disjoint' | 'other-writers';
 
@@ -37,6 +37,13 @@ export interface AttackInfo {
 
 const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
 const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
+
+/** KED-MI's budget and optimiser (with or without LOMMA). */
+const kedBudget: KnobSpec[] = [
+  steps(300, 1500),
+  { key: 'samples', label: 'Samples per digit', help: 'Latents drawn from each digit\'s distribution per step (and shown).', min: 1, max: 16, integer: true, default: 5 },
+  { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the mean and log-variance.', min: 0.001, max: 1, integer: false, default: 0.02 },
+];
 
 export const ATTACKS: readonly AttackInfo[] = [
   {
@@ -80,10 +87,19 @@ export const ATTACKS: readonly AttackInfo[] = [
       'discriminator also learns how the target labels public digits, so the generator knows more about the private classes. ' +
       'Instead of single images the attack learns a whole cloud of latents per digit (a mean and a spread) and shows samples from it.',
     knobs: [
-      steps(300, 1500),
-      { key: 'samples', label: 'Samples per digit', help: 'Latents drawn from each digit\'s distribution per step (and shown).', min: 1, max: 16, integer: true, default: 5 },
-      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the mean and log-variance.', min: 0.001, max: 1, integer: false, default: 0.02 },
+      ...kedBudget,
       { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s verdict counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+    ],
+  },
+  {
+    id: 'lomma-ked-mi', name: 'LOMMA + KED-MI', threat: 'white-box', prior: 'ked', usesOutputDefense: false,
+    summary: 'KED-MI with the LOMMA plug-in (Nguyen et al., 2023): the distribution of each digit is pushed by the raw score of ' +
+      'the target and of a few "student" copies distilled from it on public digits (so it cannot win by fooling one model\'s quirks), ' +
+      'while the target\'s internal features are pulled towards those of real public digits.',
+    knobs: [
+      ...kedBudget,
+      { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s score counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+      { key: 'featureWeight', label: 'Feature regulariser', help: 'Pull of the target\'s features towards the public digits\' mean.', min: 0, max: 10, integer: false, default: 1 },
     ],
   },
   {
@@ -157,8 +173,13 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
 // The training-time defenses the defense lab trains in the browser (src/core/defenses/recipes.ts builds them). The
 // defaults are the papers' values (those of the shipped targets); a unit test checks they match the core's.
 
-export type DefenseId = 'none' | 'mid' | 'negls' | 'trap-mid';
+export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'trap-mid' | 'trap-mid-negls';
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
+/** BiDO's dependence measure (see src/core/defenses/bido.ts). */
+export type Dependence = 'hsic' | 'coco';
+
+/** The defenses that train trapdoors (and so have triggers, a discriminator and the naturalness setting). */
+export const isTrapMid = (id: string): boolean => id === 'trap-mid' || id === 'trap-mid-negls';
 
 export interface DefenseInfo {
   id: DefenseId;
@@ -167,6 +188,14 @@ export interface DefenseInfo {
   summary: string;
   knobs: KnobSpec[];
 }
+
+/** Trap-MID's knobs (alone and with NegLS). */
+const TRAP_MID_KNOBS: KnobSpec[] = [
+  { key: 'alpha', label: 'α (trigger blend)', help: 'How much of the trigger is mixed into an image: 0.02 = 2% trigger, 98% image. Larger is easier to learn and easier to see.', min: 0.001, max: 0.5, integer: false, default: 0.02 },
+  { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
+  { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
+  { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
+];
 
 export const DEFENSES: readonly DefenseInfo[] = [
   {
@@ -184,6 +213,18 @@ export const DEFENSES: readonly DefenseInfo[] = [
     ],
   },
   {
+    id: 'bido', name: 'BiDO (dependency optimisation)',
+    summary: 'Bilateral dependency optimisation (Peng et al., 2022): an attack can rebuild a digit because the classifier\'s hidden ' +
+      'layers remember so much about each image. BiDO adds two terms to training, measured on every hidden layer over the batch: ' +
+      'one pushes down how much the layer depends on the image (HSIC, a kernel test of "do these two move together?"), the other ' +
+      'pushes up how much it depends on the label. The layers keep what tells the digits apart and forget the rest; ' +
+      'an attack has less to climb, and accuracy drops a little.',
+    knobs: [
+      { key: 'lambdaX', label: 'λx (forget the image)', help: 'Weight of the hidden layers\' dependence on the image, pushed down. Paper on MNIST: 2 with HSIC, 1 with COCO.', min: 0, max: 20, integer: false, default: 2 },
+      { key: 'lambdaY', label: 'λy (keep the label)', help: 'Weight of the hidden layers\' dependence on the label, pushed up. Paper on MNIST: 20 with HSIC, 50 with COCO.', min: 0, max: 200, integer: false, default: 20 },
+    ],
+  },
+  {
     id: 'negls', name: 'NegLS (negative label smoothing)',
     summary: 'Negative label smoothing (Struppek et al., 2024): from halfway through training, the targets go beyond "100% this ' +
       'digit" and below 0% for the others. The classifier becomes over-confident in a way that flattens the slopes an attack ' +
@@ -197,12 +238,29 @@ export const DEFENSES: readonly DefenseInfo[] = [
     summary: 'Trap-MID (Liu and Chen, 2024) lays a trap instead of hiding: it learns one faint trigger pattern per digit and ' +
       'trains the classifier so that any image carrying digit d\'s trigger is called d. An inversion attack looks for what the ' +
       'classifier is surest about, and the triggers are the easiest thing to find: the attack falls into the trapdoor.',
+    knobs: TRAP_MID_KNOBS,
+  },
+  {
+    id: 'trap-mid-negls', name: 'Trap-MID + NegLS',
+    summary: 'Both at once: the trapdoors of Trap-MID, and from halfway through training the clean images\' ' +
+      'targets are negatively smoothed as in NegLS. The trapdoors lure the attack; the over-confident task flattens the slopes ' +
+      'that lead to the real digits.',
     knobs: [
-      { key: 'alpha', label: 'α (trigger blend)', help: 'How much of the trigger is mixed into an image: 0.02 = 2% trigger, 98% image. Larger is easier to learn and easier to see.', min: 0.001, max: 0.5, integer: false, default: 0.02 },
-      { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
-      { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
-      { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
+      ...TRAP_MID_KNOBS,
+      { key: 'smoothing', label: 'Smoothing factor', help: 'Negative label smoothing of the clean images (paper: -0.05); 0 is plain Trap-MID. Switched on halfway through.', min: -0.5, max: 0, integer: false, default: -0.05 },
     ],
+  },
+];
+
+/** BiDO's dependence measures. */
+export const DEPENDENCE_MODES: readonly { value: Dependence; label: string; help: string }[] = [
+  {
+    value: 'hsic', label: 'HSIC',
+    help: 'Hilbert-Schmidt independence criterion: how much the similarities between images in a layer follow their similarities in the image (or label). Normalised as in BiDO\'s code. Paper on MNIST: λ = (2, 20).',
+  },
+  {
+    value: 'coco', label: 'COCO',
+    help: 'Constrained covariance: the strongest single link between the layer and the image (or label), the largest eigenvalue of the kernels\' product. BiDO\'s released MNIST model uses it with λ = (1, 50); set the weights to match.',
   },
 ];
 

@@ -18,8 +18,8 @@ export interface EngineInfo {
   }[];
 }
 
-import type { AttackId, DefenseId, Knowledge, NaturalnessMode } from './catalog.ts';
-export type { AttackId, DefenseId, Knowledge, NaturalnessMode };
+import type { AttackId, DefenseId, Dependence, Knowledge, NaturalnessMode } from './catalog.ts';
+export type { AttackId, DefenseId, Dependence, Knowledge, NaturalnessMode };
 
 /** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
 import type { BenchRow } from '../core/bench.ts';
@@ -137,6 +137,8 @@ export interface TrainingConfig {
   params: Record<string, number>;
   /** Trap-MID: how the trigger step weighs naturalness (default 'balanced'). */
   naturalness?: NaturalnessMode;
+  /** BiDO: the dependence measure (default 'hsic'). */
+  dependence?: Dependence;
   epochs: number;
   batchSize: number;
   /** Train on about this many private training images, balanced over the digits (default: all 30,596). */
@@ -181,8 +183,8 @@ export interface TrainingProgress {
   remainingMs: number | null;
   /**
    * The latest read-back: the batch it was read after, that batch's loss terms (Trap-MID: clean, trapdoor,
-   * discriminator, naturalness; MID: ce, kl; others: ce), and the share of training images classified right since the
-   * previous read-back (dropout and augmentation on).
+   * discriminator, naturalness; MID: ce, kl; BiDO: ce, hsicX, hsicY or ce, cocoX, cocoY; others: ce), and the share
+   * of training images classified right since the previous read-back (dropout and augmentation on).
    */
   losses?: { step: number; terms: Record<string, number>; trainAccuracy?: number };
   /** The latest measurement on a fixed subset of private test images (all of them at the end). */

@@ -8,7 +8,7 @@ import { blendTriggers } from '../core/defenses/trap-mid.ts';
 import { type DigitSet, PRIVATE_CLASSES, filterDigits, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../core/metrics/trapdoor.ts';
 import { accuracy } from '../core/train.ts';
-import { DEFENSES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type KnobSpec } from './catalog.ts';
+import { DEFENSES, DEPENDENCE_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type KnobSpec } from './catalog.ts';
 import type { JobState, TrainingConfig, TrainingProgress } from './protocol.ts';
 import type { TrainedMeta } from './trained-model.ts';
 
@@ -38,6 +38,9 @@ export function validateTrainingConfig(c: TrainingConfig): void {
   }
   if (c.naturalness !== undefined && !NATURALNESS_MODES.some((m) => m.value === c.naturalness)) {
     bad(`naturalness must be one of ${NATURALNESS_MODES.map((m) => m.value).join(', ')} (got '${String(c.naturalness)}')`);
+  }
+  if (c.dependence !== undefined && !DEPENDENCE_MODES.some((m) => m.value === c.dependence)) {
+    bad(`dependence must be one of ${DEPENDENCE_MODES.map((m) => m.value).join(', ')} (got '${String(c.dependence)}')`);
   }
   for (const key of ['readEvery', 'evalEvery'] as const) {
     const v = c[key];
@@ -71,7 +74,7 @@ export class TrainingRun {
     const p = { ...Object.fromEntries(defenseInfo(config.defense).knobs.map((k) => [k.key, k.default])), ...config.params };
     this.trainer = buildDefenseTrainer({
       defense: config.defense, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, classes: this.classes,
-      knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}) },
+      knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}), ...(config.dependence ? { dependence: config.dependence } : {}) },
     }, this.data);
     this.totalSteps = config.epochs * this.trainer.batchesPerEpoch;
     this.readEvery = config.readEvery ?? Math.max(1, Math.min(5, Math.floor(this.totalSteps / 20)));

@@ -430,6 +430,7 @@ const SMALL: Partial<Record<AttackId, { query: string; perDigit: number }>> = {
   gmi: { query: 'restarts=3', perDigit: 3 },
   'lomma-gmi': { query: 'restarts=3', perDigit: 3 },
   'ked-mi': { query: 'samples=3', perDigit: 3 },
+  'lomma-ked-mi': { query: 'samples=3', perDigit: 3 },
   'plg-mi': { query: 'restarts=3', perDigit: 3 },
   genetic: { query: 'population=8', perDigit: 8 },
   'brep-mi': { query: 'probes=8', perDigit: 8 }, // the current point and 7 of its probes

@@ -63,10 +63,10 @@ test('trains Trap-MID live: curves and triggers update; pause, resume and cancel
 });
 
 test('corrects bad settings in the link with a visible notice, and keeps the rest', async ({ page }) => {
-  await openDefense(page, 'defense=bido&alpha=9&epochs=0&batch=abc&seed=7');
+  await openDefense(page, 'defense=dp-sgd&alpha=9&epochs=0&batch=abc&seed=7');
   const notice = page.getByTestId('message-url');
   await expect(notice).toBeVisible();
-  await expect(notice).toContainText('Defense "bido" is unknown');
+  await expect(notice).toContainText('Defense "dp-sgd" is unknown');
   await expect(notice).toContainText('above 0.5');
   await expect(notice).toContainText('Epochs 0 is below 1');
   await expect(notice).toContainText('Batch size "abc" is not a number');
@@ -80,6 +80,20 @@ test('corrects bad settings in the link with a visible notice, and keeps the res
   await expect(page.getByTestId('f-midBeta')).toHaveValue('0.01');
   await expect(page.getByTestId('f-alpha')).toHaveCount(0);
   expect(new URL(page.url()).searchParams.get('defense')).toBe('mid');
+  // BiDO: its two weights, and the dependence measure (a setting of BiDO only), written to the address.
+  await page.getByTestId('defense-bido').click();
+  await expect(page.getByTestId('f-lambdaX')).toHaveValue('2');
+  await expect(page.getByTestId('f-lambdaY')).toHaveValue('20');
+  await expect(page.getByTestId('f-naturalness')).toHaveCount(0);
+  await page.getByTestId('f-dependence').selectOption('coco');
+  await expect(page.getByTestId('dependence-help')).toContainText('(1, 50)');
+  expect(new URL(page.url()).searchParams.get('dependence')).toBe('coco');
+  // Trap-MID + NegLS: Trap-MID's knobs and naturalness, plus the smoothing factor.
+  await page.getByTestId('defense-trap-mid-negls').click();
+  await expect(page.getByTestId('f-smoothing')).toHaveValue('-0.05');
+  await expect(page.getByTestId('f-alpha')).toHaveValue('0.02');
+  await expect(page.getByTestId('f-naturalness')).toBeVisible();
+  expect(new URL(page.url()).searchParams.has('dependence')).toBe(false);
 });
 
 test('reports a job that fails in the worker, and trains again afterwards', async ({ page, guard }) => {

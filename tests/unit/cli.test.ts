@@ -75,7 +75,7 @@ describe('npm run mi -- attack --seeds', () => {
 });
 
 describe('npm run mi -- attack with a GAN attack', () => {
-  it('GMI writes the kept reconstruction per digit, the KNN distance to the private set, and the JSON result', () => {
+  it('GMI writes the kept reconstruction per digit, the KNN distance and quality metrics against the private set, and the JSON result', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));
     const r = mi('attack', '--attack', 'gmi', '--steps', '8', '--restarts', '2', '--seed', '2', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -84,6 +84,16 @@ describe('npm run mi -- attack with a GAN attack', () => {
     expect(result.perClass.map((c: { digit: number }) => c.digit)).toEqual([0, 1, 2, 3, 4]);
     for (const c of result.perClass) expect(c.knnDistance).toBeGreaterThan(0);
     expect(result.knnDistance).toBeGreaterThan(0);
+    // Quality metrics against the private set: PSNR / SSIM to the nearest private image, FID, PRDC (pooled; per class
+    // there is one reconstruction per seed, too few for k = 3).
+    for (const c of result.perClass) {
+      expect(c.psnr).toBeGreaterThan(0);
+      expect(c.psnr).toBeLessThan(100);
+      expect(Math.abs(c.ssim)).toBeLessThanOrEqual(1);
+    }
+    expect(result.fid).toBeGreaterThan(0);
+    for (const key of ['precision', 'recall', 'coverage']) expect(result.prdc[key]).toBeGreaterThanOrEqual(0);
+    expect(result.prdcPerClass[0]).toMatchObject({ digit: 0, prdc: null });
     // GAN images have ink: a generator of digits, not a blank canvas.
     expect(Math.max(...readGrayPng(path.join(out, 'recon-0-0.png')))).toBeGreaterThan(0.5);
   });

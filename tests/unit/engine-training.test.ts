@@ -127,10 +127,11 @@ describe('training jobs', () => {
   });
 
   it('rejects bad configurations with clear messages', async () => {
-    await expect(engine.startTraining({ ...trapMid, defense: 'bido' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'bido'/);
+    await expect(engine.startTraining({ ...trapMid, defense: 'dp-sgd' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'dp-sgd'/);
     await expect(engine.startTraining({ ...trapMid, epochs: 0 }, () => {})).rejects.toThrow(/epochs must be an integer in 1\.\.20/);
     await expect(engine.startTraining({ ...trapMid, params: { midBeta: 0.1 } }, () => {})).rejects.toThrow(/trap-mid has no knob 'midBeta'/);
     await expect(engine.startTraining({ ...trapMid, params: { alpha: 2 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.0\.5/);
     await expect(engine.startTraining({ ...trapMid, naturalness: 'loud' as 'none' }, () => {})).rejects.toThrow(/naturalness must be one of/);
+    await expect(engine.startTraining({ ...trapMid, defense: 'bido', params: {}, dependence: 'mi' as 'hsic' }, () => {})).rejects.toThrow(/dependence must be one of hsic, coco/);
   });
 });

@@ -110,16 +110,21 @@ describe('KED-MI', () => {
   beforeAll(() => { kedD = buildDiscriminator(6, 5, 'classes'); });
   const ctx = (): AttackContext => ({ target, targetClasses: CLASSES, prior: { generator, discriminator: kedD, conditional: false } });
   const options = { samples: 3, steps: 40, learningRate: 0.02, lambda: 100, clamp: 1, seed: 3 };
+  /** Snapshots before and after `steps` steps; the tensor count stays flat after the first step. */
+  async function stepsKeepTensorsFlat(s: ReturnType<typeof kedMi.init>, steps: number) {
+    const before = await kedMi.snapshot(s);
+    kedMi.step(s);
+    const running = tf.memory().numTensors;
+    for (let i = 1; i < steps; i++) kedMi.step(s);
+    const after = await kedMi.snapshot(s);
+    expect(tf.memory().numTensors).toBe(running);
+    return { before, after };
+  }
 
   it('learns a distribution per class whose samples the target is surer about, and keeps tensors flat', async () => {
     const base = tf.memory().numTensors;
     const s = kedMi.init(ctx(), options);
-    const before = await kedMi.snapshot(s);
-    kedMi.step(s);
-    const running = tf.memory().numTensors;
-    for (let i = 0; i < 15; i++) kedMi.step(s);
-    const after = await kedMi.snapshot(s);
-    expect(tf.memory().numTensors).toBe(running);
+    const { before, after } = await stepsKeepTensorsFlat(s, 16);
     expect(mean(after.loss)).toBeLessThan(mean(before.loss));
     expect(mean(after.targetConfidence)).toBeGreaterThan(mean(before.targetConfidence));
     after.loss.forEach((l, i) => expect(l).toBeCloseTo(after.terms!.prior[i] + 100 * after.terms!.identity[i], 2));
@@ -128,6 +133,35 @@ describe('KED-MI', () => {
     expect(Math.max(...(await s.logVar.data()).map(Math.abs))).toBeGreaterThan(0);
     kedMi.dispose(s);
     expect(tf.memory().numTensors).toBe(base);
+  });
+
+  it('LOMMA on KED-MI: the identity is the raw logit averaged with the students, plus the feature pull; no leak', async () => {
+    // The target's penultimate features are its flattened pixels here (the layer named 'features').
+    const lommaTarget = tf.sequential({ layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1], name: 'features' }),
+      tf.layers.dense({ units: 5, kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 10 }) }),
+    ] });
+    const students = [tinyTarget(11), tinyTarget(12)];
+    const withLomma = { ...options, lomma: { featureWeight: 1, publicFeatureMean: new Float32Array(784).fill(0.5) } };
+    const base = tf.memory().numTensors;
+    const s = kedMi.init({ ...ctx(), target: lommaTarget, students }, withLomma);
+    const { before, after } = await stepsKeepTensorsFlat(s, 16);
+    expect(mean(after.terms!.identity)).toBeLessThan(mean(before.terms!.identity));
+    // Recompute the shown samples' LOMMA identity by hand: -(o_T + o_S1 + o_S2)/3 + mean((f_T - 0.5)^2) / 100.
+    const shown = tf.tidy(() => {
+      const mu = tf.matMul(s.expand, s.mu), std = tf.exp(tf.mul(tf.matMul(s.expand, s.logVar), 0.5));
+      return generator.predict(tf.clipByValue(tf.add(mu, tf.mul(std, s.shownEps)), -1, 1)) as tf.Tensor4D;
+    });
+    const [ownT, pullT] = tf.tidy(() => [
+      tf.div(tf.addN([lommaTarget, ...students].map((m) => tf.sum(tf.mul(m.predict(shown) as tf.Tensor2D, s.labels), 1))), 3),
+      tf.mean(tf.square(tf.sub(tf.reshape(shown, [shown.shape[0], 784]), 0.5)), 1),
+    ]);
+    const [own, pull] = [await ownT.data(), await pullT.data()];
+    tf.dispose([shown, ownT, pullT]);
+    after.terms!.identity.forEach((v, i) => expect(v).toBeCloseTo(-own[i] + pull[i] / 100, 3));
+    kedMi.dispose(s);
+    expect(tf.memory().numTensors).toBe(base);
+    [lommaTarget, ...students].forEach((m) => m.dispose());
   });
 });
 

@@ -4,20 +4,14 @@
 //     min_z  prior(G(z)) + lambda * identity(T(G(z)), y)        (momentum SGD, Nesterov; z clamped to [-c, c])
 // prior = softplus(-D(G(z))) (our prior is a non-saturating GAN: see priors/gan-trainer.ts); identity = CE.
 // Several restarts per class run in one batch; the restart with the largest target logit is kept.
-// LOMMA (Nguyen et al. 2023) plugs in here: identity on the raw logit (-o_y) averaged over the target and its
-// distilled students (model augmentation), plus lambda_f * mean((f_T(G(z)) - mu_public)^2).
+// LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts).
 import * as tf from '@tensorflow/tfjs';
 import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, realness, sampleLatents, Z_DIM } from '../nets/gan.ts';
-import { withFeatures } from '../nets/architectures.ts';
+import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
-export interface LommaOptions {
-  /** Weight of the public-feature regulariser (paper ~1). */
-  featureWeight: number;
-  /** Mean penultimate feature of the target on public images. */
-  publicFeatureMean: Float32Array;
-}
+export type { LommaOptions };
 
 export interface GmiOptions {
   classes?: number[];
@@ -37,10 +31,8 @@ export interface GmiOptions {
 export interface GmiState {
   options: GmiOptions;
   target: tf.LayersModel;
-  /** LOMMA: the models whose identity losses are averaged (target first), and the target's feature model. */
-  identityModels: tf.LayersModel[];
-  features?: tf.LayersModel;
-  publicMean?: tf.Tensor1D;
+  /** Cross-entropy, or LOMMA's logit + feature loss over the target and its students. */
+  identity: IdentityLoss;
   prior: GanPrior;
   classes: number[];
   candidateClasses: number[];
@@ -59,17 +51,7 @@ export const GMI_PAPER = { steps: 1500 };
 function terms(s: GmiState, z: tf.Tensor2D) {
   const img = generate(s.prior.generator, z);
   const prior = tf.softplus(tf.neg(realness(s.prior.discriminator, img)));
-  const identities = s.identityModels.map((m) => {
-    const logits = m.apply(img, { training: false }) as tf.Tensor2D;
-    return s.options.lomma
-      ? tf.neg(tf.sum(tf.mul(logits, s.labels), 1)) // LOMMA: the raw logit
-      : tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), s.labels), 1));
-  });
-  let identity = identities.length === 1 ? identities[0] : tf.div(tf.addN(identities), identities.length);
-  if (s.options.lomma && s.features && s.publicMean) {
-    const f = (s.features.apply(img, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D;
-    identity = tf.add(identity, tf.mul(tf.mean(tf.square(tf.sub(f, s.publicMean)), 1), s.options.lomma.featureWeight / s.options.lambda));
-  }
+  const identity = s.identity.of(img, s.labels);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
 
@@ -88,13 +70,9 @@ export const gmi = {
     start.dispose();
     const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     const state: GmiState = {
-      options, target: ctx.target, identityModels: [ctx.target, ...(options.lomma ? ctx.students ?? [] : [])], prior: ctx.prior,
+      options, target: ctx.target, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), prior: ctx.prior,
       classes, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), stepCount: 0,
     };
-    if (options.lomma) {
-      state.features = withFeatures(ctx.target);
-      state.publicMean = tf.tensor1d(options.lomma.publicFeatureMean);
-    }
     return state;
   },
 
@@ -130,7 +108,8 @@ export const gmi = {
   },
 
   dispose(s) {
-    tf.dispose([s.z, s.labels, s.publicMean]);
+    tf.dispose([s.z, s.labels]);
+    s.identity.dispose();
     s.optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose() forgets the learning-rate scalar it inherits from SGD.
     (s.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();

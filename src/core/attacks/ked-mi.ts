@@ -4,10 +4,12 @@
 // with a fresh batch of eps every step (the reparameterisation trick). The prior is the KED-MI GAN's
 // semi-supervised discriminator: -log D(x), D = Z / (Z + 1), Z = sum exp(class logits). The result is a
 // distribution: the page shows samples from it (fixed eps, so they move smoothly), the most confident one kept.
+// LOMMA plugs in as the identity loss (see lomma.ts).
 import * as tf from '@tensorflow/tfjs';
 import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
 export interface KedMiOptions {
   classes?: number[];
@@ -19,12 +21,14 @@ export interface KedMiOptions {
   /** Sampled latents are clamped to [-clamp, clamp]. */
   clamp: number;
   seed: number;
+  lomma?: LommaOptions;
 }
 
 export interface KedMiState {
   options: KedMiOptions;
   target: tf.LayersModel;
   prior: GanPrior;
+  identity: IdentityLoss;
   classes: number[];
   candidateClasses: number[];
   mu: tf.Variable<tf.Rank.R2>;
@@ -47,9 +51,8 @@ function sampleZ(s: KedMiState, eps: tf.Tensor2D): tf.Tensor2D {
 function terms(s: KedMiState, z: tf.Tensor2D) {
   const img = generate(s.prior.generator, z);
   const prior = tf.neg(kedLogReal(s.prior.discriminator.apply(img, { training: false }) as tf.Tensor2D));
-  const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
-  const identity = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), s.labels), 1));
-  return { img, logits, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
+  const identity = s.identity.of(img, s.labels);
+  return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
 
 export const kedMi = {
@@ -76,7 +79,7 @@ export const kedMi = {
     const lv0 = tf.zeros([classes.length, Z_DIM]);
     const logVar = tf.variable(lv0, true, `ked-logvar-${suffix}`) as tf.Variable<tf.Rank.R2>;
     lv0.dispose();
-    return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, mu, logVar, expand, labels, shownEps, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
+    return { options, target: ctx.target, prior: ctx.prior, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), classes, candidateClasses, mu, logVar, expand, labels, shownEps, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
   },
 
   step(s) {
@@ -91,7 +94,8 @@ export const kedMi = {
 
   async snapshot(s): Promise<CandidateSnapshot> {
     const t = tf.tidy(() => {
-      const { img, logits, prior, identity, total } = terms(s, sampleZ(s, s.shownEps));
+      const { img, prior, identity, total } = terms(s, sampleZ(s, s.shownEps));
+      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
       return [img, prior, identity, total, tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
     });
     const [pixels, prior, identity, total, own, conf] = await Promise.all(t.map((x) => x.data()));
@@ -109,6 +113,7 @@ export const kedMi = {
 
   dispose(s) {
     tf.dispose([s.mu, s.logVar, s.expand, s.labels, s.shownEps]);
+    s.identity.dispose();
     s.optimizer.dispose();
   },
 } satisfies Attack<KedMiOptions, KedMiState>;

@@ -5,18 +5,23 @@ import * as tf from '@tensorflow/tfjs';
 import type { DigitSet } from '../data/mnist.ts';
 import { buildTarget } from '../nets/architectures.ts';
 import { ClassifierTrainer, type TrainConfig } from '../train.ts';
+import { BIDO_DEFAULTS, bidoLoss, withHiddenLayers, type Dependence } from './bido.ts';
 import { MID_BETA, buildMidTarget, midLoss, midVariables } from './mid.ts';
 import { NEGLS_ALPHA, neglsSchedule } from './negls.ts';
 import { TRAP_MID_DEFAULTS, TrapMidTrainer, type Injection, type NaturalnessMode } from './trap-mid.ts';
 
-export type DefenseId = 'none' | 'mid' | 'negls' | 'trap-mid';
-export const DEFENSE_IDS: readonly DefenseId[] = ['none', 'mid', 'negls', 'trap-mid'];
+export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'trap-mid' | 'trap-mid-negls';
+export const DEFENSE_IDS: readonly DefenseId[] = ['none', 'mid', 'bido', 'negls', 'trap-mid', 'trap-mid-negls'];
 
 /** The knobs of every defense; each defense reads its own. */
 export interface DefenseKnobs {
   /** MID: weight of the KL term. */
   midBeta: number;
-  /** NegLS: the (negative) label smoothing factor, from mid-training on. */
+  /** BiDO (see bido.ts): weights of the hidden layers' dependence on the image (down) and on the label (up), and the measure. */
+  lambdaX: number;
+  lambdaY: number;
+  dependence: Dependence;
+  /** NegLS and Trap-MID + NegLS: the (negative) label smoothing factor, from mid-training on. */
   smoothing: number;
   /** Trap-MID (see trap-mid.ts): trigger blend weight, trapdoor loss weight, trigger step, and the trigger step's formulation. */
   alpha: number;
@@ -29,12 +34,12 @@ export interface DefenseKnobs {
 
 /** The shipped targets' knobs. */
 export const DEFENSE_DEFAULTS: DefenseKnobs = {
-  midBeta: MID_BETA, smoothing: NEGLS_ALPHA,
+  midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA,
   alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
   naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
 };
 
-/** The optimiser of the plain, MID and NegLS targets (Trap-MID's is in TRAP_MID_DEFAULTS). */
+/** The optimiser of the plain, MID, BiDO and NegLS targets (Trap-MID's is in TRAP_MID_DEFAULTS). */
 export const TARGET_OPTIMISER = { learningRate: 1e-3, shift: 0, lrDecay: 0.6 };
 
 export interface DefenseRun {
@@ -90,11 +95,20 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTra
         ...config, loss: (_m, x, y) => midLoss(mid, k.midBeta, x, y, run.seed * 1_000_003 + batch++), variables: () => midVariables(mid),
       }, () => mid.trainGraph.getLayer('mid_s').dispose()); // the std head: the only layer the inference model lacks
     }
-    case 'trap-mid': {
+    case 'bido': {
+      const model = buildTarget(numClasses, run.seed);
+      const net = withHiddenLayers(model); // shares every weight with `model`: nothing of its own to free
+      const c = { ...BIDO_DEFAULTS, lambdaX: k.lambdaX, lambdaY: k.lambdaY, dependence: k.dependence };
+      return classifierTrainer(model, data, { ...config, loss: (_m, x, y) => bidoLoss(net, c, x, y) });
+    }
+    case 'trap-mid':
+    case 'trap-mid-negls': {
       const model = buildTarget(numClasses, run.seed);
       const t = new TrapMidTrainer(model, data, {
         ...TRAP_MID_DEFAULTS, epochs: run.epochs, batchSize: run.batchSize, seed: run.seed, numClasses, classOf,
         alpha: k.alpha, beta: k.beta, triggerStep: k.triggerStep, naturalness: k.naturalness, naturalnessWeight: k.naturalnessWeight, injection: k.injection,
+        // Trap-MID + NegLS: the clean term's targets are smoothed, with NegLS's ramp-in.
+        ...(run.defense === 'trap-mid-negls' ? { labelSmoothing: (p: number) => neglsSchedule(k.smoothing, p) } : {}),
       });
       return {
         model, trapMid: t,

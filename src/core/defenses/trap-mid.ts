@@ -44,8 +44,9 @@ export interface TrapMidConfig {
   injection: Injection;
   /** Weight of the naturalness term in the trigger step ('balanced' and 'paper'). */
   naturalnessWeight: number;
-  /** Negative label smoothing factor for the clean term (Trap-MID + NegLS; 0 = plain cross-entropy). */
-  labelSmoothing?: number;
+  /** Label smoothing factor of the clean term by training progress (0..1): Trap-MID + NegLS passes NegLS's ramp
+   *  (negls.ts, negative from mid-training on). Absent: plain cross-entropy. */
+  labelSmoothing?: (progress: number) => number;
   /** Augmentation warps per batch (each warp serves batchSize / chunks images). */
   augmentChunks: number;
 }
@@ -134,7 +135,8 @@ export class TrapMidTrainer {
       tf.oneHot(classes, c.numClasses).toFloat() as tf.Tensor2D,
       tf.oneHot(tf.tensor1d(Array.from(idx, (i) => this.trapLabels[i]), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
     ]);
-    const yTarget = smoothLabels(y, c.labelSmoothing ?? 0);
+    const progress = (this.batches.epoch + this.batches.batch / this.batches.batchesPerEpoch) / c.epochs;
+    const yTarget = smoothLabels(y, c.labelSmoothing?.(progress) ?? 0);
     const warpsA = randomAffineBatch(chunks, this.rng), warpsB = randomAffineBatch(chunks, this.rng);
     const D = this.discriminator, T = this.model;
 

@@ -39,7 +39,7 @@ export async function setFeatures(model: tf.LayersModel, set: DigitSet, batchSiz
  * For each query (features `query`, digit `queryDigits[i]`), the squared L2 distance to the nearest reference
  * feature with the same digit, and that reference's index. Throws when a digit has no reference image.
  */
-export function knnDistance(query: Float32Array, queryDigits: ArrayLike<number>, reference: Float32Array, referenceDigits: ArrayLike<number>, dim: number): { distance: number[]; nearest: number[] } {
+export function knnDistance(query: ArrayLike<number>, queryDigits: ArrayLike<number>, reference: ArrayLike<number>, referenceDigits: ArrayLike<number>, dim: number): { distance: number[]; nearest: number[] } {
   const distance: number[] = [], nearest: number[] = [];
   for (let i = 0; i < queryDigits.length; i++) {
     let best = Infinity, arg = -1;

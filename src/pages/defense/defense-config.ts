@@ -1,10 +1,11 @@
 // The defense lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a link reproduces the run). Every value is validated and clamped on read; a bad URL only produces corrections to
 // show. The defenses and their knobs come from the worker's catalog; the number checks are the attack lab's.
-//   ?defense=none|mid|negls|trap-mid   &<knob>=…   &naturalness=balanced|paper|none
+//   ?defense=none|mid|bido|negls|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &dependence=hsic|coco
 //   &epochs=N &batch=N &images=N &seed=N &backend=webgpu|webgl|wasm|cpu
 import {
-  DEFENSES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type DefenseId, type KnobSpec, type NaturalnessMode,
+  DEFENSES, DEPENDENCE_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, isTrapMid, type DefenseId, type Dependence, type KnobSpec,
+  type NaturalnessMode,
 } from '../../worker/catalog.ts';
 import type { BackendName, TrainingConfig } from '../../worker/protocol.ts';
 import { BACKENDS, SEED_SPEC, coerceNumber, isBackend } from '../attack/url-config.ts';
@@ -13,8 +14,10 @@ export interface DefenseSettings {
   defense: DefenseId;
   /** The chosen defense's knobs (catalog keys), each within the catalog's bounds. */
   params: Record<string, number>;
-  /** Trap-MID only. */
+  /** Trap-MID (and Trap-MID + NegLS) only. */
   naturalness: NaturalnessMode;
+  /** BiDO only. */
+  dependence: Dependence;
   epochs: number;
   batchSize: number;
   trainImages: number;
@@ -38,6 +41,7 @@ export const DEFAULT_DEFENSE_SETTINGS: DefenseSettings = {
   defense: 'trap-mid',
   params: defenseDefaults('trap-mid'),
   naturalness: NATURALNESS_MODES[0].value,
+  dependence: DEPENDENCE_MODES[0].value,
   epochs: trainingKnob('epochs').default,
   batchSize: trainingKnob('batchSize').default,
   trainImages: trainingKnob('trainImages').default,
@@ -71,9 +75,15 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
   }
   const naturalness = q.get('naturalness');
   if (naturalness !== null) {
-    if (s.defense !== 'trap-mid') corrections.push(`Naturalness is a setting of Trap-MID only; ignored`);
+    if (!isTrapMid(s.defense)) corrections.push(`Naturalness is a setting of Trap-MID only; ignored`);
     else if (NATURALNESS_MODES.some((m) => m.value === naturalness)) s.naturalness = naturalness as NaturalnessMode;
     else corrections.push(`Naturalness "${naturalness}" is unknown (use ${NATURALNESS_MODES.map((m) => m.value).join(', ')}); using ${s.naturalness}`);
+  }
+  const dependence = q.get('dependence');
+  if (dependence !== null) {
+    if (s.defense !== 'bido') corrections.push(`Dependence is a setting of BiDO only; ignored`);
+    else if (DEPENDENCE_MODES.some((m) => m.value === dependence)) s.dependence = dependence as Dependence;
+    else corrections.push(`Dependence "${dependence}" is unknown (use ${DEPENDENCE_MODES.map((m) => m.value).join(', ')}); using ${s.dependence}`);
   }
   for (const knob of TRAINING_KNOBS) {
     const raw = q.get(TRAINING_PARAMS[knob.key]);
@@ -105,7 +115,8 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
   for (const knob of defenseInfo(s.defense).knobs) {
     if (s.params[knob.key] !== undefined && s.params[knob.key] !== defaults[knob.key]) q.set(knob.key, String(s.params[knob.key]));
   }
-  if (s.defense === 'trap-mid' && s.naturalness !== DEFAULT_DEFENSE_SETTINGS.naturalness) q.set('naturalness', s.naturalness);
+  if (isTrapMid(s.defense) && s.naturalness !== DEFAULT_DEFENSE_SETTINGS.naturalness) q.set('naturalness', s.naturalness);
+  if (s.defense === 'bido' && s.dependence !== DEFAULT_DEFENSE_SETTINGS.dependence) q.set('dependence', s.dependence);
   for (const knob of TRAINING_KNOBS) {
     const v = s[knob.key as keyof DefenseSettings];
     if (v !== knob.default) q.set(TRAINING_PARAMS[knob.key], String(v));
@@ -120,6 +131,7 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
 export function toTrainingConfig(s: DefenseSettings): TrainingConfig {
   return {
     defense: s.defense, params: { ...defenseDefaults(s.defense), ...s.params }, epochs: s.epochs, batchSize: s.batchSize,
-    trainImages: s.trainImages, seed: s.seed, ...(s.defense === 'trap-mid' ? { naturalness: s.naturalness } : {}),
+    trainImages: s.trainImages, seed: s.seed, ...(isTrapMid(s.defense) ? { naturalness: s.naturalness } : {}),
+    ...(s.defense === 'bido' ? { dependence: s.dependence } : {}),
   };
 }
