@@ -8,7 +8,7 @@ export default defineConfig({
   worker: { format: 'es' },
   build: {
     target: 'es2022',
-    rollupOptions: { input: { index: 'index.html', bench: 'bench.html', defense: 'defense.html' } },
+    rollupOptions: { input: { index: 'index.html', bench: 'bench.html', defense: 'defense.html', benchmark: 'benchmark.html' } },
   },
   server: { port: 5173, strictPort: false },
 });

@@ -4,6 +4,8 @@
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
+//   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
+//          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
 // attack writes DIR/recon-<digit>-<k>.png (28x28 grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
 // attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
@@ -12,8 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
-import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot } from '../src/worker/protocol.ts';
+import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
 import { ATTACKS, knobValues } from '../src/worker/catalog.ts';
 import { DEFENSE_IDS } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
@@ -21,6 +22,8 @@ import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
 import { rocAuc } from '../src/core/metrics/trapdoor.ts';
+// Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits).
+import { FID_REFERENCE_IMAGES as QUALITY_REFERENCE } from '../src/core/metrics/judge.ts';
 
 class UsageError extends Error {}
 
@@ -34,7 +37,9 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
-       npm run mi -- detect --target ID --images DIR [--json]`;
+       npm run mi -- detect --target ID --images DIR [--json]
+       npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
+                    [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
   try {
@@ -201,30 +206,69 @@ async function attackCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits). */
-const QUALITY_REFERENCE = 500;
-
 /**
  * KNN distance, PSNR / SSIM to the nearest private image of the same digit, FID and PRDC of the reconstructions,
  * all in the evaluator's feature space (the private-train features are cached, see privateTrainFeatures).
  */
 async function qualityOf(images: Float32Array[], digits: number[]) {
-  const { featuresOf } = await import('../src/core/metrics/knn.ts');
-  const { attackQuality } = await import('../src/core/metrics/quality.ts');
+  // The benchmark's code path (src/core/metrics/judge.ts), with the cached features of every private image.
+  const { referenceFromFeatures, scoreReconstructions } = await import('../src/core/metrics/judge.ts');
   const { privateTrainFeatures, loadModelFromDir, loadSplits, MODELS_DIR } = await import('./lib/node-io.ts');
   const ref = await privateTrainFeatures();
+  const reference = referenceFromFeatures(loadSplits().privateTrain, ref.values, ref.dim);
   const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
-  const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
-  const x = tf.tensor4d(pixels, [images.length, 28, 28, 1]);
-  const q = await featuresOf(evaluator, x);
-  x.dispose(); evaluator.dispose();
-  const privateTrain = loadSplits().privateTrain;
-  const n = privateTrain.count;
-  return attackQuality(
-    { pixels, digits, features: q.values, dim: q.dim },
-    { pixels: privateTrain.images, digits: ref.labels, features: ref.values, dim: ref.dim, pixelScale: 1 / 255 },
-    { reference: Array.from({ length: Math.min(QUALITY_REFERENCE, n) }, (_, i) => Math.floor((i * n) / Math.min(QUALITY_REFERENCE, n))) },
-  );
+  try {
+    return await scoreReconstructions(evaluator, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, reference);
+  } finally {
+    evaluator.dispose();
+  }
+}
+
+/** The benchmark grid (defenses x attacks x seeds), run headless by the engine's benchmark job: the page's code path. */
+async function benchCommand(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    defenses: { type: 'string' }, attacks: { type: 'string', default: 'mi-face' }, seeds: { type: 'string', default: '1' },
+    budget: { type: 'string', default: 'browser' }, knowledge: { type: 'string', default: 'disjoint' }, steps: { type: 'string' },
+    json: { type: 'boolean', default: false }, out: { type: 'string' }, backend: { type: 'string' },
+  });
+  const { parseSeedList, STEPS_RANGE } = await import('../src/worker/benchmark-record.ts');
+  const list = (raw: string) => raw.split(',').map((v) => v.trim()).filter(Boolean);
+  const attacks = list(values.attacks);
+  for (const a of attacks) if (!ATTACKS.some((x) => x.id === a)) throw new UsageError(`--attacks: unknown attack '${a}' (available: ${ATTACKS.map((x) => x.id).join(', ')})`);
+  if (attacks.length === 0) throw new UsageError('--attacks: name at least one attack');
+  let seeds: number[];
+  try { seeds = parseSeedList(values.seeds); } catch (e) { throw new UsageError(`--seeds: ${(e as Error).message}`); }
+  if (values.budget !== 'browser' && values.budget !== 'paper') throw new UsageError(`--budget: '${values.budget}' must be 'browser' or 'paper'`);
+  if (values.knowledge !== 'disjoint' && values.knowledge !== 'other-writers') throw new UsageError(`--knowledge: '${values.knowledge}' must be 'disjoint' or 'other-writers'`);
+  const steps = values.steps === undefined ? undefined : num('steps', values.steps, 0, { int: true, ...STEPS_RANGE });
+  const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
+  const engine = new Engine(nodeLoader(), [backend.backend]);
+  const info = await engine.init({ baseUrl: '' });
+  const targets = info.models.filter((m) => m.role === 'target').map((m) => m.id);
+  const defenses = values.defenses === undefined ? targets : list(values.defenses);
+  for (const d of defenses) if (!targets.includes(d)) throw new UsageError(`--defenses: no target '${d}' (have: ${targets.join(', ')})`);
+  if (defenses.length === 0) throw new UsageError('--defenses: name at least one target');
+  const config: BenchmarkConfig = {
+    defenses: [...new Set(defenses)], attacks: [...new Set(attacks)] as AttackConfig['attack'][], seeds,
+    budget: values.budget, knowledge: values.knowledge, ...(steps !== undefined ? { steps } : {}),
+  };
+  const { formatBenchTable, writeBenchOut } = await import('./lib/bench-table.ts');
+  const record = await new Promise<NonNullable<BenchmarkProgress['record']>>((resolve, reject) => {
+    engine.startBenchmark(config, (p) => {
+      // One line per finished cell on stderr (stdout stays the table or the JSON).
+      for (const c of p.cells) {
+        console.error(`[${p.cellsDone}/${p.cellsTotal}] ${c.defense} x ${c.attack}: ${c.status === 'done' ? `top-1 ${c.metrics!.top1.toFixed(2)} in ${c.seconds.toFixed(1)} s` : c.note}`);
+      }
+      if (p.state === 'failed') reject(new Error(p.error));
+      else if (p.record && p.state === 'done') resolve(p.record);
+    }).catch(reject);
+  });
+  if (values.out) writeBenchOut(record, values.out);
+  if (values.json) process.stdout.write(JSON.stringify(record) + '\n');
+  else {
+    console.log(formatBenchTable(record));
+    if (values.out) console.log(`wrote ${values.out}/table.csv, record.json and <defense>/<attack>/{recon,nearest}-<digit>-<seed>.png`);
+  }
 }
 
 async function trainCommand(argv: string[]): Promise<void> {
@@ -271,6 +315,7 @@ try {
   if (command === 'attack') await attackCommand(rest);
   else if (command === 'train') await trainCommand(rest);
   else if (command === 'detect') await detectCommand(rest);
+  else if (command === 'bench') await benchCommand(rest);
   else throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
 } catch (e) {
   if (e instanceof UsageError) {

@@ -3,7 +3,7 @@
 // The UI thread does no tensor work: only types come from the worker's protocol, never tfjs.
 import * as Comlink from 'comlink';
 import type {
-  AttackConfig, AttackSnapshot, BenchRow, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrainingConfig, TrainingProgress, TrapdoorReference,
+  AttackConfig, AttackSnapshot, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrainingConfig, TrainingProgress, TrapdoorReference,
 } from '../worker/protocol.ts';
 
 export class WorkerCrashedError extends Error {
@@ -71,6 +71,10 @@ export class EngineClient {
 
   startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused = false): Promise<number> {
     return this.guard(() => this.remote.startTraining(config, Comlink.proxy(onProgress), startPaused));
+  }
+
+  startBenchmark(config: BenchmarkConfig, onProgress: (p: BenchmarkProgress) => void, startPaused = false): Promise<number> {
+    return this.guard(() => this.remote.startBenchmark(config, Comlink.proxy(onProgress), startPaused));
   }
 
   pause(jobId: number): Promise<void> {

@@ -6,14 +6,17 @@ import { benchmarkBackend } from '../core/bench.ts';
 import { keptOf } from '../core/attacks/attack.ts';
 import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
-import { type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
+import { type AttackDeps, type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
 import { TRAINED_MODEL_ID } from './protocol.ts';
 import type {
-  AttackConfig, AttackSnapshot, BackendName, BenchRow, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrainingConfig,
+  AttackConfig, AttackSnapshot, BackendName, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrainingConfig,
   TrainingProgress, TrapdoorReference,
 } from './protocol.ts';
 import { TrainingRun, validateTrainingConfig } from './training-job.ts';
+import { BenchmarkRun } from './benchmark-job.ts';
+import { DEFAULT_REFERENCE_PER_DIGIT, validateBenchmarkConfig } from './benchmark-record.ts';
+import { type PrivateReference, buildPrivateReference, evaluatorVerdict, referenceFromFeatures } from '../core/metrics/judge.ts';
 import { defenseInfo } from './catalog.ts';
 import { type ModelStore, type TrainedMeta, loadTrained, memoryStore, saveTrained, withTrained } from './trained-model.ts';
 
@@ -27,6 +30,11 @@ export interface AssetLoader {
   modelFile(path: string): Promise<Uint8Array>;
   /** Where a model trained in the engine is kept (default: in memory, for this engine only). */
   trainedStore?: ModelStore;
+  /**
+   * The shipped evaluator's features of every 'private-train' image, in order, where they are cached (Node): the
+   * benchmark's full reference. Without it the benchmark featurises a few hundred images per digit itself.
+   */
+  privateTrainFeatures?(): Promise<{ values: Float32Array; dim: number }>;
 }
 
 interface Trapdoor {
@@ -39,8 +47,8 @@ const MIN_SNAPSHOT_INTERVAL_MS = 50;
 
 /** What a job runs, a step at a time: an attack (one optimisation step) or a defense training (one batch). */
 interface JobTask {
-  /** One step; `report` when a snapshot is due after it (still throttled). */
-  step(): Promise<{ done: boolean; report: boolean }>;
+  /** One step; `report` when a snapshot is due after it (still throttled unless `force`). */
+  step(): Promise<{ done: boolean; report: boolean; force?: boolean }>;
   /** Sends a snapshot of where the job stands. */
   send(job: Job): Promise<void>;
   /** Sends the failure. */
@@ -69,6 +77,8 @@ export class Engine implements EngineApi {
   private nextJobId = 1;
   private samples?: PrivateSamples;
   private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
+  /** The benchmark's private references, by size ('all' or images per digit). */
+  private readonly references = new Map<string, Promise<PrivateReference>>();
   private benchmarking = false;
   private readonly trainedStore: ModelStore;
   /** The model trained on the defense page and kept, if any. */
@@ -118,21 +128,7 @@ export class Engine implements EngineApi {
     const target = await this.model(entry.id);
     await this.model('evaluator'); // load before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
-    const run = await setUpAttack(config, {
-      target, targetClasses: entry.classes,
-      prior: async (id) => {
-        const p = findPrior(this.requireManifest(), id);
-        return { generator: await this.model(p.generator.path), discriminator: await this.model(p.discriminator.path) };
-      },
-      students: async (targetId, knowledge) => {
-        const ids = this.requireManifest().models.filter((m) => m.role === 'student' && m.id.startsWith(`student-${targetId}-${knowledge}-`)).map((m) => m.id);
-        return Promise.all(ids.map((id) => this.model(id)));
-      },
-      publicSet: async (knowledge) => {
-        const pub = await this.loader.digitSet('public');
-        return knowledge === 'disjoint' ? pub : concatSets(pub, await this.loader.digitSet('writers-public-half'));
-      },
-    });
+    const run = await setUpAttack(config, this.attackDeps(target, entry.classes));
     const every = Math.max(1, config.snapshotEvery);
     return this.startJob({
       step: async () => {
@@ -146,6 +142,79 @@ export class Engine implements EngineApi {
       }),
       dispose: () => run.attack.dispose(run.state),
     }, startPaused);
+  }
+
+  /** What setUpAttack loads through the engine's caches (priors, students, public digits). */
+  private attackDeps(target: tf.LayersModel, targetClasses: number[]): AttackDeps {
+    return {
+      target, targetClasses,
+      prior: async (id) => {
+        const p = findPrior(this.requireManifest(), id);
+        return { generator: await this.model(p.generator.path), discriminator: await this.model(p.discriminator.path) };
+      },
+      students: async (targetId, knowledge) => {
+        const ids = this.requireManifest().models.filter((m) => m.role === 'student' && m.id.startsWith(`student-${targetId}-${knowledge}-`)).map((m) => m.id);
+        return Promise.all(ids.map((id) => this.model(id)));
+      },
+      publicSet: async (knowledge) => {
+        const pub = await this.loader.digitSet('public');
+        return knowledge === 'disjoint' ? pub : concatSets(pub, await this.loader.digitSet('writers-public-half'));
+      },
+    };
+  }
+
+  async startBenchmark(config: BenchmarkConfig, onProgress: (p: BenchmarkProgress) => void, startPaused = false): Promise<number> {
+    const manifest = this.requireManifest();
+    const targets = new Map(manifest.models.filter((m) => m.role === 'target').map((m) => [m.id, m]));
+    validateBenchmarkConfig(config, [...targets.keys()]);
+    if (this.benchmarking) throw new Error('a speed benchmark is running: start when it has finished');
+    const info = this.requireInfo();
+    let job: Job | undefined;
+    const run = new BenchmarkRun(config, {
+      targets, backend: info.backend, adapter: info.adapter, fatal: isDeviceLoss,
+      hasPrior: (id) => (manifest.priors ?? []).some((p) => p.id === id),
+      setUp: async (c) => {
+        const entry = targets.get(c.targetId)!;
+        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes));
+      },
+      evaluator: async () => ({ model: await this.model('evaluator'), classes: findModel(manifest, 'evaluator').classes }),
+      reference: () => this.privateReference(config.referencePerDigit),
+    }, () => (job ? this.elapsed(job) : 0));
+    try {
+      return await this.startJob({
+        step: () => run.step(),
+        send: async (j) => onProgress(run.progress(j.id, j.status)),
+        fail: (j, error) => onProgress(run.failed(j.id, error)),
+        dispose: () => run.dispose(),
+      }, startPaused, (j) => (job = j));
+    } catch (e) {
+      run.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Private training images with their evaluator features, built once per size: every image where the loader has
+   * their features cached (Node), else the first `perDigit` of each digit, featurised here (the browser).
+   */
+  private privateReference(perDigit?: number): Promise<PrivateReference> {
+    const all = perDigit === undefined && this.loader.privateTrainFeatures !== undefined;
+    const n = perDigit ?? DEFAULT_REFERENCE_PER_DIGIT;
+    const key = all ? 'all' : String(n);
+    let p = this.references.get(key);
+    if (!p) {
+      p = (async () => {
+        const set = await this.loader.digitSet('private-train');
+        if (all) {
+          const f = await this.loader.privateTrainFeatures!();
+          return referenceFromFeatures(set, f.values, f.dim);
+        }
+        return buildPrivateReference(await this.model('evaluator'), set, n);
+      })();
+      p.catch(() => this.references.delete(key));
+      this.references.set(key, p);
+    }
+    return p;
   }
 
   async startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused = false): Promise<number> {
@@ -321,9 +390,9 @@ export class Engine implements EngineApi {
         }
         if (!this.jobs.has(job.id)) return; // ended by a manual step
         if (job.status !== 'running') break;
-        const { done, report } = await job.task.step();
+        const { done, report, force } = await job.task.step();
         if (done) { job.status = 'done'; this.stopClock(job); }
-        if (report) await this.send(job, done);
+        if (report) await this.send(job, done || force === true);
         // Yield so pause / cancel messages get through.
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -396,24 +465,7 @@ export class Engine implements EngineApi {
 
   /** The evaluator's top-5 verdict on candidate images, and attack accuracy against the attacked digits. */
   private async judge(pixels: Float32Array, classes: number[]) {
-    const evaluator = await this.model('evaluator');
-    const entry = findModel(this.requireManifest(), 'evaluator');
-    const probs = tf.tidy(() => tf.softmax(evaluator.predict(tf.tensor4d(pixels, [classes.length, 28, 28, 1])) as tf.Tensor2D));
-    const p = await probs.data();
-    probs.dispose();
-    const k = entry.classes.length;
-    const predicted: number[] = [], confidence: number[] = [], top5: number[][] = [];
-    let hit1 = 0, hit5 = 0;
-    classes.forEach((digit, i) => {
-      const row = Array.from(p.subarray(i * k, (i + 1) * k));
-      const order = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]).map(([, j]) => entry.classes[j]);
-      predicted.push(order[0]);
-      confidence.push(row[entry.classes.indexOf(order[0])]);
-      top5.push(order.slice(0, 5));
-      if (order[0] === digit) hit1++;
-      if (order.slice(0, 5).includes(digit)) hit5++;
-    });
-    return { evaluator: { predicted, confidence, top5 }, accuracy: { top1: hit1 / classes.length, top5: hit5 / classes.length } };
+    return evaluatorVerdict(await this.model('evaluator'), findModel(this.requireManifest(), 'evaluator').classes, pixels, classes);
   }
 
   /** A shipped model by manifest id, or any model by its path under models/ (a path contains '/'). */
@@ -447,6 +499,7 @@ export class Engine implements EngineApi {
     for (const m of this.models.values()) m.dispose();
     this.models.clear();
     this.trapdoors.clear();
+    this.references.clear();
   }
 }
 

@@ -28,6 +28,8 @@ const api: EngineApi = {
     need().startAttack(config, (s) => onSnapshot(Comlink.transfer(s, [s.pixels.buffer])), startPaused),
   startTraining: (config, onProgress, startPaused) =>
     need().startTraining(config, (p) => onProgress(Comlink.transfer(p, transferables(p))), startPaused),
+  // Benchmark progress is plain data (images are base64 text): cloned as it is.
+  startBenchmark: (config, onProgress, startPaused) => need().startBenchmark(config, onProgress, startPaused),
   pause: (id) => need().pause(id),
   resume: (id) => need().resume(id),
   step: (id) => need().step(id),

@@ -212,6 +212,11 @@ export interface EngineApi {
    * is kept in this browser and listed by `init()` as the target TRAINED_MODEL_ID.
    */
   startTraining(config: TrainingConfig, onProgress: (p: TrainingProgress) => void, startPaused?: boolean): Promise<number>;
+  /**
+   * Runs a benchmark grid (attacks x defenses x seeds) as a job (pause / resume / cancel apply): progress goes to
+   * `onProgress` as it runs, every finished cell exactly once, the record with the last message.
+   */
+  startBenchmark(config: BenchmarkConfig, onProgress: (p: BenchmarkProgress) => void, startPaused?: boolean): Promise<number>;
   pause(jobId: number): Promise<void>;
   resume(jobId: number): Promise<void>;
   /** One step of a paused job, then a snapshot. */
@@ -232,3 +237,131 @@ export const DEFAULT_MI_FACE: MiFaceConfig = {
   attack: 'mi-face', targetId: 'target-none', steps: 300, learningRate: 0.05, tv: 0.3, l2: 0.01, init: 'noise',
   seed: 1, snapshotEvery: 5,
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// The benchmark (benchmark.html, `npm run mi -- bench`): attacks x defenses, each cell run to the end over a few
+// seeds and judged by the evaluator. Helpers on these types (CSV, parsing a saved record) are in benchmark-record.ts.
+
+/** The attacks' knobs: the browser budget (catalog defaults) or the papers' values. */
+export type Budget = 'browser' | 'paper';
+
+export interface BenchmarkConfig {
+  /** Rows: target ids (shipped targets, or the one trained in this browser). */
+  defenses: string[];
+  /** Columns: catalog attack ids. */
+  attacks: AttackId[];
+  /** One run per seed and cell; the metrics pool all of a cell's reconstructions. */
+  seeds: number[];
+  budget: Budget;
+  /** What the attacker knows: picks the GAN attacks' priors. */
+  knowledge: Knowledge;
+  /** Every attack's step budget replaced by this (quick looks, tests); otherwise the budget's. */
+  steps?: number;
+  /**
+   * Private training images per digit whose evaluator features are the reference of KNN / PSNR / SSIM / FID / PRDC.
+   * Omitted: every private training image where the engine has their features cached (Node), else 200 per digit.
+   */
+  referencePerDigit?: number;
+}
+
+/** Precision, recall, density and coverage (Naeem et al. 2020, k = 3). */
+export interface PrdcFigures { precision: number; recall: number; density: number; coverage: number }
+
+/** One kept reconstruction of a benchmark cell, beside the private training image nearest to it. */
+export interface BenchmarkImage {
+  digit: number;
+  seed: number;
+  /** 784 grey levels (0-255, 0 = black background), base64: compact in the saved record. */
+  pixels: string;
+  /** The nearest private training image of the same digit (evaluator features), same encoding. */
+  nearest: string;
+  /** Its index in the private training set (MNIST train digits 0-4, in file order). */
+  nearestPrivateIndex: number;
+  targetConfidence: number;
+  evaluator: { predicted: number; confidence: number; top5: number[] };
+  knnDistance: number;
+  psnr: number;
+  ssim: number;
+}
+
+/** Figures over a set of reconstructions (a whole cell, or one digit of it). */
+export interface BenchmarkFigures {
+  images: number;
+  /** Attack accuracy: share the evaluator (all 10 digits) calls the attacked digit, top-1 and top-5. */
+  top1: number;
+  top5: number;
+  /** Mean squared L2 distance to the nearest private image of the digit, in the evaluator's feature space. */
+  knnDistance: number;
+  /** PSNR (dB) and SSIM to that nearest private image, means. */
+  psnr: number;
+  ssim: number;
+  /** PRDC against the reference (null, with the reason, when there are too few reconstructions). */
+  prdc: PrdcFigures | null;
+  prdcReason?: string;
+}
+
+export interface BenchmarkCell {
+  defense: string;
+  attack: AttackId;
+  /** 'no-prior': the attack's GAN prior for this target and knowledge is not shipped (nothing ran). */
+  status: 'done' | 'no-prior' | 'failed';
+  /** Why a cell has no figures. */
+  note?: string;
+  /** The prior the attack searched (GAN attacks). */
+  prior?: string;
+  /** Step budget of each run, the seeds run, and the cell's active seconds. */
+  steps: number;
+  seeds: number[];
+  seconds: number;
+  /** All of the cell's reconstructions, with FID against the reference sample. */
+  metrics?: BenchmarkFigures & { fid: number | null; fidReason?: string; meanTargetConfidence: number; queriesPerRun?: number };
+  perClass?: (BenchmarkFigures & { digit: number })[];
+  images?: BenchmarkImage[];
+}
+
+/** What each benchmark run's record says about a row. */
+export interface BenchmarkDefense {
+  id: string;
+  defense: string;
+  /** Top-1 accuracy on the private test digits (the manifest's measurement). */
+  testAccuracy: number;
+  label?: string;
+}
+
+/** The whole run: what the page exports as JSON and loads back, and what `mi bench --json` prints. */
+export interface BenchmarkRecord {
+  format: 'inversion-playground-benchmark';
+  version: 1;
+  createdAt: string;
+  config: BenchmarkConfig;
+  backend: BackendName | string;
+  adapter?: string;
+  state: JobState;
+  elapsedMs: number;
+  defenses: BenchmarkDefense[];
+  attacks: { id: AttackId; name: string; threat: string }[];
+  /** The private images the metrics compare with. */
+  reference: { images: number; perDigit: number | null; fidImages: number };
+  cells: BenchmarkCell[];
+}
+
+export interface BenchmarkProgress {
+  jobId: number;
+  state: JobState;
+  /** 'reference': computing the private images' evaluator features (once per engine and size). */
+  phase: 'reference' | 'attacking' | 'finished';
+  cellsDone: number;
+  cellsTotal: number;
+  /** Attack steps done and planned over the whole grid (the progress bar). */
+  work: { done: number; total: number };
+  /** The run in progress. */
+  current?: { defense: string; attack: AttackId; seed: number; step: number; maxSteps: number };
+  elapsedMs: number;
+  /** Estimated from each attack's measured speed (null until something was measured). */
+  remainingMs: number | null;
+  /** Cells finished since the previous message (each cell is sent exactly once). */
+  cells: BenchmarkCell[];
+  /** With the last message (done or cancelled). */
+  record?: BenchmarkRecord;
+  error?: string;
+}

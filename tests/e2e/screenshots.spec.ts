@@ -63,3 +63,18 @@ for (const attack of ['gmi', 'genetic', 'brep-mi']) {
     await page.screenshot({ path: path.join(DIR, `desktop-${attack}.png`), fullPage: true });
   });
 }
+
+// The benchmark page: a small grid run to the end, a cell opened (PLG-MI's prior for target-trap-mid is shipped).
+for (const size of SIZES) {
+  test(`screenshot of the benchmark at ${size.name} width`, async ({ page }) => {
+    test.setTimeout(240_000);
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await page.goto('./benchmark.html?defenses=target-none,target-mid,target-trap-mid&attacks=mi-face,plg-mi,ked-mi&steps=40&ref=40&backend=wasm');
+    await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+    await page.screenshot({ path: path.join(DIR, `${size.name}-benchmark-before.png`), fullPage: true });
+    await page.getByTestId('run').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 220_000 });
+    await page.getByTestId('cell-target-none-mi-face').click();
+    await page.screenshot({ path: path.join(DIR, `${size.name}-benchmark.png`), fullPage: true });
+  });
+}

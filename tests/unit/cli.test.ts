@@ -106,3 +106,38 @@ describe('npm run mi -- attack with a GAN attack', () => {
     expect(result.queriesPerRun).toBeGreaterThan(5 * 4 * 2);
   });
 });
+
+describe('npm run mi -- bench', () => {
+  it.each([
+    [['bench', '--defenses', 'target-nope'], /--defenses: no target 'target-nope'/],
+    [['bench', '--attacks', 'mi-face,plg-typo'], /--attacks: unknown attack 'plg-typo'/],
+    [['bench', '--seeds', '3-1'], /--seeds: '3-1': a range goes up/],
+    [['bench', '--seeds', 'x'], /--seeds: 'x' is not a seed/],
+    [['bench', '--budget', 'huge'], /--budget: 'huge' must be/],
+    [['bench', '--steps', '0'], /--steps: 0 is below the minimum 1/],
+  ])('rejects %j with a clear message and exit code 2', (args, message) => {
+    const r = mi(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/usage: npm run mi/);
+  });
+
+  it('runs a tiny grid: prints the record, writes table.csv, record.json and the PNGs', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-bench-'));
+    const r = mi('bench', '--defenses', 'target-none', '--attacks', 'mi-face', '--seeds', '2', '--steps', '15', '--json', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(record).toMatchObject({ format: 'inversion-playground-benchmark', state: 'done', config: { defenses: ['target-none'], attacks: ['mi-face'], seeds: [2], steps: 15 } });
+    // The CLI's reference is every private training image (cached features), FID / PRDC against 500 of them.
+    expect(record.reference).toEqual({ images: 30596, perDigit: null, fidImages: 500 });
+    const [cell] = record.cells;
+    expect(cell).toMatchObject({ defense: 'target-none', attack: 'mi-face', status: 'done', steps: 15, seeds: [2] });
+    expect(cell.metrics.knnDistance).toBeGreaterThan(0);
+    expect(cell.metrics.fid).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(out, 'table.csv'), 'utf8')).toMatch(/^defense,clean_accuracy,attack,.*\ntarget-none,0\.9976,mi-face,done,2,15,5,/);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'record.json'), 'utf8'))).toEqual(record);
+    expect(fs.existsSync(path.join(out, 'target-none/mi-face/recon-3-2.png'))).toBe(true);
+    expect(Math.max(...readGrayPng(path.join(out, 'target-none/mi-face/nearest-3-2.png')))).toBeGreaterThan(0.5);
+    expect(r.stderr).toMatch(/\[1\/1\] target-none x mi-face: top-1/);
+  });
+});

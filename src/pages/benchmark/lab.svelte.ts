@@ -1,0 +1,259 @@
+// The benchmark page's state and actions (Svelte 5 runes in a class). The grid runs in the engine worker as one job;
+// this thread starts and cancels it, keeps the cells as they arrive, and opens saved run records.
+import { WorkerCrashedError } from '../../ui/engine-client.ts';
+import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
+import { ATTACKS } from '../../worker/catalog.ts';
+import { parseBenchmarkRecord, recordToCsv } from '../../worker/benchmark-record.ts';
+import type {
+  AttackId, BackendName, BenchmarkCell, BenchmarkConfig, BenchmarkDefense, BenchmarkProgress, BenchmarkRecord, JobState,
+} from '../../worker/protocol.ts';
+import {
+  benchmarkSettingsToSearch, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
+} from './benchmark-config.ts';
+
+/** 'idle': no run; 'starting': waiting for the worker to accept the job; the rest are the job's states. */
+export type RunStatus = 'idle' | 'starting' | JobState;
+
+/** What the table shows: the selection before a run, a run (live or finished), or a record opened from a file. */
+export interface TableView {
+  source: 'selection' | 'run' | 'file';
+  config: BenchmarkConfig;
+  defenses: BenchmarkDefense[];
+  attacks: { id: AttackId; name: string }[];
+  cells: BenchmarkCell[];
+}
+
+export class BenchmarkLab extends EngineLab {
+  settings = $state<BenchmarkSettings>(readBenchmarkSettings('').settings);
+  runStatus = $state<RunStatus>('idle');
+  progress = $state.raw<BenchmarkProgress | null>(null);
+  /** The config of the run on screen, and its cells as they arrive. */
+  runConfig = $state.raw<BenchmarkConfig | null>(null);
+  cells = $state.raw<BenchmarkCell[]>([]);
+  /** The finished run's record, or one opened from a file (then `openedFile` names it). */
+  record = $state.raw<BenchmarkRecord | null>(null);
+  openedFile = $state<string | null>(null);
+  /** The cell whose reconstructions are open. */
+  selected = $state<{ defense: string; attack: AttackId } | null>(null);
+
+  readonly targets = $derived(this.info?.models.filter((m) => m.role === 'target') ?? []);
+  readonly canRun = $derived(this.engineStatus === 'ready' && !this.alive(this.runStatus) && this.settings.defenses.length > 0 && this.settings.attacks.length > 0);
+  readonly canCancel = $derived(this.runStatus === 'running' || this.runStatus === 'paused');
+  readonly settingsLocked = $derived(this.alive(this.runStatus));
+
+  readonly view = $derived.by((): TableView => {
+    const r = this.record;
+    if (r) return { source: this.openedFile ? 'file' : 'run', config: r.config, defenses: r.defenses, attacks: r.attacks, cells: r.cells };
+    const config = this.runConfig ?? toBenchmarkConfig(this.settings, this.targets.map((t) => t.id));
+    return {
+      source: this.runConfig ? 'run' : 'selection', config, cells: this.cells,
+      defenses: config.defenses.map((id) => {
+        const m = this.targets.find((t) => t.id === id);
+        return { id, defense: m?.defense ?? '', testAccuracy: m?.testAccuracy ?? NaN, ...(m?.label ? { label: m.label } : {}) };
+      }),
+      attacks: config.attacks.map((id) => ({ id, name: ATTACKS.find((a) => a.id === id)!.name })),
+    };
+  });
+
+  private jobId: number | null = null;
+  /** Bumped whenever the current run is abandoned: progress of older runs is ignored. */
+  private runToken = 0;
+
+  protected get backend(): BackendName | undefined {
+    return this.settings.backend;
+  }
+
+  /** Reads the URL and starts the worker. */
+  start(search: string): void {
+    const { settings, corrections } = readBenchmarkSettings(search);
+    this.settings = settings;
+    this.urlCorrections = corrections;
+    if (corrections.length) this.writeUrl();
+    this.boot();
+  }
+
+  dispose(): void {
+    this.runToken++;
+    super.dispose();
+  }
+
+  /** Once the engine is up: defenses in the link that are not targets here are dropped, with a notice. */
+  protected override async initEngine(): Promise<boolean> {
+    const ok = await super.initEngine();
+    if (ok) {
+      const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
+      if (r.corrections.length || r.defenses.join() !== this.settings.defenses.join()) {
+        this.urlCorrections = [...this.urlCorrections, ...r.corrections];
+        this.update({ defenses: r.defenses });
+      }
+    }
+    return ok;
+  }
+
+  /** Applies a selection change and writes the URL; the table shows the selection again. */
+  update(patch: Partial<BenchmarkSettings>): void {
+    this.settings = { ...this.settings, ...patch };
+    this.writeUrl();
+  }
+
+  toggle(kind: 'defenses' | 'attacks', id: string, on: boolean): void {
+    const now = this.settings[kind] as string[];
+    const next = on ? [...now.filter((x) => x !== id), id] : now.filter((x) => x !== id);
+    this.update({ [kind]: next } as Partial<BenchmarkSettings>);
+  }
+
+  /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
+  async switchBackend(backend: BackendName | undefined): Promise<void> {
+    this.update({ backend });
+    this.dismiss('job-failed');
+    await this.abandonRun();
+    await this.initEngine();
+  }
+
+  async restartEngine(): Promise<void> {
+    this.dismiss('crash');
+    await this.abandonRun();
+    this.boot();
+  }
+
+  /** Runs the selected grid (the table of the previous run or file is cleared). */
+  async run(): Promise<void> {
+    if (!this.canRun || !this.client) return;
+    await this.abandonRun();
+    const token = this.runToken;
+    const client = this.client;
+    const config = toBenchmarkConfig(this.settings, this.targets.map((t) => t.id));
+    this.clearTable();
+    this.runConfig = config;
+    this.dismiss('run');
+    this.dismiss('job-failed');
+    this.runStatus = 'starting';
+    try {
+      const id = await client.startBenchmark(config, (p) => {
+        if (token === this.runToken) this.onProgress(p);
+      });
+      if (token !== this.runToken) {
+        void client.cancel(id).catch(() => undefined); // abandoned while the worker was setting up
+        return;
+      }
+      if (this.runStatus === 'starting') {
+        this.jobId = id;
+        this.runStatus = 'running';
+      }
+    } catch (e) {
+      if (token !== this.runToken) return;
+      this.runStatus = 'idle';
+      this.runConfig = null;
+      if (!(e instanceof WorkerCrashedError)) this.report({ key: 'run', kind: 'error', title: 'The benchmark could not start', detail: messageOf(e) });
+    }
+  }
+
+  /** Stops the run between two steps; the finished cells stay (the worker's last message says 'cancelled'). */
+  async cancel(): Promise<void> {
+    if (!this.canCancel || !this.client || this.jobId === null) return;
+    try {
+      await this.client.cancel(this.jobId);
+    } catch (e) {
+      if (!(e instanceof WorkerCrashedError)) this.report({ key: 'run', kind: 'error', title: 'Could not cancel the benchmark', detail: messageOf(e) });
+    }
+  }
+
+  select(defense: string, attack: AttackId): void {
+    this.selected = this.selected?.defense === defense && this.selected.attack === attack ? null : { defense, attack };
+  }
+
+  /** The table as CSV and the whole record as JSON (null while there is no finished run or opened file). */
+  exportCsv(): string | null {
+    return this.record ? recordToCsv(this.record) : null;
+  }
+
+  exportJson(): string | null {
+    return this.record ? JSON.stringify(this.record, null, 1) : null;
+  }
+
+  /** Opens a saved run record: its table, and its selection (written to the URL). */
+  async open(file: File): Promise<void> {
+    let record: BenchmarkRecord;
+    try {
+      record = parseBenchmarkRecord(await file.text());
+    } catch (e) {
+      this.report({ key: 'open', kind: 'error', title: `${file.name} could not be opened`, detail: messageOf(e) });
+      return;
+    }
+    this.dismiss('open');
+    await this.abandonRun();
+    this.clearTable();
+    this.record = record;
+    this.openedFile = file.name;
+    const c = record.config;
+    const refPerDigit = c.referencePerDigit ?? record.reference.perDigit;
+    this.update({
+      defenses: [...c.defenses], attacks: [...c.attacks], seeds: [...c.seeds], budget: c.budget, knowledge: c.knowledge, steps: c.steps,
+      ...(refPerDigit ? { referencePerDigit: refPerDigit } : {}),
+    });
+    // A record's cells may not match this engine's targets; only the selection is reconciled with them.
+    if (this.engineStatus === 'ready') {
+      const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
+      this.settings = { ...this.settings, defenses: r.defenses };
+      this.writeUrl();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private alive(s: RunStatus): boolean {
+    return s === 'starting' || s === 'running' || s === 'paused';
+  }
+
+  private clearTable(): void {
+    this.record = null;
+    this.openedFile = null;
+    this.runConfig = null;
+    this.progress = null;
+    this.cells = [];
+    this.selected = null;
+  }
+
+  private onProgress(p: BenchmarkProgress): void {
+    this.progress = p;
+    if (p.cells.length) this.cells = [...this.cells, ...p.cells];
+    if (p.state === 'failed') {
+      this.runStatus = 'failed';
+      this.jobId = null;
+      if (p.record) this.record = p.record;
+      const onGpu = this.info?.backend === 'webgpu' || this.info?.backend === 'webgl';
+      this.report({
+        key: 'job-failed', kind: 'error', title: `The benchmark stopped after ${p.cellsDone} of ${p.cellsTotal} cells`,
+        detail: p.error ?? 'the engine reported a failure without a message', switchTo: onGpu ? 'wasm' : undefined,
+      });
+      return;
+    }
+    if (p.state === 'done' || p.state === 'cancelled') {
+      this.runStatus = p.state;
+      this.jobId = null;
+      if (p.record) this.record = p.record;
+    }
+  }
+
+  private async abandonRun(): Promise<void> {
+    this.runToken++;
+    const id = this.jobId;
+    this.jobId = null;
+    if (this.alive(this.runStatus)) this.runStatus = 'cancelled';
+    if (id !== null && this.client && !this.client.isCrashed) await this.client.cancel(id).catch(() => undefined);
+  }
+
+  protected onCrashed(e: WorkerCrashedError): void {
+    this.runToken++;
+    this.jobId = null;
+    if (this.alive(this.runStatus)) this.runStatus = 'failed';
+    this.report({
+      key: 'crash', kind: 'error', title: 'The engine worker stopped unexpectedly',
+      detail: `${e.message}. The browser may have run out of memory or lost the GPU; the cells finished so far stay on screen.`, retry: true,
+    });
+  }
+
+  private writeUrl(): void {
+    history.replaceState(history.state, '', `${location.pathname}${benchmarkSettingsToSearch(this.settings)}${location.hash}`);
+  }
+}

@@ -1,0 +1,274 @@
+// The benchmark grid as an engine job (benchmark.html and `npm run mi -- bench` both run it through the engine):
+// every cell (defense = a target, x attack) runs once per seed through setUpAttack, the code the attack lab and the
+// CLI use, one attack step per job step, so pause and cancel answer between steps. When a cell's last seed ends, its
+// kept reconstructions are judged by the evaluator and scored against the private reference (core/metrics/judge.ts),
+// and the cell is sent once. Cells whose GAN prior is not shipped are reported as such and never run.
+import type * as tf from '@tensorflow/tfjs';
+import { keptOf } from '../core/attacks/attack.ts';
+import { type PrivateReference, evaluatorVerdict, referenceImage, scoreReconstructions } from '../core/metrics/judge.ts';
+import type { ModelEntry } from '../core/nets/manifest.ts';
+import type { RunningAttack } from './attack-setup.ts';
+import { encodeGray } from './benchmark-record.ts';
+import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
+import {
+  DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BenchmarkCell, type BenchmarkConfig, type BenchmarkFigures, type BenchmarkImage,
+  type BenchmarkProgress, type BenchmarkRecord, type JobState,
+} from './protocol.ts';
+
+/** What the runner needs from the engine (models and data come from its caches). */
+export interface BenchmarkDeps {
+  /** The rows' manifest entries, by id. */
+  targets: Map<string, ModelEntry>;
+  hasPrior(id: string): boolean;
+  /** Sets an attack up exactly as startAttack does. */
+  setUp(config: AttackConfig): Promise<RunningAttack>;
+  evaluator(): Promise<{ model: tf.LayersModel; classes: number[] }>;
+  reference(): Promise<PrivateReference>;
+  /** Errors that end the whole job (a lost GPU device) rather than one cell. */
+  fatal(message: string): boolean;
+  backend: string;
+  adapter?: string;
+}
+
+/** The attack config of one run of a cell: the budget's knobs, the steps override, and no snapshots until the end. */
+export function benchmarkAttackConfig(attack: AttackId, targetId: string, c: BenchmarkConfig, seed: number): AttackConfig {
+  const params = knobValues(attack, c.budget);
+  if (c.steps !== undefined) params.steps = c.steps;
+  const snapshotEvery = Number.MAX_SAFE_INTEGER;
+  if (attack === 'mi-face') {
+    return { ...DEFAULT_MI_FACE, targetId, steps: params.steps, learningRate: params.learningRate, tv: params.tv, l2: params.l2, seed, snapshotEvery };
+  }
+  return { attack, targetId, knowledge: c.knowledge, params, outputDefense: 'none', seed, snapshotEvery };
+}
+
+interface Cell {
+  defense: string;
+  attack: AttackId;
+  steps: number;
+  prior?: string;
+  /** Set once the cell is finished (sent with the next message). */
+  result?: BenchmarkCell;
+}
+
+/** What the kept reconstructions of one run add to its cell. */
+interface Kept { seed: number; classes: number[]; pixels: Float32Array; targetConfidence: number[]; queries?: number }
+
+export class BenchmarkRun {
+  private readonly cells: Cell[];
+  private readonly unsent: BenchmarkCell[] = [];
+  private reference?: PrivateReference;
+  private evaluator?: { model: tf.LayersModel; classes: number[] };
+  /** The cell and seed running now, and what the cell's earlier seeds kept. */
+  private cellIndex = 0;
+  private seedIndex = 0;
+  private running?: RunningAttack;
+  private kept: Kept[] = [];
+  private cellMs = 0;
+  private workDone = 0;
+  private readonly workTotal: number;
+  /** Active milliseconds and steps spent per attack: the time-left estimate. */
+  private readonly spent = new Map<AttackId, { ms: number; steps: number }>();
+  private readonly started = new Date().toISOString();
+
+  /** `clock` gives the job's active milliseconds (paused time excluded). */
+  constructor(readonly config: BenchmarkConfig, private readonly deps: BenchmarkDeps, private readonly clock: () => number) {
+    this.cells = config.defenses.flatMap((defense) => config.attacks.map((attack): Cell => {
+      const info = attackInfo(attack);
+      const steps = benchmarkAttackConfig(attack, defense, config, 0);
+      const cell: Cell = { defense, attack, steps: steps.attack === 'mi-face' ? steps.steps : steps.params.steps };
+      if (info.prior !== 'none') {
+        cell.prior = priorId(info.prior, config.knowledge, defense);
+        if (!deps.hasPrior(cell.prior)) {
+          cell.result = {
+            defense, attack, status: 'no-prior', note: `no prior for this target (${cell.prior} is not shipped)`, prior: cell.prior,
+            steps: cell.steps, seeds: [], seconds: 0,
+          };
+          this.unsent.push(cell.result);
+        }
+      }
+      return cell;
+    }));
+    this.workTotal = this.cells.reduce((s, c) => s + (c.result ? 0 : c.steps * config.seeds.length), 0);
+  }
+
+  /** One unit of work: the reference (first), setting a run up, one attack step, or judging a finished cell. */
+  async step(): Promise<{ done: boolean; report: boolean; force?: boolean }> {
+    if (!this.reference) {
+      this.evaluator = await this.deps.evaluator();
+      this.reference = await this.deps.reference();
+      return { done: this.nextCell() === undefined, report: true, force: true };
+    }
+    const cell = this.nextCell();
+    if (!cell) return { done: true, report: true };
+    const t0 = this.clock();
+    let finished = false;
+    try {
+      finished = await this.advance(cell);
+    } catch (e) {
+      const message = (e as Error)?.message ?? String(e);
+      if (this.deps.fatal(message)) throw e;
+      // The cell's remaining steps count as done, so the progress bar still reaches its end.
+      this.workDone += cell.steps * (this.config.seeds.length - this.seedIndex) - (this.running?.state.stepCount ?? 0);
+      this.disposeRunning();
+      this.finishCell(cell, { status: 'failed', note: message });
+      finished = true;
+    }
+    const ms = this.clock() - t0;
+    this.cellMs += ms;
+    const s = this.spent.get(cell.attack) ?? { ms: 0, steps: 0 };
+    this.spent.set(cell.attack, { ms: s.ms + ms, steps: s.steps });
+    return { done: this.nextCell() === undefined, report: true, force: finished };
+  }
+
+  /** Sets up, steps or ends the current run of `cell`; true when the cell has finished. */
+  private async advance(cell: Cell): Promise<boolean> {
+    const seed = this.config.seeds[this.seedIndex];
+    if (!this.running) {
+      this.running = await this.deps.setUp(benchmarkAttackConfig(cell.attack, cell.defense, this.config, seed));
+      return false;
+    }
+    const run = this.running;
+    const { done } = await run.attack.step(run.state);
+    this.workDone++;
+    const s = this.spent.get(cell.attack) ?? { ms: 0, steps: 0 };
+    this.spent.set(cell.attack, { ms: s.ms, steps: s.steps + 1 });
+    if (!done) return false;
+    // An attack may stop before its budget (e.g. every BREP-MI sphere at its limit): the rest counts as done.
+    this.workDone += Math.max(0, cell.steps - run.state.stepCount);
+    const snap = await run.attack.snapshot(run.state);
+    const k = keptOf(snap);
+    this.kept.push({ seed, classes: k.classes, pixels: k.pixels, targetConfidence: k.targetConfidence, queries: snap.queries });
+    this.disposeRunning();
+    this.seedIndex++;
+    if (this.seedIndex < this.config.seeds.length) return false;
+    this.finishCell(cell, await this.judge());
+    return true;
+  }
+
+  /** The evaluator's verdict and the quality record of the cell's kept reconstructions. */
+  private async judge(): Promise<Pick<BenchmarkCell, 'status' | 'metrics' | 'perClass' | 'images'>> {
+    const ev = this.evaluator!, ref = this.reference!;
+    const digits = this.kept.flatMap((k) => k.classes);
+    const pixels = new Float32Array(digits.length * 784);
+    let o = 0;
+    for (const k of this.kept) { pixels.set(k.pixels, o); o += k.pixels.length; }
+    const verdict = await evaluatorVerdict(ev.model, ev.classes, pixels, digits);
+    const quality = await scoreReconstructions(ev.model, pixels, digits, ref);
+    const seeds = this.kept.flatMap((k) => k.classes.map(() => k.seed));
+    const confidence = this.kept.flatMap((k) => k.targetConfidence);
+    const images = digits.map((digit, i): BenchmarkImage => {
+      const q = quality.perImage[i];
+      return {
+        digit, seed: seeds[i], pixels: encodeGray(pixels.subarray(i * 784, (i + 1) * 784)), nearest: encodeGray(referenceImage(ref, q.nearestPrivateIndex), 1),
+        nearestPrivateIndex: q.nearestPrivateIndex, targetConfidence: confidence[i],
+        evaluator: { predicted: verdict.evaluator.predicted[i], confidence: verdict.evaluator.confidence[i], top5: verdict.evaluator.top5[i] },
+        knnDistance: q.knnDistance, psnr: q.psnr, ssim: q.ssim,
+      };
+    });
+    const figures = (of: BenchmarkImage[]): Omit<BenchmarkFigures, 'prdc' | 'prdcReason'> => {
+      const mean = (f: (im: BenchmarkImage) => number) => of.reduce((s, im) => s + f(im), 0) / of.length;
+      return {
+        images: of.length, top1: mean((im) => Number(im.evaluator.predicted === im.digit)), top5: mean((im) => Number(im.evaluator.top5.includes(im.digit))),
+        knnDistance: mean((im) => im.knnDistance), psnr: mean((im) => im.psnr), ssim: mean((im) => im.ssim),
+      };
+    };
+    const queries = this.kept.map((k) => k.queries).filter((q): q is number => q !== undefined);
+    return {
+      status: 'done', images,
+      metrics: {
+        ...figures(images), prdc: quality.prdcPooled.prdc, ...(quality.prdcPooled.reason ? { prdcReason: quality.prdcPooled.reason } : {}),
+        fid: quality.fid, ...(quality.fidReason ? { fidReason: quality.fidReason } : {}),
+        meanTargetConfidence: confidence.reduce((a, b) => a + b, 0) / confidence.length,
+        ...(queries.length ? { queriesPerRun: queries.reduce((a, b) => a + b, 0) / queries.length } : {}),
+      },
+      perClass: quality.prdcPerClass.map(({ digit, prdc, reason }) => ({
+        digit, ...figures(images.filter((im) => im.digit === digit)), prdc, ...(reason ? { prdcReason: reason } : {}),
+      })),
+    };
+  }
+
+  private finishCell(cell: Cell, r: Pick<BenchmarkCell, 'status'> & Partial<BenchmarkCell>): void {
+    cell.result = {
+      defense: cell.defense, attack: cell.attack, ...(cell.prior ? { prior: cell.prior } : {}), steps: cell.steps,
+      seeds: this.kept.map((k) => k.seed), seconds: Number((this.cellMs / 1000).toFixed(2)), ...r,
+    };
+    this.unsent.push(cell.result);
+    this.kept = [];
+    this.seedIndex = 0;
+    this.cellMs = 0;
+  }
+
+  /** The first cell not finished yet (undefined when the grid is done). */
+  private nextCell(): Cell | undefined {
+    while (this.cellIndex < this.cells.length && this.cells[this.cellIndex].result) this.cellIndex++;
+    return this.cells[this.cellIndex];
+  }
+
+  /** Where the grid stands; hands over the cells finished since the previous call. */
+  progress(jobId: number, state: JobState): BenchmarkProgress {
+    const cells = this.unsent.splice(0);
+    const cell = this.nextCell();
+    const ended = state === 'done' || state === 'cancelled';
+    return {
+      jobId, state, phase: !this.reference ? 'reference' : cell && !ended ? 'attacking' : 'finished',
+      cellsDone: this.cells.filter((c) => c.result).length, cellsTotal: this.cells.length,
+      work: { done: this.workDone, total: this.workTotal },
+      ...(cell && this.reference && !ended ? {
+        current: { defense: cell.defense, attack: cell.attack, seed: this.config.seeds[this.seedIndex], step: this.running?.state.stepCount ?? 0, maxSteps: cell.steps },
+      } : {}),
+      elapsedMs: this.clock(), remainingMs: ended ? 0 : this.remainingMs(), cells,
+      ...(ended ? { record: this.record(state) } : {}),
+    };
+  }
+
+  /** The progress of a job that failed: where it was, and why. */
+  failed(jobId: number, error: string): BenchmarkProgress {
+    return { ...this.progress(jobId, 'failed'), error, record: this.record('failed') };
+  }
+
+  /** The run record: config, backend, rows and columns, the private reference, every finished cell. */
+  record(state: JobState): BenchmarkRecord {
+    const ref = this.reference;
+    return {
+      format: 'inversion-playground-benchmark', version: 1, createdAt: this.started, config: this.config,
+      backend: this.deps.backend, ...(this.deps.adapter ? { adapter: this.deps.adapter } : {}), state, elapsedMs: Math.round(this.clock()),
+      defenses: this.config.defenses.map((id) => {
+        const e = this.deps.targets.get(id)!;
+        return { id, defense: e.defense, testAccuracy: e.testAccuracy };
+      }),
+      attacks: this.config.attacks.map((id) => {
+        const a = ATTACKS.find((x) => x.id === id)!;
+        return { id, name: a.name, threat: a.threat };
+      }),
+      reference: { images: ref?.set.count ?? 0, perDigit: ref?.perDigit ?? null, fidImages: ref?.fidIndices.length ?? 0 },
+      cells: this.cells.flatMap((c) => (c.result ? [c.result] : [])),
+    };
+  }
+
+  /** Steps left per attack times that attack's measured speed (the overall speed for attacks not measured yet). */
+  private remainingMs(): number | null {
+    let ms = 0, steps = 0;
+    for (const s of this.spent.values()) { ms += s.ms; steps += s.steps; }
+    if (steps === 0) return null;
+    const overall = ms / steps;
+    let left = 0;
+    this.cells.forEach((c, i) => {
+      if (c.result || i < this.cellIndex) return;
+      const s = this.spent.get(c.attack);
+      const rate = s && s.steps > 0 ? s.ms / s.steps : overall;
+      const seedsLeft = i === this.cellIndex ? this.config.seeds.length - this.seedIndex : this.config.seeds.length;
+      const doneInRun = i === this.cellIndex ? this.running?.state.stepCount ?? 0 : 0;
+      left += rate * Math.max(0, seedsLeft * c.steps - doneInRun);
+    });
+    return left;
+  }
+
+  private disposeRunning(): void {
+    if (this.running) this.running.attack.dispose(this.running.state);
+    this.running = undefined;
+  }
+
+  dispose(): void {
+    this.disposeRunning();
+  }
+}

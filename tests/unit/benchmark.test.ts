@@ -1,0 +1,156 @@
+// The benchmark grid as an engine job, on tiny inputs: every cell is produced once with its metrics, a cell whose GAN
+// prior is not shipped says so instead of failing, cancel works, and no tensors are left behind across runs. Also the
+// record's plain helpers (seed lists, CSV, reading a saved record back).
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/worker/engine.ts';
+import type { BenchmarkCell, BenchmarkConfig, BenchmarkProgress } from '../../src/worker/protocol.ts';
+import {
+  decodeGray, encodeGray, formatSeedList, parseBenchmarkRecord, parseSeedList, recordToCsv,
+} from '../../src/worker/benchmark-record.ts';
+import { nodeLoader } from '../../scripts/lib/node-io.ts';
+import { useWasm } from './helpers.ts';
+
+let engine: Engine;
+beforeAll(async () => {
+  await useWasm();
+  // Without the cached full-set features: the engine featurises a small reference itself, as in the browser.
+  engine = new Engine({ ...nodeLoader(), privateTrainFeatures: undefined }, ['wasm']);
+  await engine.init({ baseUrl: '' });
+});
+
+const tiny: BenchmarkConfig = {
+  defenses: ['target-none', 'target-mid'], attacks: ['mi-face', 'plg-mi'], seeds: [1], budget: 'browser', knowledge: 'disjoint',
+  steps: 3, referencePerDigit: 12,
+};
+
+/** Runs a grid to its end; all progress messages. */
+async function runGrid(config: BenchmarkConfig): Promise<BenchmarkProgress[]> {
+  const seen: BenchmarkProgress[] = [];
+  await new Promise<void>((resolve, reject) => {
+    engine.startBenchmark(config, (p) => {
+      seen.push(p);
+      if (p.state === 'failed') reject(new Error(p.error));
+      if (p.state === 'done' || p.state === 'cancelled') resolve();
+    }).catch(reject);
+  });
+  return seen;
+}
+
+describe('benchmark jobs', () => {
+  it('produces every cell once, with metrics; a missing prior gives a "no prior" cell; tensors stay flat', async () => {
+    const seen = await runGrid(tiny);
+    const first = seen[0], last = seen.at(-1)!;
+    expect(first.phase).toBe('reference');
+    expect(first.cellsTotal).toBe(4);
+    // PLG-MI against target-mid: its conditional GAN is not shipped, so the cell is reported at once, never run.
+    expect(first.cells).toEqual([expect.objectContaining({ defense: 'target-mid', attack: 'plg-mi', status: 'no-prior', prior: 'cgan-target-mid-disjoint' })]);
+    expect(first.cells[0].note).toMatch(/no prior for this target/);
+
+    const cells: BenchmarkCell[] = seen.flatMap((p) => p.cells);
+    expect(cells.map((c) => `${c.defense} ${c.attack}`).sort()).toEqual(['target-mid mi-face', 'target-mid plg-mi', 'target-none mi-face', 'target-none plg-mi']);
+    expect(last).toMatchObject({ state: 'done', phase: 'finished', cellsDone: 4, remainingMs: 0 });
+    expect(last.work.done).toBe(last.work.total);
+    expect(last.work.total).toBe(3 * 3); // three runnable cells of 3 steps, one seed
+    // Progress in between: the current run, and a time-left estimate once a step was measured.
+    expect(seen.some((p) => p.current?.attack === 'plg-mi' && p.current.defense === 'target-none')).toBe(true);
+    expect(seen.some((p) => p.state === 'running' && typeof p.remainingMs === 'number')).toBe(true);
+
+    for (const c of cells.filter((x) => x.status !== 'no-prior')) {
+      expect(c.status, c.note).toBe('done');
+      expect(c.seeds).toEqual([1]);
+      expect(c.steps).toBe(3);
+      const m = c.metrics!;
+      expect(m.images).toBe(5);
+      for (const v of [m.top1, m.top5]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+      expect(m.top5).toBeGreaterThanOrEqual(m.top1);
+      expect(m.knnDistance).toBeGreaterThan(0);
+      expect(m.fid).toBeGreaterThan(0);
+      expect(m.prdc).not.toBeNull(); // pooled: 5 reconstructions > k = 3
+      expect(m.psnr).toBeGreaterThan(0);
+      expect(c.perClass!.map((r) => r.digit)).toEqual([0, 1, 2, 3, 4]);
+      expect(c.perClass![0]).toMatchObject({ images: 1, prdc: null }); // one per digit: too few for PRDC
+      for (const im of c.images!) {
+        expect(decodeGray(im.pixels)).toHaveLength(784);
+        const nearest = decodeGray(im.nearest);
+        expect(Math.max(...nearest)).toBeGreaterThan(0.5); // a real handwritten digit
+        expect(im.nearestPrivateIndex).toBeGreaterThanOrEqual(0);
+        expect(im.evaluator.top5).toHaveLength(5);
+      }
+    }
+    const record = last.record!;
+    expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done', config: tiny });
+    expect(record.reference).toEqual({ images: 60, perDigit: 12, fidImages: 60 });
+    expect(record.defenses.map((d) => d.id)).toEqual(['target-none', 'target-mid']);
+    expect(record.cells).toHaveLength(4);
+
+    // The same grid again: models and the reference are cached; nothing else may stay.
+    await new Promise((r) => setTimeout(r, 20));
+    const baseline = tf.memory().numTensors;
+    const again = await runGrid(tiny);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tf.memory().numTensors).toBe(baseline);
+    // Seeded: the same config gives the same figures.
+    const a = again.at(-1)!.record!.cells.find((c) => c.attack === 'mi-face' && c.defense === 'target-none')!;
+    const b = record.cells.find((c) => c.attack === 'mi-face' && c.defense === 'target-none')!;
+    expect(a.metrics!.knnDistance).toBeCloseTo(b.metrics!.knnDistance, 6);
+  });
+
+  it('cancels between steps: the record keeps the finished cells, no tensors stay', async () => {
+    const baseline = tf.memory().numTensors;
+    const seen: BenchmarkProgress[] = [];
+    const id = await engine.startBenchmark({ ...tiny, defenses: ['target-none'], attacks: ['mi-face'], seeds: [1, 2, 3], steps: 400 }, (p) => seen.push(p));
+    for (const t0 = performance.now(); !seen.some((p) => (p.current?.step ?? 0) > 2); await new Promise((r) => setTimeout(r, 20))) {
+      if (performance.now() - t0 > 60_000) throw new Error('no progress');
+    }
+    await engine.cancel(id);
+    const last = seen.at(-1)!;
+    expect(last.state).toBe('cancelled');
+    expect(last.record!.state).toBe('cancelled');
+    expect(last.record!.cells).toEqual([]);
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('rejects a bad config with a message naming the field', async () => {
+    await expect(engine.startBenchmark({ ...tiny, defenses: ['target-nope'] }, () => undefined)).rejects.toThrow(/no target 'target-nope'/);
+    await expect(engine.startBenchmark({ ...tiny, defenses: ['evaluator'] }, () => undefined)).rejects.toThrow(/no target 'evaluator'/);
+    await expect(engine.startBenchmark({ ...tiny, attacks: ['mi-fake' as 'mi-face'] }, () => undefined)).rejects.toThrow(/unknown attack 'mi-fake'/);
+    await expect(engine.startBenchmark({ ...tiny, seeds: [] }, () => undefined)).rejects.toThrow(/seeds/);
+    await expect(engine.startBenchmark({ ...tiny, steps: 0 }, () => undefined)).rejects.toThrow(/steps must be/);
+  });
+});
+
+describe('benchmark records', () => {
+  it('parses and formats seed lists', () => {
+    expect(parseSeedList('1-3,7, 9')).toEqual([1, 2, 3, 7, 9]);
+    expect(parseSeedList('4')).toEqual([4]);
+    expect(formatSeedList([1, 2, 3, 7, 9, 10])).toBe('1-3,7,9-10');
+    for (const bad of ['', 'a', '3-1', '1,,2', '-2', '1-100']) expect(() => parseSeedList(bad), bad).toThrow();
+  });
+
+  it('encodes images as base64 grey levels', () => {
+    const px = Float32Array.from({ length: 784 }, (_, i) => (i % 256) / 255);
+    expect(Array.from(decodeGray(encodeGray(px)))).toEqual(Array.from(px));
+  });
+
+  it('writes CSV and reads a saved record back; rejects what is not one', () => {
+    const record = {
+      format: 'inversion-playground-benchmark', version: 1, createdAt: '2026-01-01T00:00:00.000Z', config: tiny, backend: 'wasm', state: 'done', elapsedMs: 1,
+      defenses: [{ id: 'target-none', defense: 'none', testAccuracy: 0.9976 }, { id: 'target-mid', defense: 'mid', testAccuracy: 0.997 }],
+      attacks: [{ id: 'mi-face', name: 'MI-Face', threat: 'white-box' }],
+      reference: { images: 60, perDigit: 12, fidImages: 60 },
+      cells: [
+        { defense: 'target-none', attack: 'mi-face', status: 'done', steps: 3, seeds: [1, 2], seconds: 1.5, metrics: { images: 10, top1: 0.8, top5: 1, knnDistance: 90.123456789, psnr: 12, ssim: 0.3, prdc: null, fid: 120, meanTargetConfidence: 0.99 } },
+        { defense: 'target-mid', attack: 'plg-mi', status: 'no-prior', note: 'no prior for this target, "x"', steps: 150, seeds: [], seconds: 0 },
+      ],
+    } as const;
+    const csv = recordToCsv(record as never).trim().split('\n');
+    expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,seeds,steps,images,top1,top5,knn_distance,fid,/);
+    expect(csv[1]).toMatch(/^target-none,0\.9976,mi-face,done,1-2,3,10,0\.8,1,90\.1235,120,/);
+    expect(csv[2]).toMatch(/no-prior,,150,.*"no prior for this target, ""x"""$/);
+    expect(parseBenchmarkRecord(JSON.stringify(record))).toEqual(record);
+    expect(() => parseBenchmarkRecord('{')).toThrow(/not JSON/);
+    expect(() => parseBenchmarkRecord('{"format":"other"}')).toThrow(/not a benchmark run record/);
+    expect(() => parseBenchmarkRecord(JSON.stringify({ ...record, cells: [{ defense: 'x', attack: 'mi-face', status: 'done' }] }))).toThrow(/no metrics/);
+  });
+});
