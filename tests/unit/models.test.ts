@@ -67,9 +67,13 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     const acc = await trapdoorAccuracy(model, privateTest, (d) => entry.classes.indexOf(d), triggers, info.alpha, entry.seed, 500, info.injection);
     model.dispose(); triggers.dispose();
     expect(acc).toBeGreaterThanOrEqual(info.trapdoorAccuracy);
-    // Trap-MID must cost little clean accuracy: within one point of the unprotected target.
-    const none = manifest.models.find((m) => m.id === 'target-none')!;
-    expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
+    // Trap-MID must cost little clean accuracy: within one point of the unprotected target, with a working trapdoor.
+    // (Trap-MID + NegLS pays NegLS's price, see the README, so only plain Trap-MID is held to this.)
+    if (entry.defense === 'trap-mid') {
+      const none = manifest.models.find((m) => m.id === 'target-none')!;
+      expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
+      expect(info.trapdoorAccuracy).toBeGreaterThanOrEqual(0.95);
+    }
   });
 });
 
