@@ -1,6 +1,7 @@
-// What a lab page does with the engine worker (Svelte 5 runes in a class): start it on the asked-for backend, say how
-// that went, keep the page's messages (and the corrections made to its link), and start a fresh worker when asked.
-// A page's lab class extends it with its own runs. No tensor work here: only the EngineClient.
+// What a lab page does with the engine worker (Svelte 5 runes in a class): keep its settings in the link, start the
+// worker on the asked-for backend, say how that went, keep the page's messages (and the corrections made to its
+// link), and start a fresh worker when asked. A page's lab class extends it with its own runs. No tensor work here:
+// only the EngineClient.
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.ts';
 import type { PageMessage } from './page-message.ts';
 import type { BackendName, EngineInfo } from '../worker/protocol.ts';
@@ -19,7 +20,17 @@ export interface LabMessage {
   retry?: boolean;
 }
 
-export abstract class EngineLab {
+/** How a page's settings live in its link: the config, and only the config, lives there. */
+export interface SettingsLink<S> {
+  /** The settings a query string asks for, and what was corrected in it. */
+  read(search: string): { settings: S; corrections: string[] };
+  /** The query string (with its '?', or '' for the defaults). */
+  toSearch(settings: S): string;
+}
+
+export abstract class EngineLab<S extends { backend?: BackendName }> {
+  /** The page's settings (a subclass declares them as $state). */
+  abstract settings: S;
   engineStatus = $state<EngineStatus>('starting');
   info = $state.raw<EngineInfo | null>(null);
   messages = $state<LabMessage[]>([]);
@@ -29,16 +40,35 @@ export abstract class EngineLab {
   protected client?: EngineClient;
   /** Bumped on each (re)initialisation: replies of an older init are ignored. */
   protected initToken = 0;
+  /** Bumped whenever the page's current run is abandoned: progress and replies of older runs are ignored. */
+  protected runToken = 0;
 
-  /** The backend the page asks for first (undefined: the automatic order). */
-  protected abstract get backend(): BackendName | undefined;
-  /** The worker died: whatever the page was running is lost. */
+  protected abstract readonly link: SettingsLink<S>;
+  /** The worker died: whatever the page was running is lost (`engineStatus` is already 'failed'; `boot()` starts a fresh one). */
   protected abstract onCrashed(error: WorkerCrashedError): void;
+  /** The engine is ready on `info` (called once per successful init, before `initEngine` resolves). */
+  protected onReady(_info: EngineInfo): void {}
+
+  /** Reads the settings from the URL (rewriting it where they were corrected) and starts the worker. */
+  start(search: string): void {
+    const { settings, corrections } = this.link.read(search);
+    this.settings = settings;
+    this.urlCorrections = corrections;
+    if (corrections.length) this.writeUrl();
+    this.boot();
+  }
 
   dispose(): void {
+    this.runToken++;
     this.initToken++;
     this.client?.dispose();
     this.client = undefined;
+  }
+
+  /** Applies a settings change and writes the URL. */
+  update(patch: Partial<S>): void {
+    this.settings = { ...this.settings, ...patch };
+    this.writeUrl();
   }
 
   dismiss(key: string): void {
@@ -46,12 +76,16 @@ export abstract class EngineLab {
     else this.messages = this.messages.filter((m) => m.key !== key);
   }
 
-  /** The page's messages for MessageList: link corrections first, then the rest with their offers as buttons. */
-  pageMessages(actions: { switchBackend: (b: BackendName) => void; restart: () => void }): PageMessage[] {
+  /**
+   * The page's messages for MessageList: link corrections first, then the page's own `notices`, then the rest with
+   * their offers as buttons.
+   */
+  pageMessages(actions: { switchBackend: (b: BackendName) => void; restart: () => void }, notices: PageMessage[] = []): PageMessage[] {
     return [
       ...(this.urlCorrections.length
         ? [{ key: 'url', kind: 'info' as const, title: 'Some settings in the link were invalid and have been corrected', items: this.urlCorrections }]
         : []),
+      ...notices,
       ...this.messages.map((m): PageMessage => ({
         key: m.key, kind: m.kind, title: m.title, detail: m.detail,
         actions: [
@@ -87,10 +121,11 @@ export abstract class EngineLab {
     this.info = null;
     this.dismiss('init');
     try {
-      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.backend });
+      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
       if (token !== this.initToken) return false;
       this.info = info;
       this.engineStatus = 'ready';
+      this.onReady(info);
       return true;
     } catch (e) {
       if (token !== this.initToken || e instanceof WorkerCrashedError) return false;
@@ -102,6 +137,10 @@ export abstract class EngineLab {
 
   protected report(m: LabMessage): void {
     this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
+  }
+
+  protected writeUrl(): void {
+    history.replaceState(history.state, '', `${location.pathname}${this.link.toSearch(this.settings)}${location.hash}`);
   }
 }
 

@@ -1,7 +1,9 @@
 // The attack lab in real headless Chromium. WASM is the fast backend here (WebGPU and WebGL run on SwiftShader),
 // so most tests force it; one test runs the default order (WebGPU first) with a handful of steps.
 import { ATTACKS, KNOWLEDGE_INFO, attackInfo, knobValues, priorId, type AttackId } from '../../src/worker/catalog.ts';
-import { canvasMean, expect, injectDeviceLoss, openLab, reconstructionImages, servedPriors, settledStep, shownStep, test } from './fixtures.ts';
+import {
+  canvasMean, expect, expectStaysPaused, injectDeviceLoss, msPerStep, openLab, reconstructionImages, servedPriors, settledStep, shownStep, test,
+} from './fixtures.ts';
 
 test('loads, starts the engine worker and shows the backend and the private samples', async ({ page }) => {
   await openLab(page, '?backend=wasm', 'wasm');
@@ -59,15 +61,14 @@ test('Pause, Step, Resume and Reset', async ({ page }) => {
   await page.getByTestId('run').click();
   await expect.poll(() => shownStep(page)).toBeGreaterThan(0);
   await expect(page.getByTestId('f-steps')).toBeDisabled();
+  const pace = await msPerStep(page);
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
   await expect(page.getByTestId('pause')).toBeDisabled();
   await expect(page.getByTestId('run')).toHaveText(/Resume/);
-  const paused = await settledStep(page);
 
   // Stays put while paused; each Step moves exactly one step (the first one also brings the view up to date).
-  await page.waitForTimeout(600);
-  expect(await shownStep(page)).toBe(paused);
+  const paused = await expectStaysPaused(page, pace);
   await page.getByTestId('step').click();
   await expect.poll(() => shownStep(page)).toBeGreaterThan(paused);
   const once = await settledStep(page);

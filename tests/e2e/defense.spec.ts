@@ -2,7 +2,7 @@
 // Trap-MID trains live, the curves and the triggers update, pause / resume / cancel work, bad links are corrected,
 // a failing job is reported and the page keeps working, and a finished model can be attacked in the attack lab.
 import type { Page } from '@playwright/test';
-import { expect, injectDeviceLoss, test } from './fixtures.ts';
+import { expect, expectStaysPaused, injectDeviceLoss, msPerStep, shownStep, test } from './fixtures.ts';
 
 /** Tiny runs: 320 training images in batches of 32 (10 batches an epoch). */
 const TINY = 'epochs=2&batch=32&images=320&backend=wasm';
@@ -13,7 +13,6 @@ async function openDefense(page: Page, query: string): Promise<void> {
   await expect(page.getByTestId('train')).toBeEnabled();
 }
 
-const shownStep = async (page: Page) => Number(await page.getByTestId('step-counter').getAttribute('data-step'));
 const status = (page: Page) => page.getByTestId('run-status');
 /** Points drawn so far on a chart line (an SVG path: one M, then an L per further point). */
 const points = (page: Page, chart: string, series: string) =>
@@ -39,13 +38,12 @@ test('trains Trap-MID live: curves and triggers update; pause, resume and cancel
   await expect(page.getByTestId('time-left')).toHaveText(/\d+(\.\d)? s|min/);
   await expect(page.getByTestId('sample-triggered')).toBeVisible();
 
+  const pace = await msPerStep(page); // a batch's time under this machine's load
   await page.getByTestId('pause').click();
   await expect(status(page)).toHaveAttribute('data-status', 'paused');
   await expect(page.getByTestId('resume')).toBeEnabled();
-  await page.waitForTimeout(1500); // a batch in flight when Pause was pressed still reports
-  const pausedAt = await shownStep(page);
-  await page.waitForTimeout(2000);
-  expect(await shownStep(page)).toBe(pausedAt);
+  // The batch in flight when Pause was pressed still reports; after it, nothing does.
+  const pausedAt = await expectStaysPaused(page, pace, 2000);
   // Settings stay locked while a run is alive.
   await expect(page.getByTestId('f-alpha')).toBeDisabled();
 

@@ -67,16 +67,41 @@ export async function shownStep(page: Page): Promise<number> {
   return Number(await page.getByTestId('step-counter').getAttribute('data-step'));
 }
 
-/** Waits until the shown step stops changing (snapshots still in flight after a pause have landed). */
-export async function settledStep(page: Page): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 40; i++) {
+/**
+ * Waits until the shown step stops changing (snapshots still in flight after a pause have landed): two reads
+ * `everyMs` apart agree. Fails if it still changes after `timeoutMs`.
+ */
+export async function settledStep(page: Page, { everyMs = 400, timeoutMs = 16_000 } = {}): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await shownStep(page);
+  for (;;) {
+    await page.waitForTimeout(everyMs);
     const now = await shownStep(page);
     if (now === last) return now;
+    if (Date.now() > deadline) throw new Error(`the step counter never settled (still moving after ${timeoutMs} ms)`);
     last = now;
-    await page.waitForTimeout(400);
   }
-  throw new Error('the step counter never settled');
+}
+
+/** Milliseconds per step of the running job, measured over `steps` more steps (so under this machine's current load). */
+export async function msPerStep(page: Page, steps = 2): Promise<number> {
+  const from = await shownStep(page);
+  const t0 = Date.now();
+  await expect.poll(() => shownStep(page), { timeout: 90_000 }).toBeGreaterThanOrEqual(from + steps);
+  return (Date.now() - t0) / ((await shownStep(page)) - from);
+}
+
+/**
+ * After Pause: the step in flight when it was pressed may still land, however long it takes; once the shown step has
+ * settled, no further step may come. Settling and holding are measured in units of the job's pace (`msPerStep`,
+ * taken while it ran), at least `minMs`, so a slow machine cannot pass an in-flight step off as a settled one.
+ */
+export async function expectStaysPaused(page: Page, pace: number, minMs = 1000): Promise<number> {
+  const everyMs = Math.max(minMs, Math.ceil(3 * pace));
+  const settled = await settledStep(page, { everyMs, timeoutMs: 20 * everyMs });
+  await page.waitForTimeout(everyMs);
+  expect(await shownStep(page), `no step after the paused job settled at step ${settled}`).toBe(settled);
+  return settled;
 }
 
 /**

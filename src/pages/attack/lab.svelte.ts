@@ -1,25 +1,13 @@
 // The attack lab's state and actions (Svelte 5 runes in a class). It talks to the engine worker only through the
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
-import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
+import { WorkerCrashedError } from '../../ui/engine-client.ts';
+import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import type { AttackId, AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
 import { knobValues } from '../../worker/catalog.ts';
 import { readSettings, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 
-export type EngineStatus = 'starting' | 'ready' | 'failed';
 /** 'idle': no job; 'starting': waiting for the worker to accept one; the rest are the worker's job states. */
 export type RunStatus = 'idle' | 'starting' | JobState;
-
-export interface LabMessage {
-  /** One message per key: a newer one replaces it. */
-  key: string;
-  kind: 'error' | 'warning' | 'info';
-  title: string;
-  detail?: string;
-  /** Offer to switch to this backend (after a GPU failure). */
-  switchTo?: BackendName;
-  /** Offer to restart the engine. */
-  retry?: boolean;
-}
 
 /** One chart point per snapshot. */
 export interface HistoryPoint {
@@ -36,13 +24,9 @@ export interface HistoryPoint {
 const MAX_AUTO_RESTARTS = 2;
 const CRASH_WINDOW_MS = 60_000;
 
-export class AttackLab {
+export class AttackLab extends EngineLab<LabSettings> {
   settings = $state<LabSettings>(readSettings('').settings);
-  /** Corrections made to the settings read from the URL (shown once, dismissible). */
-  urlCorrections = $state<string[]>([]);
-
-  engineStatus = $state<EngineStatus>('starting');
-  info = $state.raw<EngineInfo | null>(null);
+  protected readonly link = { read: readSettings, toSearch: settingsToSearch };
   samples = $state.raw<PrivateSamples | null>(null);
   /** Trapdoor detection reference of the current target (Trap-MID targets only). */
   trapdoor = $state.raw<TrapdoorReference | null>(null);
@@ -53,8 +37,6 @@ export class AttackLab {
   /** A Step request is on its way to the worker. */
   stepping = $state(false);
 
-  messages = $state<LabMessage[]>([]);
-
   readonly canRun = $derived(this.engineStatus === 'ready' && (this.runStatus !== 'running' && this.runStatus !== 'starting'));
   readonly canPause = $derived(this.engineStatus === 'ready' && this.runStatus === 'running');
   readonly canStep = $derived(this.engineStatus === 'ready' && !this.stepping && this.runStatus !== 'running' && this.runStatus !== 'starting');
@@ -62,35 +44,8 @@ export class AttackLab {
   /** Settings are locked while a run is alive (Reset unlocks them). */
   readonly settingsLocked = $derived(this.runStatus === 'running' || this.runStatus === 'paused' || this.runStatus === 'starting');
 
-  private client?: EngineClient;
   private jobId: number | null = null;
-  /** Bumped whenever the current run is abandoned: snapshots and replies of older runs are ignored. */
-  private runToken = 0;
-  /** Bumped on each (re)initialisation: replies of an older init are ignored. */
-  private initToken = 0;
   private crashTimes: number[] = [];
-
-  /** Reads the URL, starts the worker and loads what the page shows before any run. */
-  start(search: string): void {
-    const { settings, corrections } = readSettings(search);
-    this.settings = settings;
-    this.urlCorrections = corrections;
-    if (corrections.length) this.writeUrl();
-    void this.boot();
-  }
-
-  dispose(): void {
-    this.runToken++;
-    this.initToken++;
-    this.client?.dispose();
-    this.client = undefined;
-  }
-
-  /** Applies a settings change and writes the URL (the config, and only the config, lives there). */
-  update(patch: Partial<LabSettings>): void {
-    this.settings = { ...this.settings, ...patch };
-    this.writeUrl();
-  }
 
   /** The shipped targets the engine knows. */
   get targets(): EngineInfo['models'] {
@@ -121,37 +76,22 @@ export class AttackLab {
     await this.loadTrapdoor();
   }
 
-  /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
+  /** Forces a backend (undefined = automatic order) and restarts the engine on it (the same worker, or a fresh one if it died). */
   async switchBackend(backend: BackendName | undefined): Promise<void> {
     this.update({ backend });
     this.dismiss('job-failed');
-    await this.reinit();
-  }
-
-  /** Restarts the engine on the same worker (or a fresh one if it died). */
-  async reinit(): Promise<void> {
     await this.abandonRun();
     this.snapshot = null;
     this.history = [];
-    if (!this.client || this.client.isCrashed) return this.boot();
-    await this.initEngine(this.client);
+    await this.initEngine();
   }
 
+  /** A fresh worker (after a crash, or when the page asks). */
   async restartEngine(): Promise<void> {
     this.crashTimes = [];
     this.dismiss('crash');
     await this.abandonRun();
-    this.client?.dispose();
-    this.client = undefined;
-    await this.boot();
-  }
-
-  dismiss(key: string): void {
-    this.messages = this.messages.filter((m) => m.key !== key);
-  }
-
-  dismissUrlNotice(): void {
-    this.urlCorrections = [];
+    this.boot();
   }
 
   async run(): Promise<void> {
@@ -197,42 +137,26 @@ export class AttackLab {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private async boot(): Promise<void> {
-    const client = new EngineClient((e) => this.onCrash(client, e));
-    this.client = client;
-    await this.initEngine(client);
+  /** Once the engine is up: a target the link names that is not shipped is replaced, with a notice; then the trapdoor reference and the private digits. */
+  protected override onReady(info: EngineInfo): void {
+    if (!info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) {
+      const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
+      this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
+      this.update({ targetId: fallback });
+    }
+    void this.loadTrapdoor();
+    if (!this.samples) void this.loadSamples();
   }
 
-  private async initEngine(client: EngineClient): Promise<void> {
-    const token = ++this.initToken;
-    this.engineStatus = 'starting';
-    this.info = null;
-    this.dismiss('init');
+  /** The real private digits shown beside the reconstructions (loaded once). */
+  private async loadSamples(): Promise<void> {
+    const token = this.initToken;
     try {
-      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
-      if (token !== this.initToken) return;
-      this.info = info;
-      this.engineStatus = 'ready';
-      if (!info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) {
-        const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
-        this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
-        this.update({ targetId: fallback });
-      }
-      void this.loadTrapdoor();
+      const samples = await this.client!.privateSamples();
+      if (token === this.initToken) this.samples = samples;
     } catch (e) {
       if (token !== this.initToken || e instanceof WorkerCrashedError) return;
-      this.engineStatus = 'failed';
-      this.report({ key: 'init', kind: 'error', title: 'The engine could not start', detail: messageOf(e), retry: true });
-      return;
-    }
-    if (!this.samples) {
-      try {
-        const samples = await client.privateSamples();
-        if (token === this.initToken) this.samples = samples;
-      } catch (e) {
-        if (token !== this.initToken || e instanceof WorkerCrashedError) return;
-        this.report({ key: 'samples', kind: 'warning', title: 'The real private digits could not be loaded', detail: messageOf(e) });
-      }
+      this.report({ key: 'samples', kind: 'warning', title: 'The real private digits could not be loaded', detail: messageOf(e) });
     }
   }
 
@@ -328,19 +252,15 @@ export class AttackLab {
     }
   }
 
-  private onCrash(client: EngineClient, e: WorkerCrashedError): void {
-    if (client !== this.client) return;
-    client.dispose();
-    this.client = undefined;
+  /** Restarts a crashed worker by itself, unless it keeps crashing: then the page offers the restart. */
+  protected onCrashed(e: WorkerCrashedError): void {
     this.runToken++;
-    this.initToken++;
     this.jobId = null;
     this.stepping = false;
     if (this.runStatus !== 'idle') this.runStatus = 'failed';
     const now = Date.now();
     this.crashTimes = [...this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     if (this.crashTimes.length > MAX_AUTO_RESTARTS) {
-      this.engineStatus = 'failed';
       this.report({
         key: 'crash', kind: 'error', title: 'The engine worker keeps crashing',
         detail: `${e.message}. Try another backend, or restart the engine.`, retry: true,
@@ -351,7 +271,7 @@ export class AttackLab {
       key: 'crash', kind: 'warning', title: 'The engine worker crashed and was restarted',
       detail: `${e.message}. The current run was lost; press Run to start again.`,
     });
-    void this.boot();
+    this.boot();
   }
 
   private async call(f: () => Promise<void>, key: string, title: string): Promise<void> {
@@ -362,18 +282,4 @@ export class AttackLab {
       this.report({ key, kind: 'error', title, detail: messageOf(e) });
     }
   }
-
-  private report(m: LabMessage): void {
-    this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
-  }
-
-  private writeUrl(): void {
-    const url = `${location.pathname}${settingsToSearch(this.settings)}${location.hash}`;
-    history.replaceState(history.state, '', url);
-  }
-}
-
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return typeof e === 'string' ? e : JSON.stringify(e);
 }

@@ -1,8 +1,5 @@
-// Entry of the attack lab page (index.html). The page itself does no tensor work: the engine runs in a worker.
-import { mount } from 'svelte';
-import '../../ui/theme.css';
+// Entry of the attack lab page (index.html).
+import { mountPage } from '../../ui/mount-page.ts';
 import AttackPage from './AttackPage.svelte';
 
-const target = document.getElementById('app');
-if (!target) throw new Error('index.html has no #app element');
-mount(AttackPage, { target });
+mountPage(AttackPage, 'index.html');

@@ -1,6 +1,7 @@
 // The benchmark page's state and actions (Svelte 5 runes in a class). The figures are measured in the engine worker
 // (src/core/bench.ts); this thread only starts the run, collects the rows as they arrive and shows them.
-import { EngineClient, WorkerCrashedError, siteBaseUrl } from '../../ui/engine-client.ts';
+import { WorkerCrashedError } from '../../ui/engine-client.ts';
+import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import type { BackendName, BenchRow, EngineInfo } from '../../worker/protocol.ts';
 import {
   type BenchResult, type BenchSettings, benchSettingsToSearch, effectiveStock, isEmulatedGpu, readBenchSettings, resultToJson,
@@ -13,17 +14,7 @@ declare global {
   }
 }
 
-export type EngineStatus = 'starting' | 'ready' | 'failed';
 export type RunStatus = 'idle' | 'running' | 'done' | 'failed' | 'stopped';
-
-export interface BenchMessage {
-  key: string;
-  kind: 'error' | 'warning' | 'info';
-  title: string;
-  detail?: string;
-  /** Offer to restart the engine. */
-  retry?: boolean;
-}
 
 /**
  * The WebGL renderer's name (the engine's WebGL context lives in the worker, on the same GPU process), so WebGL
@@ -42,12 +33,9 @@ function webglRenderer(): string | undefined {
   }
 }
 
-export class BenchLab {
+export class BenchLab extends EngineLab<BenchSettings> {
   settings = $state<BenchSettings>(readBenchSettings('').settings);
-  urlCorrections = $state<string[]>([]);
-
-  engineStatus = $state<EngineStatus>('starting');
-  info = $state.raw<EngineInfo | null>(null);
+  protected readonly link = { read: readBenchSettings, toSearch: benchSettingsToSearch };
   /** WebGL renderer, when the engine runs on WebGL (the worker names only WebGPU adapters). */
   renderer = $state<string | undefined>(undefined);
 
@@ -59,10 +47,9 @@ export class BenchLab {
   lastRowAt = $state(0);
   now = $state(0);
 
-  messages = $state<BenchMessage[]>([]);
   copyState = $state<'idle' | 'copied' | 'failed'>('idle');
 
-  readonly adapter = $derived(this.info?.adapter ?? this.renderer);
+  readonly adapter = $derived(this.info ? (this.info.adapter ?? this.renderer) : undefined);
   readonly emulated = $derived(isEmulatedGpu(this.adapter));
   readonly includeStock = $derived(effectiveStock(this.settings, this.info?.backend ?? this.settings.backend));
   readonly canRun = $derived(this.engineStatus === 'ready' && this.runStatus !== 'running');
@@ -70,55 +57,26 @@ export class BenchLab {
   readonly elapsedMs = $derived(this.runStartedAt ? Math.max(0, this.now - this.runStartedAt) : 0);
   readonly sinceLastRowMs = $derived(this.lastRowAt ? Math.max(0, this.now - this.lastRowAt) : 0);
 
-  private client?: EngineClient;
-  private runToken = 0;
-  private initToken = 0;
   private ticker?: ReturnType<typeof setInterval>;
   private copyTimer?: ReturnType<typeof setTimeout>;
 
-  start(search: string): void {
-    const { settings, corrections } = readBenchSettings(search);
-    this.settings = settings;
-    this.urlCorrections = corrections;
-    if (corrections.length) this.writeUrl();
-    this.boot();
-  }
-
   dispose(): void {
-    this.runToken++;
-    this.initToken++;
     this.stopClock();
     clearTimeout(this.copyTimer);
-    this.client?.dispose();
-    this.client = undefined;
-  }
-
-  update(patch: Partial<BenchSettings>): void {
-    this.settings = { ...this.settings, ...patch };
-    this.writeUrl();
+    super.dispose();
   }
 
   /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
   async switchBackend(backend: BackendName | undefined): Promise<void> {
     if (this.running) return;
     this.update({ backend });
-    if (!this.client || this.client.isCrashed) return this.boot();
-    await this.initEngine(this.client);
+    await this.initEngine();
   }
 
-  async restartEngine(): Promise<void> {
+  /** A fresh worker (after a crash, or when the page asks). */
+  restartEngine(): void {
     this.dismiss('crash');
-    this.client?.dispose();
-    this.client = undefined;
     this.boot();
-  }
-
-  dismiss(key: string): void {
-    this.messages = this.messages.filter((m) => m.key !== key);
-  }
-
-  dismissUrlNotice(): void {
-    this.urlCorrections = [];
   }
 
   async run(): Promise<void> {
@@ -144,7 +102,7 @@ export class BenchLab {
       this.finish('done', options);
     } catch (e) {
       if (token !== this.runToken) return;
-      // A crashed worker is reported once by onCrash (with the restart offer); other errors here.
+      // A crashed worker is reported once by onCrashed (with the restart offer); other errors here.
       if (!(e instanceof WorkerCrashedError)) {
         this.report({ key: 'run', kind: 'error', title: 'The benchmark stopped with an error', detail: messageOf(e) });
       }
@@ -157,8 +115,6 @@ export class BenchLab {
     if (!this.running) return;
     this.runToken++;
     this.finish('stopped', { repeats: this.settings.repeats, includeStock: this.includeStock });
-    this.client?.dispose();
-    this.client = undefined;
     this.boot();
   }
 
@@ -184,34 +140,11 @@ export class BenchLab {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private boot(): void {
-    const client = new EngineClient((e) => this.onCrash(client, e));
-    this.client = client;
-    void this.initEngine(client);
+  protected override onReady(info: EngineInfo): void {
+    this.renderer = info.backend === 'webgl' ? webglRenderer() : undefined;
   }
 
-  private async initEngine(client: EngineClient): Promise<void> {
-    const token = ++this.initToken;
-    this.engineStatus = 'starting';
-    this.info = null;
-    this.renderer = undefined;
-    this.dismiss('init');
-    try {
-      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
-      if (token !== this.initToken) return;
-      this.renderer = info.backend === 'webgl' ? webglRenderer() : undefined;
-      this.info = info;
-      this.engineStatus = 'ready';
-    } catch (e) {
-      if (token !== this.initToken || e instanceof WorkerCrashedError) return;
-      this.engineStatus = 'failed';
-      this.report({ key: 'init', kind: 'error', title: 'The engine could not start', detail: messageOf(e), retry: true });
-    }
-  }
-
-  private onCrash(client: EngineClient, e: WorkerCrashedError): void {
-    if (client !== this.client) return;
-    this.engineStatus = 'failed';
+  protected onCrashed(e: WorkerCrashedError): void {
     if (this.running) {
       this.runToken++;
       this.finish('failed', { repeats: this.settings.repeats, includeStock: this.includeStock }, e.message);
@@ -254,20 +187,6 @@ export class BenchLab {
     this.ticker = undefined;
     this.now = performance.now();
   }
-
-  private report(m: BenchMessage): void {
-    this.messages = [...this.messages.filter((x) => x.key !== m.key), m];
-  }
-
-  private writeUrl(): void {
-    const url = new URL(location.href);
-    url.search = benchSettingsToSearch(this.settings);
-    history.replaceState(history.state, '', url);
-  }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Copy through a selected text area, for pages the Clipboard API refuses (plain http on another host, old browsers). */

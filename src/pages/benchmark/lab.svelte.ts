@@ -23,8 +23,9 @@ export interface TableView {
   cells: BenchmarkCell[];
 }
 
-export class BenchmarkLab extends EngineLab {
+export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
   settings = $state<BenchmarkSettings>(readBenchmarkSettings('').settings);
+  protected readonly link = { read: readBenchmarkSettings, toSearch: benchmarkSettingsToSearch };
   runStatus = $state<RunStatus>('idle');
   progress = $state.raw<BenchmarkProgress | null>(null);
   /** The config of the run on screen, and its cells as they arrive. */
@@ -56,44 +57,14 @@ export class BenchmarkLab extends EngineLab {
   });
 
   private jobId: number | null = null;
-  /** Bumped whenever the current run is abandoned: progress of older runs is ignored. */
-  private runToken = 0;
-
-  protected get backend(): BackendName | undefined {
-    return this.settings.backend;
-  }
-
-  /** Reads the URL and starts the worker. */
-  start(search: string): void {
-    const { settings, corrections } = readBenchmarkSettings(search);
-    this.settings = settings;
-    this.urlCorrections = corrections;
-    if (corrections.length) this.writeUrl();
-    this.boot();
-  }
-
-  dispose(): void {
-    this.runToken++;
-    super.dispose();
-  }
 
   /** Once the engine is up: defenses in the link that are not targets here are dropped, with a notice. */
-  protected override async initEngine(): Promise<boolean> {
-    const ok = await super.initEngine();
-    if (ok) {
-      const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
-      if (r.corrections.length || r.defenses.join() !== this.settings.defenses.join()) {
-        this.urlCorrections = [...this.urlCorrections, ...r.corrections];
-        this.update({ defenses: r.defenses });
-      }
+  protected override onReady(): void {
+    const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
+    if (r.corrections.length || r.defenses.join() !== this.settings.defenses.join()) {
+      this.urlCorrections = [...this.urlCorrections, ...r.corrections];
+      this.update({ defenses: r.defenses });
     }
-    return ok;
-  }
-
-  /** Applies a selection change and writes the URL; the table shows the selection again. */
-  update(patch: Partial<BenchmarkSettings>): void {
-    this.settings = { ...this.settings, ...patch };
-    this.writeUrl();
   }
 
   toggle(kind: 'defenses' | 'attacks', id: string, on: boolean): void {
@@ -251,9 +222,5 @@ export class BenchmarkLab extends EngineLab {
       key: 'crash', kind: 'error', title: 'The engine worker stopped unexpectedly',
       detail: `${e.message}. The browser may have run out of memory or lost the GPU; the cells finished so far stay on screen.`, retry: true,
     });
-  }
-
-  private writeUrl(): void {
-    history.replaceState(history.state, '', `${location.pathname}${benchmarkSettingsToSearch(this.settings)}${location.hash}`);
   }
 }

@@ -13,8 +13,9 @@ export type LossPoint = NonNullable<TrainingProgress['losses']>;
 /** One chart point per measurement on the test subset. */
 export type EvalPoint = NonNullable<TrainingProgress['eval']>;
 
-export class DefenseLab extends EngineLab {
+export class DefenseLab extends EngineLab<DefenseSettings> {
   settings = $state<DefenseSettings>(readDefenseSettings('').settings);
+  protected readonly link = { read: readDefenseSettings, toSearch: defenseSettingsToSearch };
 
   runStatus = $state<RunStatus>('idle');
   /** The config of the run on screen. */
@@ -31,32 +32,6 @@ export class DefenseLab extends EngineLab {
   readonly settingsLocked = $derived(this.alive(this.runStatus));
 
   private jobId: number | null = null;
-  /** Bumped whenever the current run is abandoned: progress of older runs is ignored. */
-  private runToken = 0;
-
-  protected get backend(): BackendName | undefined {
-    return this.settings.backend;
-  }
-
-  /** Reads the URL and starts the worker. */
-  start(search: string): void {
-    const { settings, corrections } = readDefenseSettings(search);
-    this.settings = settings;
-    this.urlCorrections = corrections;
-    if (corrections.length) this.writeUrl();
-    this.boot();
-  }
-
-  dispose(): void {
-    this.runToken++;
-    super.dispose();
-  }
-
-  /** Applies a settings change and writes the URL (the config, and only the config, lives there). */
-  update(patch: Partial<DefenseSettings>): void {
-    this.settings = { ...this.settings, ...patch };
-    this.writeUrl();
-  }
 
   /** Picks a defense with its paper knobs. */
   chooseDefense(defense: DefenseId): void {
@@ -193,9 +168,5 @@ export class DefenseLab extends EngineLab {
     } catch (e) {
       if (!(e instanceof WorkerCrashedError)) this.report({ key: 'run', kind: 'error', title, detail: messageOf(e) });
     }
-  }
-
-  private writeUrl(): void {
-    history.replaceState(history.state, '', `${location.pathname}${defenseSettingsToSearch(this.settings)}${location.hash}`);
   }
 }

@@ -1,8 +1,5 @@
-// Entry of the defense lab (defense.html). The page itself does no tensor work: training runs in the engine worker.
-import { mount } from 'svelte';
-import '../../ui/theme.css';
+// Entry of the defense lab (defense.html). Training runs in the engine worker.
+import { mountPage } from '../../ui/mount-page.ts';
 import DefensePage from './DefensePage.svelte';
 
-const target = document.getElementById('app');
-if (!target) throw new Error('defense.html has no #app element');
-mount(DefensePage, { target });
+mountPage(DefensePage, 'defense.html');
