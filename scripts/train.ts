@@ -1,4 +1,4 @@
-// npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu]
+// npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu] [--resume]
 // Trains the shipped models (classifiers and GAN priors) on real MNIST with the shared core, writes them under
 // models/ and updates the manifest. ROLE: target, evaluator, prior or student.
 import * as path from 'node:path';
@@ -14,6 +14,8 @@ const { values: args } = parseArgs({
     epochs: { type: 'string' },
     seed: { type: 'string', default: '1' },
     backend: { type: 'string' },
+    // GAN priors only: train the shipped networks for --epochs more instead of starting afresh.
+    resume: { type: 'boolean', default: false },
   },
 });
 
@@ -29,7 +31,7 @@ const backend = await nodeBackend(args.backend);
 console.error(`backend: ${backend.backend}`);
 const seed = Number(args.seed);
 const epochs = args.epochs ? Number(args.epochs) : undefined;
-const commandFor = (id: string) => `npm run train -- --only ${id} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}`;
+const commandFor = (id: string) => `npm run train -- --only ${id} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}${args.resume ? ' --resume' : ''}`;
 for (const r of chosen) {
   const entry = await trainRecipe(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertManifestEntry(entry);
@@ -42,7 +44,7 @@ for (const r of students) {
   console.log(JSON.stringify({ id: entry.id, testAccuracy: entry.testAccuracy, trainSeconds: entry.trainSeconds }));
 }
 for (const r of priors) {
-  const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id), resume: args.resume });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, sampleDigits: entry.sampleDigits, classFidelity: entry.classFidelity }));
 }

@@ -31,6 +31,10 @@ export function formatBenchTable(r: BenchmarkRecord): string {
     lines.push(d.id.padEnd(name) + `${(100 * d.testAccuracy).toFixed(2)}%`.padStart(8) + r.attacks.map((a) => ` | ${figures(cellOf(r.cells, d.id, a.id))}`).join(''));
   }
   lines.push('AA-1 / AA-5: evaluator top-1 / top-5 attack accuracy; KNN: squared L2 to the nearest private image (evaluator features); FID vs the reference.');
+  for (const c of r.cells) {
+    const t = c.metrics?.trapdoor;
+    if (t) lines.push(`${c.defense} x ${c.attack}: ${(100 * t.flaggedShare).toFixed(0)}% of reconstructions flagged by the trapdoor (mean score ${t.meanScore.toFixed(2)}, threshold ${t.threshold.toFixed(2)})`);
+  }
   return lines.join('\n');
 }
 

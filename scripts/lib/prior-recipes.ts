@@ -53,12 +53,15 @@ function describeData(r: PriorRecipe, set: DigitSet): string {
   return `${pub}, pseudo-labelled by ${r.forTarget}: its ${PSEUDO_LABELS_PER_CLASS[r.knowledge]} most confident images per class (${set.count})`;
 }
 
-export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
+export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string; resume?: boolean }): Promise<PriorEntry> {
   const splits = loadSplits();
   const pub = publicFor(r.knowledge, splits);
   const epochs = opts.epochs ?? r.epochs;
+  // --resume: more epochs on the shipped networks; the manifest then sums epochs and seconds and chains the commands.
+  const previous = opts.resume ? readPriorEntry(r.id) : undefined;
+  const init = previous ? { generator: await loadModelFromDir(opts.dir), discriminator: await loadModelFromDir(path.join(opts.dir, 'discriminator')) } : undefined;
   let data = pub;
-  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, kind: 'gan', numClasses: 0 };
+  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, kind: 'gan', numClasses: 0, init };
   let target: tf.LayersModel | undefined;
   let classes: number[] | undefined;
   if (r.kind !== 'gan') {
@@ -85,7 +88,7 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
         `${r.kind === 'cgan' ? ` inv ${s.losses.inversion.toFixed(3)}` : ''} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
     }
   }
-  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  const trainSeconds = Math.round((performance.now() - t0) / 1000) + (previous?.trainSeconds ?? 0);
   fs.mkdirSync(opts.dir, { recursive: true });
   const rel = (p: string) => path.relative(MODELS_DIR, p);
   const g = await saveModel(trainer.generator, opts.dir);
@@ -99,10 +102,18 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
     architecture: r.kind === 'gan' ? `${GAN_ARCH}; non-saturating GAN loss`
       : r.kind === 'ked' ? `${GAN_ARCH}, but D ends in one logit per target class (semi-supervised: the target's soft labels + real/fake from their log-sum-exp); G by feature matching`
       : `${GAN_ARCH}; conditional: one-hot class beside z, projection discriminator; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
-    dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs, trainCommand: opts.command, seed: opts.seed,
+    dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs: epochs + (previous?.epochs ?? 0),
+    trainCommand: previous ? `${previous.trainCommand} && ${opts.command}` : opts.command, seed: previous?.seed ?? opts.seed,
     trainSeconds, trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), ...quality,
   };
   trainer.generator.dispose(); trainer.discriminator.dispose(); trainer.dispose(); target?.dispose();
+  return entry;
+}
+
+function readPriorEntry(id: string): PriorEntry {
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+  const entry = (manifest.priors ?? []).find((p: PriorEntry) => p.id === id);
+  if (!entry) throw new Error(`--resume: '${id}' is not in models/manifest.json yet; train it without --resume first`);
   return entry;
 }
 

@@ -23,6 +23,8 @@ export interface BenchmarkDeps {
   /** Sets an attack up exactly as startAttack does. */
   setUp(config: AttackConfig): Promise<RunningAttack>;
   evaluator(): Promise<{ model: tf.LayersModel; classes: number[] }>;
+  /** Trapdoor detection scores of images (n x 784) against a Trap-MID target; null for a target without a trapdoor. */
+  trapdoorScores(targetId: string, pixels: Float32Array): Promise<{ scores: number[]; threshold: number } | null>;
   reference(): Promise<PrivateReference>;
   /** Errors that end the whole job (a lost GPU device) rather than one cell. */
   fatal(message: string): boolean;
@@ -141,12 +143,12 @@ export class BenchmarkRun {
     this.disposeRunning();
     this.seedIndex++;
     if (this.seedIndex < this.config.seeds.length) return false;
-    this.finishCell(cell, await this.judge());
+    this.finishCell(cell, await this.judge(cell.defense));
     return true;
   }
 
   /** The evaluator's verdict and the quality record of the cell's kept reconstructions. */
-  private async judge(): Promise<Pick<BenchmarkCell, 'status' | 'metrics' | 'perClass' | 'images'>> {
+  private async judge(targetId: string): Promise<Pick<BenchmarkCell, 'status' | 'metrics' | 'perClass' | 'images'>> {
     const ev = this.evaluator!, ref = this.reference!;
     const digits = this.kept.flatMap((k) => k.classes);
     const pixels = new Float32Array(digits.length * 784);
@@ -173,6 +175,8 @@ export class BenchmarkRun {
       };
     };
     const queries = this.kept.map((k) => k.queries).filter((q): q is number => q !== undefined);
+    const trap = await this.deps.trapdoorScores(targetId, pixels);
+    if (trap) images.forEach((im, i) => { im.trapdoorScore = trap.scores[i]; });
     return {
       status: 'done', images,
       metrics: {
@@ -180,6 +184,12 @@ export class BenchmarkRun {
         fid: quality.fid, ...(quality.fidReason ? { fidReason: quality.fidReason } : {}),
         meanTargetConfidence: confidence.reduce((a, b) => a + b, 0) / confidence.length,
         ...(queries.length ? { queriesPerRun: queries.reduce((a, b) => a + b, 0) / queries.length } : {}),
+        ...(trap ? {
+          trapdoor: {
+            flaggedShare: trap.scores.filter((s) => s > trap.threshold).length / trap.scores.length,
+            meanScore: trap.scores.reduce((a, b) => a + b, 0) / trap.scores.length, threshold: trap.threshold,
+          },
+        } : {}),
       },
       perClass: quality.prdcPerClass.map(({ digit, prdc, reason }) => ({
         digit, ...figures(images.filter((im) => im.digit === digit)), prdc, ...(reason ? { prdcReason: reason } : {}),

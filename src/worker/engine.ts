@@ -179,6 +179,16 @@ export class Engine implements EngineApi {
       },
       evaluator: async () => ({ model: await this.model('evaluator'), classes: findModel(manifest, 'evaluator').classes }),
       reference: () => this.privateReference(config.referencePerDigit),
+      trapdoorScores: async (targetId, pixels) => {
+        if (!targets.get(targetId)?.trapdoor) return null;
+        const { detector } = await this.trapdoor(targetId);
+        const x = tf.tensor4d(pixels, [pixels.length / PIXELS, 28, 28, 1]);
+        try {
+          return { scores: (await detector.score(x)).map((s) => s.score), threshold: detector.threshold };
+        } finally {
+          x.dispose();
+        }
+      },
     }, () => (job ? this.elapsed(job) : 0));
     try {
       return await this.startJob({

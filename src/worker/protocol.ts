@@ -282,6 +282,8 @@ export interface BenchmarkImage {
   knnDistance: number;
   psnr: number;
   ssim: number;
+  /** Trap-MID rows: the trapdoor detector's cosine score. */
+  trapdoorScore?: number;
 }
 
 /** Figures over a set of reconstructions (a whole cell, or one digit of it). */
@@ -314,7 +316,11 @@ export interface BenchmarkCell {
   seeds: number[];
   seconds: number;
   /** All of the cell's reconstructions, with FID against the reference sample. */
-  metrics?: BenchmarkFigures & { fid: number | null; fidReason?: string; meanTargetConfidence: number; queriesPerRun?: number };
+  metrics?: BenchmarkFigures & {
+    fid: number | null; fidReason?: string; meanTargetConfidence: number; queriesPerRun?: number;
+    /** Trap-MID rows: the share of reconstructions the trapdoor detector flags (score above its threshold), their mean score. */
+    trapdoor?: { flaggedShare: number; meanScore: number; threshold: number };
+  };
   perClass?: (BenchmarkFigures & { digit: number })[];
   images?: BenchmarkImage[];
 }

@@ -83,6 +83,35 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'file');
 });
 
+test('pause holds the grid, resume finishes it; a Trap-MID row says how many reconstructions its trapdoor flags', async ({ page }) => {
+  test.setTimeout(150_000);
+  await openBenchmark(page, 'defenses=target-trap-mid&attacks=mi-face&seeds=1-2&steps=150&ref=10&backend=wasm');
+  const bar = page.getByTestId('progress');
+  const done = async () => Number(await bar.getAttribute('data-done'));
+  await expect(page.getByTestId('pause')).toBeDisabled();
+  await page.getByTestId('run').click();
+  await expect.poll(done, { timeout: 60_000 }).toBeGreaterThan(5);
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+  await expect(page.getByTestId('resume')).toBeEnabled();
+  await expect(page.getByTestId('cell-target-trap-mid-mi-face')).toContainText('paused at');
+  // The step in flight may still land; after that the count holds.
+  let held = await done();
+  await expect.poll(async () => { const now = await done(); const same = now === held; held = now; return same; }, { intervals: [1500], timeout: 30_000 }).toBe(true);
+  await page.waitForTimeout(1500);
+  expect(await done()).toBe(held);
+  expect(held).toBeLessThan(300);
+
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(bar).toHaveAttribute('data-done', '300');
+  const cell = page.getByTestId('cell-target-trap-mid-mi-face');
+  await expect(cell.getByTestId('flagged')).toHaveText(/^\d+(\.\d)?% flagged by the trapdoor$/);
+  await cell.click();
+  await expect(page.getByTestId('cell-detail')).toContainText(/Trapdoor detection: \d+(\.\d)?% of the reconstructions score above the threshold/);
+  await expect(page.getByTestId('cell-detail').getByTestId('pair').first()).toContainText(/trapdoor score -?\d/);
+});
+
 test('a malformed link gives a visible notice and the defaults; the page works', async ({ page }) => {
   await openBenchmark(page, 'defenses=%3Cscript%3E,target-nope&attacks=nope&seeds=9-1&budget=huge&knowledge=all&steps=abc&ref=1&backend=wasm');
   const notice = page.getByTestId('message-url');

@@ -111,6 +111,23 @@ describe('benchmark jobs', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('scores the reconstructions of a Trap-MID row with its trapdoor detector, and only that row', async () => {
+    const seen = await runGrid({ ...tiny, defenses: ['target-trap-mid', 'target-none'], attacks: ['mi-face'], steps: 30 });
+    const cells = seen.at(-1)!.record!.cells;
+    const trap = cells.find((c) => c.defense === 'target-trap-mid')!;
+    const t = trap.metrics!.trapdoor!;
+    const scores = trap.images!.map((im) => im.trapdoorScore!);
+    expect(scores).toHaveLength(5);
+    for (const s of scores) { expect(s).toBeGreaterThanOrEqual(-1); expect(s).toBeLessThanOrEqual(1); }
+    expect(t.flaggedShare).toBeCloseTo(scores.filter((s) => s > t.threshold).length / 5, 10);
+    expect(t.meanScore).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / 5, 10);
+    expect(t.threshold).toBeGreaterThan(0);
+    expect(recordToCsv(seen.at(-1)!.record!).split('\n')[0]).toContain('trapdoor_flagged');
+    const none = cells.find((c) => c.defense === 'target-none')!;
+    expect(none.metrics!.trapdoor).toBeUndefined();
+    expect(none.images!.every((im) => im.trapdoorScore === undefined)).toBe(true);
+  });
+
   it('rejects a bad config with a message naming the field', async () => {
     await expect(engine.startBenchmark({ ...tiny, defenses: ['target-nope'] }, () => undefined)).rejects.toThrow(/no target 'target-nope'/);
     await expect(engine.startBenchmark({ ...tiny, defenses: ['evaluator'] }, () => undefined)).rejects.toThrow(/no target 'evaluator'/);

@@ -29,6 +29,8 @@ export interface GanConfig {
   knowledgeTarget?: tf.LayersModel;
   /** PLG-MI: the target steers the generator (max-margin on augmented fakes). */
   inversion?: { target: tf.LayersModel; weight: number };
+  /** Continue training these networks (same architecture) instead of fresh ones: `npm run train -- --resume`. */
+  init?: { generator: tf.LayersModel; discriminator: tf.LayersModel };
 }
 
 export interface GanStats {
@@ -60,8 +62,8 @@ export class GanTrainer {
 
   constructor(readonly data: DigitSet, readonly config: GanConfig) {
     if (config.kind === 'ked' && !config.knowledgeTarget) throw new Error('a KED-MI GAN needs the target whose soft labels it learns');
-    this.generator = buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0);
-    this.discriminator = config.kind === 'ked'
+    this.generator = config.init?.generator ?? buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0);
+    this.discriminator = config.init ? config.init.discriminator : config.kind === 'ked'
       ? buildDiscriminator(config.seed + 10, config.numClasses, 'classes')
       : buildDiscriminator(config.seed + 10, config.kind === 'cgan' ? config.numClasses : 0);
     if (config.kind === 'ked') {

@@ -1,18 +1,15 @@
 // The benchmark page's state and actions (Svelte 5 runes in a class). The grid runs in the engine worker as one job;
-// this thread starts and cancels it, keeps the cells as they arrive, and opens saved run records.
-import { WorkerCrashedError } from '../../ui/engine-client.ts';
-import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
+// this thread starts, pauses and cancels it, keeps the cells as they arrive, and opens saved run records.
+import { messageOf } from '../../ui/engine-lab.svelte.ts';
+import { JobLab } from '../../ui/job-lab.svelte.ts';
 import { ATTACKS } from '../../worker/catalog.ts';
 import { parseBenchmarkRecord, recordToCsv } from '../../worker/benchmark-record.ts';
 import type {
-  AttackId, BackendName, BenchmarkCell, BenchmarkConfig, BenchmarkDefense, BenchmarkProgress, BenchmarkRecord, JobState,
+  AttackId, BenchmarkCell, BenchmarkConfig, BenchmarkDefense, BenchmarkProgress, BenchmarkRecord,
 } from '../../worker/protocol.ts';
 import {
   benchmarkSettingsToSearch, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
 } from './benchmark-config.ts';
-
-/** 'idle': no run; 'starting': waiting for the worker to accept the job; the rest are the job's states. */
-export type RunStatus = 'idle' | 'starting' | JobState;
 
 /** What the table shows: the selection before a run, a run (live or finished), or a record opened from a file. */
 export interface TableView {
@@ -23,10 +20,11 @@ export interface TableView {
   cells: BenchmarkCell[];
 }
 
-export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
+export class BenchmarkLab extends JobLab<BenchmarkSettings> {
   settings = $state<BenchmarkSettings>(readBenchmarkSettings('').settings);
   protected readonly link = { read: readBenchmarkSettings, toSearch: benchmarkSettingsToSearch };
-  runStatus = $state<RunStatus>('idle');
+  protected readonly jobName = 'the benchmark';
+  protected readonly crashLoss = 'the cells finished so far stay on screen';
   progress = $state.raw<BenchmarkProgress | null>(null);
   /** The config of the run on screen, and its cells as they arrive. */
   runConfig = $state.raw<BenchmarkConfig | null>(null);
@@ -38,9 +36,7 @@ export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
   selected = $state<{ defense: string; attack: AttackId } | null>(null);
 
   readonly targets = $derived(this.info?.models.filter((m) => m.role === 'target') ?? []);
-  readonly canRun = $derived(this.engineStatus === 'ready' && !this.alive(this.runStatus) && this.settings.defenses.length > 0 && this.settings.attacks.length > 0);
-  readonly canCancel = $derived(this.runStatus === 'running' || this.runStatus === 'paused');
-  readonly settingsLocked = $derived(this.alive(this.runStatus));
+  readonly canRun = $derived(this.engineStatus === 'ready' && !this.settingsLocked && this.settings.defenses.length > 0 && this.settings.attacks.length > 0);
 
   readonly view = $derived.by((): TableView => {
     const r = this.record;
@@ -55,8 +51,6 @@ export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
       attacks: config.attacks.map((id) => ({ id, name: ATTACKS.find((a) => a.id === id)!.name })),
     };
   });
-
-  private jobId: number | null = null;
 
   /** Once the engine is up: defenses in the link that are not targets here are dropped, with a notice. */
   protected override onReady(): void {
@@ -73,60 +67,20 @@ export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
     this.update({ [kind]: next } as Partial<BenchmarkSettings>);
   }
 
-  /** Forces a backend (undefined = automatic order) and restarts the engine on it. */
-  async switchBackend(backend: BackendName | undefined): Promise<void> {
-    this.update({ backend });
-    this.dismiss('job-failed');
-    await this.abandonRun();
-    await this.initEngine();
-  }
-
-  async restartEngine(): Promise<void> {
-    this.dismiss('crash');
-    await this.abandonRun();
-    this.boot();
-  }
-
   /** Runs the selected grid (the table of the previous run or file is cleared). */
   async run(): Promise<void> {
-    if (!this.canRun || !this.client) return;
-    await this.abandonRun();
-    const token = this.runToken;
-    const client = this.client;
+    if (!this.canRun) return;
     const config = toBenchmarkConfig(this.settings, this.targets.map((t) => t.id));
-    this.clearTable();
-    this.runConfig = config;
-    this.dismiss('run');
-    this.dismiss('job-failed');
-    this.runStatus = 'starting';
-    try {
-      const id = await client.startBenchmark(config, (p) => {
-        if (token === this.runToken) this.onProgress(p);
-      });
-      if (token !== this.runToken) {
-        void client.cancel(id).catch(() => undefined); // abandoned while the worker was setting up
-        return;
-      }
-      if (this.runStatus === 'starting') {
-        this.jobId = id;
-        this.runStatus = 'running';
-      }
-    } catch (e) {
-      if (token !== this.runToken) return;
-      this.runStatus = 'idle';
-      this.runConfig = null;
-      if (!(e instanceof WorkerCrashedError)) this.report({ key: 'run', kind: 'error', title: 'The benchmark could not start', detail: messageOf(e) });
-    }
-  }
-
-  /** Stops the run between two steps; the finished cells stay (the worker's last message says 'cancelled'). */
-  async cancel(): Promise<void> {
-    if (!this.canCancel || !this.client || this.jobId === null) return;
-    try {
-      await this.client.cancel(this.jobId);
-    } catch (e) {
-      if (!(e instanceof WorkerCrashedError)) this.report({ key: 'run', kind: 'error', title: 'Could not cancel the benchmark', detail: messageOf(e) });
-    }
+    const started = await this.startJob<BenchmarkProgress>({
+      reset: () => {
+        this.clearTable();
+        this.runConfig = config;
+      },
+      start: (client, onProgress) => client.startBenchmark(config, onProgress),
+      onProgress: (p) => this.onProgress(p),
+      failTitle: 'The benchmark could not start',
+    });
+    if (started === 'failed') this.runConfig = null;
   }
 
   select(defense: string, attack: AttackId): void {
@@ -172,10 +126,6 @@ export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private alive(s: RunStatus): boolean {
-    return s === 'starting' || s === 'running' || s === 'paused';
-  }
-
   private clearTable(): void {
     this.record = null;
     this.openedFile = null;
@@ -189,38 +139,13 @@ export class BenchmarkLab extends EngineLab<BenchmarkSettings> {
     this.progress = p;
     if (p.cells.length) this.cells = [...this.cells, ...p.cells];
     if (p.state === 'failed') {
-      this.runStatus = 'failed';
-      this.jobId = null;
       if (p.record) this.record = p.record;
-      const onGpu = this.info?.backend === 'webgpu' || this.info?.backend === 'webgl';
-      this.report({
-        key: 'job-failed', kind: 'error', title: `The benchmark stopped after ${p.cellsDone} of ${p.cellsTotal} cells`,
-        detail: p.error ?? 'the engine reported a failure without a message', switchTo: onGpu ? 'wasm' : undefined,
-      });
+      this.failJob(`The benchmark stopped after ${p.cellsDone} of ${p.cellsTotal} cells`, p.error);
       return;
     }
     if (p.state === 'done' || p.state === 'cancelled') {
-      this.runStatus = p.state;
-      this.jobId = null;
+      this.endJob(p.state);
       if (p.record) this.record = p.record;
     }
-  }
-
-  private async abandonRun(): Promise<void> {
-    this.runToken++;
-    const id = this.jobId;
-    this.jobId = null;
-    if (this.alive(this.runStatus)) this.runStatus = 'cancelled';
-    if (id !== null && this.client && !this.client.isCrashed) await this.client.cancel(id).catch(() => undefined);
-  }
-
-  protected onCrashed(e: WorkerCrashedError): void {
-    this.runToken++;
-    this.jobId = null;
-    if (this.alive(this.runStatus)) this.runStatus = 'failed';
-    this.report({
-      key: 'crash', kind: 'error', title: 'The engine worker stopped unexpectedly',
-      detail: `${e.message}. The browser may have run out of memory or lost the GPU; the cells finished so far stay on screen.`, retry: true,
-    });
   }
 }
