@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
-const TINY = 'defenses=target-mid&attacks=mi-face,plg-mi&seeds=1&steps=8&ref=10&backend=wasm';
+const TINY = 'defenses=target-mid&attacks=mi-face,ked-mi&seeds=1&steps=8&ref=10&backend=wasm';
 
 async function openBenchmark(page: Page, query: string): Promise<void> {
   await page.goto(`./benchmark.html?${query}`);
@@ -19,7 +19,7 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'selection');
   await expect(page.getByTestId('defense-target-mid').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-target-none').locator('input')).not.toBeChecked();
-  await expect(page.getByTestId('attack-plg-mi').locator('input')).toBeChecked();
+  await expect(page.getByTestId('attack-ked-mi').locator('input')).toBeChecked();
   await expect(page.getByTestId('f-seeds')).toHaveValue('1');
   await expect(page.getByTestId('f-steps')).toHaveValue('8');
   await expect(page.getByTestId('export-csv')).toBeDisabled();
@@ -27,9 +27,9 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(cell).toHaveAttribute('data-status', 'empty');
 
   await page.getByTestId('run').click();
-  // PLG-MI has no conditional GAN for target-mid: its cell says so (nothing runs) while MI-Face runs.
-  await expect(page.getByTestId('cell-target-mid-plg-mi')).toHaveAttribute('data-status', 'no-prior', { timeout: 60_000 });
-  await expect(page.getByTestId('cell-target-mid-plg-mi')).toContainText('no prior for this target');
+  // KED-MI has no GAN for target-mid: its cell says so (nothing runs) while MI-Face runs.
+  await expect(page.getByTestId('cell-target-mid-ked-mi')).toHaveAttribute('data-status', 'no-prior', { timeout: 60_000 });
+  await expect(page.getByTestId('cell-target-mid-ked-mi')).toContainText('no prior for this target');
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(cell).toHaveAttribute('data-status', 'done');
   await expect(cell.getByTestId('top1')).toHaveText(/^\d+(\.\d)?% \/ \d+(\.\d)?%$/);
@@ -56,12 +56,12 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   expect(csvDownload.suggestedFilename()).toMatch(/^benchmark-.*\.csv$/);
   const csv = fs.readFileSync(await csvDownload.path(), 'utf8').trim().split('\n');
   expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,/);
-  expect(csv.slice(1).map((l) => l.split(',').slice(2, 4).join(','))).toEqual(['mi-face,done', 'plg-mi,no-prior']);
+  expect(csv.slice(1).map((l) => l.split(',').slice(2, 4).join(','))).toEqual(['mi-face,done', 'ked-mi,no-prior']);
   const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
   const jsonPath = await jsonDownload.path();
   const record = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
   expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done' });
-  expect(record.config).toMatchObject({ defenses: ['target-mid'], attacks: ['mi-face', 'plg-mi'], seeds: [1], steps: 8, referencePerDigit: 10 });
+  expect(record.config).toMatchObject({ defenses: ['target-mid'], attacks: ['mi-face', 'ked-mi'], seeds: [1], steps: 8, referencePerDigit: 10 });
   expect(record.cells[0].images).toHaveLength(5);
 
   // A fresh page with the default selection re-opens the same table from the saved record.
@@ -70,7 +70,7 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await page.getByTestId('open-file').setInputFiles(jsonPath);
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'file');
   await expect(page.getByTestId('cell-target-mid-mi-face').getByTestId('top1')).toHaveText(shown!);
-  await expect(page.getByTestId('cell-target-mid-plg-mi')).toHaveAttribute('data-status', 'no-prior');
+  await expect(page.getByTestId('cell-target-mid-ked-mi')).toHaveAttribute('data-status', 'no-prior');
   await expect(page.getByTestId('row-target-none')).toHaveCount(0);
   expect(new URL(page.url()).searchParams.get('defenses')).toBe('target-mid');
   await page.getByTestId('cell-target-mid-mi-face').click();
@@ -129,7 +129,7 @@ test('a malformed link gives a visible notice and the defaults; the page works',
   await expect(page.getByTestId('defense-target-none').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-target-trap-mid').locator('input')).toBeChecked();
   await expect(page.getByTestId('attack-mi-face').locator('input')).toBeChecked();
-  await expect(page.getByTestId('attack-plg-mi').locator('input')).toBeChecked();
+  await expect(page.getByTestId('attack-ked-mi').locator('input')).toBeChecked();
   await expect(page.getByTestId('f-seeds')).toHaveValue('1');
   await expect(page.getByTestId('f-steps')).toHaveValue('');
   await expect(page.getByTestId('f-ref')).toHaveValue('10');

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 const tiny: BenchmarkConfig = {
-  defenses: ['target-none', 'target-mid'], attacks: ['mi-face', 'plg-mi'], seeds: [1], budget: 'browser', knowledge: 'disjoint',
+  defenses: ['target-none', 'target-mid'], attacks: ['mi-face', 'ked-mi'], seeds: [1], budget: 'browser', knowledge: 'disjoint',
   steps: 3, referencePerDigit: 12,
 };
 
@@ -43,17 +43,17 @@ describe('benchmark jobs', () => {
     const first = seen[0], last = seen.at(-1)!;
     expect(first.phase).toBe('reference');
     expect(first.cellsTotal).toBe(4);
-    // PLG-MI against target-mid: its conditional GAN is not shipped, so the cell is reported at once, never run.
-    expect(first.cells).toEqual([expect.objectContaining({ defense: 'target-mid', attack: 'plg-mi', status: 'no-prior', prior: 'cgan-target-mid-disjoint' })]);
+    // KED-MI against target-mid: its GAN is not shipped, so the cell is reported at once, never run.
+    expect(first.cells).toEqual([expect.objectContaining({ defense: 'target-mid', attack: 'ked-mi', status: 'no-prior', prior: 'ked-target-mid-disjoint' })]);
     expect(first.cells[0].note).toMatch(/no prior for this target/);
 
     const cells: BenchmarkCell[] = seen.flatMap((p) => p.cells);
-    expect(cells.map((c) => `${c.defense} ${c.attack}`).sort()).toEqual(['target-mid mi-face', 'target-mid plg-mi', 'target-none mi-face', 'target-none plg-mi']);
+    expect(cells.map((c) => `${c.defense} ${c.attack}`).sort()).toEqual(['target-mid ked-mi', 'target-mid mi-face', 'target-none ked-mi', 'target-none mi-face']);
     expect(last).toMatchObject({ state: 'done', phase: 'finished', cellsDone: 4, remainingMs: 0 });
     expect(last.work.done).toBe(last.work.total);
     expect(last.work.total).toBe(3 * 3); // three runnable cells of 3 steps, one seed
     // Progress in between: the current run, and a time-left estimate once a step was measured.
-    expect(seen.some((p) => p.current?.attack === 'plg-mi' && p.current.defense === 'target-none')).toBe(true);
+    expect(seen.some((p) => p.current?.attack === 'ked-mi' && p.current.defense === 'target-none')).toBe(true);
     expect(seen.some((p) => p.state === 'running' && typeof p.remainingMs === 'number')).toBe(true);
 
     for (const c of cells.filter((x) => x.status !== 'no-prior')) {
