@@ -3,7 +3,7 @@
 // The UI thread does no tensor work: only types come from the worker's protocol, never tfjs.
 import * as Comlink from 'comlink';
 import type {
-  AttackConfig, AttackSnapshot, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, PrivateSamples, TrainingConfig, TrainingProgress, TrapdoorReference,
+  AttackConfig, AttackSnapshot, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, PrivateSamples, ProbeResult, TrainingConfig, TrainingProgress, TrapdoorReference,
 } from '../worker/protocol.ts';
 
 export class WorkerCrashedError extends Error {
@@ -96,6 +96,11 @@ export class EngineClient {
   /** Measures this backend's speed (src/core/bench.ts in the worker); `onRow` gets each figure as it is measured. */
   benchmark(onRow: (row: BenchRow) => void, options?: { includeStock?: boolean; repeats?: number }): Promise<BenchRow[]> {
     return this.guard(() => this.remote.benchmark(Comlink.proxy(onRow), options));
+  }
+
+  /** A target's probabilities (and Trap-MID trapdoor score) for one 28x28 image: the tensor work is the worker's. */
+  probe(targetId: string, pixels: Float32Array): Promise<ProbeResult> {
+    return this.guard(() => this.remote.probe(targetId, pixels));
   }
 
   numTensors(): Promise<number> {

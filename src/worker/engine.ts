@@ -10,8 +10,8 @@ import { type AttackDeps, type RunningAttack, setUpAttack, validateAttackConfig 
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
 import { TRAINED_MODEL_ID } from './protocol.ts';
 import type {
-  AttackConfig, AttackSnapshot, BackendName, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, TrainingConfig,
-  TrainingProgress, TrapdoorReference,
+  AttackConfig, AttackSnapshot, BackendName, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, ProbeResult,
+  TrainingConfig, TrainingProgress, TrapdoorReference,
 } from './protocol.ts';
 import { TrainingRun, validateTrainingConfig } from './training-job.ts';
 import { BenchmarkRun } from './benchmark-job.ts';
@@ -382,6 +382,32 @@ export class Engine implements EngineApi {
     } finally {
       this.benchmarking = false;
       for (const id of paused) await this.resume(id);
+    }
+  }
+
+  async probe(targetId: string, pixels: Float32Array): Promise<ProbeResult> {
+    if (!(pixels instanceof Float32Array)) throw new Error('probe: the image must be a Float32Array of 784 pixels');
+    if (pixels.length !== PIXELS) throw new Error(`probe: the image has ${pixels.length} pixels, expected ${PIXELS} (28 x 28)`);
+    const bad = pixels.findIndex((v) => !(v >= 0 && v <= 1));
+    if (bad >= 0) throw new Error(`probe: pixel ${bad} is ${pixels[bad]}, expected a value in [0, 1]`);
+    if (this.benchmarking) throw new Error('a speed benchmark is running: probe when it has finished');
+    const entry = findModel(this.requireManifest(), targetId);
+    if (entry.role !== 'target') throw new Error(`'${targetId}' is a ${entry.role}, not a target`);
+    const target = await this.model(entry.id);
+    const detector = entry.trapdoor ? (await this.trapdoor(entry.id)).detector : undefined;
+    const x = tf.tensor4d(pixels, [1, 28, 28, 1]);
+    try {
+      const probs = tf.tidy(() => tf.softmax(target.predict(x) as tf.Tensor2D));
+      const probabilities = Array.from(await probs.data());
+      probs.dispose();
+      const best = probabilities.indexOf(Math.max(...probabilities));
+      const scored = detector ? (await detector.score(x))[0] : undefined;
+      return {
+        targetId, classes: [...entry.classes], probabilities, predicted: entry.classes[best],
+        ...(scored ? { trapdoor: { score: scored.score, threshold: detector!.threshold, flagged: scored.score > detector!.threshold } } : {}),
+      };
+    } finally {
+      x.dispose();
     }
   }
 

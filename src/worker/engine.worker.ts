@@ -39,6 +39,7 @@ const api: EngineApi = {
     const r = await need().trapdoorReference(targetId);
     return Comlink.transfer(r, [r.triggers.buffer]);
   },
+  probe: (targetId, pixels) => need().probe(targetId, pixels),
   numTensors: () => need().numTensors(),
 };
 

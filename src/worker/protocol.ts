@@ -226,8 +226,25 @@ export interface EngineApi {
   trapdoorReference(targetId: string): Promise<TrapdoorReference>;
   /** Speed of this backend (src/core/bench.ts): one row per measurement, sent as it is measured. */
   benchmark(onRow: (row: BenchRow) => void, options?: { includeStock?: boolean; repeats?: number }): Promise<BenchRow[]>;
+  /**
+   * A target's answer for one image the user drew or uploaded (784 pixels in [0, 1], white ink on black), and for a
+   * Trap-MID target its trapdoor score. Rejects with a clear message for a wrong size or a model that is not a target.
+   */
+  probe(targetId: string, pixels: Float32Array): Promise<ProbeResult>;
   /** tfjs tensor count (for leak checks from the page and tests). */
   numTensors(): Promise<number>;
+}
+
+/** What a target answers for one probed image. */
+export interface ProbeResult {
+  targetId: string;
+  /** The target's classes (digits) and its softmax probability of each, in the same order. */
+  classes: number[];
+  probabilities: number[];
+  /** The most probable digit. */
+  predicted: number;
+  /** Trap-MID targets: the detector's score (cosine to the predicted digit's trapdoor signature), its threshold, and whether the score is above it. */
+  trapdoor?: { score: number; threshold: number; flagged: boolean };
 }
 
 export const DEFAULT_MI_FACE: MiFaceConfig = {

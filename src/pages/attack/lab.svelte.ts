@@ -2,9 +2,11 @@
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
 import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
-import type { AttackId, AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
+import type { AttackConfig, AttackId, AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
 import { knobValues } from '../../worker/catalog.ts';
-import { readSettings, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
+import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
+import { readHidden, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, withHidden, type LabSettings } from './url-config.ts';
+import { DigitProbe } from './probe.svelte.ts';
 
 /** 'idle': no job; 'starting': waiting for the worker to accept one; the rest are the worker's job states. */
 export type RunStatus = 'idle' | 'starting' | JobState;
@@ -26,7 +28,9 @@ const CRASH_WINDOW_MS = 60_000;
 
 export class AttackLab extends EngineLab<LabSettings> {
   settings = $state<LabSettings>(readSettings('').settings);
-  protected readonly link = { read: readSettings, toSearch: settingsToSearch };
+  protected readonly link = { read: readSettings, toSearch: (s: LabSettings) => withHidden(settingsToSearch(s), this.hidden) };
+  /** Controls a teacher's link hides (`hide=`): in the link, but not settings, since no run depends on them. */
+  hidden = $state<string[]>([]);
   samples = $state.raw<PrivateSamples | null>(null);
   /** Trapdoor detection reference of the current target (Trap-MID targets only). */
   trapdoor = $state.raw<TrapdoorReference | null>(null);
@@ -36,20 +40,43 @@ export class AttackLab extends EngineLab<LabSettings> {
   history = $state.raw<HistoryPoint[]>([]);
   /** A Step request is on its way to the worker. */
   stepping = $state(false);
+  /** The run record the reconstructions come from when they were opened from a file (not run here). */
+  opened = $state.raw<{ fileName: string; record: AttackRecord } | null>(null);
+  /** "Probe a digit": the user's own image and the current target's answer. */
+  readonly probe = new DigitProbe({
+    client: () => (this.engineStatus === 'ready' ? this.client : undefined),
+    targetId: () => this.settings.targetId,
+    onError: (title, detail) => this.report({ key: 'probe', kind: 'error', title, detail }),
+  });
 
   readonly canRun = $derived(this.engineStatus === 'ready' && (this.runStatus !== 'running' && this.runStatus !== 'starting'));
   readonly canPause = $derived(this.engineStatus === 'ready' && this.runStatus === 'running');
   readonly canStep = $derived(this.engineStatus === 'ready' && !this.stepping && this.runStatus !== 'running' && this.runStatus !== 'starting');
   readonly canReset = $derived(this.runStatus !== 'idle' || this.snapshot !== null);
+  /** Something to export: kept reconstructions of a run (or of an opened record). */
+  readonly canExport = $derived((this.snapshot?.classes.length ?? 0) > 0);
   /** Settings are locked while a run is alive (Reset unlocks them). */
   readonly settingsLocked = $derived(this.runStatus === 'running' || this.runStatus === 'paused' || this.runStatus === 'starting');
 
   private jobId: number | null = null;
+  /** The config of the run on show (the settings may have changed since it ran). */
+  private runConfig: AttackConfig | null = null;
   private crashTimes: number[] = [];
 
   /** The shipped targets the engine knows. */
   get targets(): EngineInfo['models'] {
     return this.info?.models.filter((m) => m.role === 'target') ?? [];
+  }
+
+  /** Reads the hidden controls too (before the settings, so every rewrite of the link keeps them). */
+  override start(search: string): void {
+    const { hidden, corrections } = readHidden(search);
+    this.hidden = hidden;
+    super.start(search);
+    if (corrections.length) {
+      this.urlCorrections = [...this.urlCorrections, ...corrections];
+      this.writeUrl();
+    }
   }
 
   /** Picks an attack with its browser-budget knobs; the view of the previous attack's run is cleared. */
@@ -73,6 +100,37 @@ export class AttackLab extends EngineLab<LabSettings> {
   async chooseTarget(targetId: string): Promise<void> {
     await this.reset();
     this.update({ targetId });
+    void this.probe.refresh();
+    await this.loadTrapdoor();
+  }
+
+  /** The run on show as a record (an opened one as it was read), or null when there is nothing to export. */
+  exportRecord(): AttackRecord | null {
+    if (this.opened) return this.opened.record;
+    if (!this.snapshot || !this.runConfig || !this.info) return null;
+    return buildAttackRecord(this.snapshot, this.runConfig, this.info);
+  }
+
+  /**
+   * Opens a saved run record: its reconstructions and figures replace the view, and its settings the page's (in the
+   * URL; the backend stays). A file that is not a record only adds a message: nothing on the page changes.
+   */
+  async open(file: File): Promise<void> {
+    let record: AttackRecord;
+    try {
+      record = parseAttackRecord(await file.text());
+    } catch (e) {
+      this.report({ key: 'open', kind: 'error', title: `${file.name} could not be opened`, detail: messageOf(e) });
+      return;
+    }
+    this.dismiss('open');
+    await this.reset();
+    this.update(settingsFromConfig(record.config, this.settings));
+    if (this.info) this.keepKnownTarget(this.info);
+    this.snapshot = snapshotOfRecord(record);
+    this.runConfig = record.config;
+    this.opened = { fileName: file.name, record };
+    void this.probe.refresh();
     await this.loadTrapdoor();
   }
 
@@ -81,8 +139,7 @@ export class AttackLab extends EngineLab<LabSettings> {
     this.update({ backend });
     this.dismiss('job-failed');
     await this.abandonRun();
-    this.snapshot = null;
-    this.history = [];
+    this.clearView();
     await this.initEngine();
   }
 
@@ -129,8 +186,7 @@ export class AttackLab extends EngineLab<LabSettings> {
   async reset(): Promise<void> {
     this.stepping = false;
     await this.abandonRun();
-    this.snapshot = null;
-    this.history = [];
+    this.clearView();
     this.dismiss('run');
     this.dismiss('job-failed');
   }
@@ -139,13 +195,26 @@ export class AttackLab extends EngineLab<LabSettings> {
 
   /** Once the engine is up: a target the link names that is not shipped is replaced, with a notice; then the trapdoor reference and the private digits. */
   protected override onReady(info: EngineInfo): void {
-    if (!info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) {
-      const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
-      this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
-      this.update({ targetId: fallback });
-    }
+    this.keepKnownTarget(info);
     void this.loadTrapdoor();
+    void this.probe.refresh();
     if (!this.samples) void this.loadSamples();
+  }
+
+  /** A target the settings name that this engine lacks (a link, a record) is replaced by a shipped one, with a notice. */
+  private keepKnownTarget(info: EngineInfo): void {
+    if (info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) return;
+    const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
+    this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
+    this.update({ targetId: fallback });
+  }
+
+  /** No reconstructions, charts or opened record on show. */
+  private clearView(): void {
+    this.snapshot = null;
+    this.history = [];
+    this.opened = null;
+    this.runConfig = null;
   }
 
   /** The real private digits shown beside the reconstructions (loaded once). */
@@ -180,14 +249,15 @@ export class AttackLab extends EngineLab<LabSettings> {
   private async startJob(paused: boolean): Promise<boolean> {
     await this.abandonRun();
     const token = this.runToken;
-    this.snapshot = null;
-    this.history = [];
+    this.clearView();
     this.dismiss('run');
     this.dismiss('job-failed');
     this.runStatus = 'starting';
     const client = this.client!;
+    const config = toAttackConfig(this.settings);
+    this.runConfig = config;
     try {
-      const id = await client.startAttack(toAttackConfig(this.settings), (s) => {
+      const id = await client.startAttack(config, (s) => {
         if (token === this.runToken) this.onSnapshot(s);
       }, paused);
       if (token !== this.runToken) {

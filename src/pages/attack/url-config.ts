@@ -184,3 +184,47 @@ export function toAttackConfig(s: LabSettings): AttackConfig {
     ...(attackInfo(s.attack).usesOutputDefense ? { outputDefense: s.outputDefense } : {}),
   };
 }
+
+/** The settings that run `c` again (a saved run record's config); the backend stays the one in `keep`. */
+export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'backend'>): LabSettings {
+  const base = { ...DEFAULT_SETTINGS, attack: c.attack, targetId: c.targetId, seed: c.seed, backend: keep.backend };
+  if (c.attack === 'mi-face') return { ...base, params: { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2 }, init: c.init };
+  return {
+    ...base, params: { ...knobValues(c.attack), ...c.params }, knowledge: c.knowledge,
+    outputDefense: c.outputDefense ?? DEFAULT_SETTINGS.outputDefense,
+  };
+}
+
+/** The settings (by URL parameter name) and the preset buttons a link can hide, besides the knobs. */
+const HIDEABLE_SETTINGS = [...Object.values(CHOICE_SPECS).map((s) => s.param), 'target', 'backend', 'seed', 'presets'];
+/**
+ * Controls a teacher's link can hide (`hide=backend,seed`): those, and every attack's knobs by URL parameter name (so
+ * one link can serve several attacks).
+ */
+export const HIDEABLE_CONTROLS: readonly string[] = [...new Set([...HIDEABLE_SETTINGS, ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key)))])];
+
+/** The controls `hide=` names (comma-separated, any case); unknown names are reported and ignored, never fatal. */
+export function readHidden(search: string): { hidden: string[]; corrections: string[] } {
+  const raw = new URLSearchParams(search).get('hide');
+  const names = (raw ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const hidden: string[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const control = HIDEABLE_CONTROLS.find((c) => c.toLowerCase() === name.toLowerCase());
+    if (!control) unknown.push(name);
+    else if (!hidden.includes(control)) hidden.push(control);
+  }
+  const corrections = unknown.length
+    ? [`Hide: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are not controls' : 'is not a control'} of this page (use ${HIDEABLE_SETTINGS.join(', ')} or a knob's name in the link, such as steps); ignored`]
+    : [];
+  return { hidden, corrections };
+}
+
+/** `search` (a query string from settingsToSearch) with the hidden controls added, so the link keeps hiding them. */
+export function withHidden(search: string, hidden: readonly string[]): string {
+  if (!hidden.length) return search;
+  const q = new URLSearchParams(search);
+  q.set('hide', hidden.join(','));
+  // Commas stay readable in a link a teacher edits by hand.
+  return `?${q.toString().replace(/%2C/g, ',')}`;
+}
