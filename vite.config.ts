@@ -1,14 +1,36 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
+/** Where the site serves the <inversion-playground> module (built by vite.embed.config.ts into dist/embed/). */
+const EMBED_MODULE = '/embed/inversion-playground.js';
+
+/** The dev server serves the element's source under the built module's path, so the demo page is the same in both. */
+function serveEmbedModuleInDev(): Plugin {
+  return {
+    name: 'serve-embed-module-in-dev',
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        if (req.url?.split('?')[0] === EMBED_MODULE) req.url = '/src/embed/element.ts';
+        next();
+      });
+    },
+  };
+}
+
 // Relative base: the built site works from any sub-path of a static host.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   base: './',
-  plugins: [svelte()],
+  // In dev, components inject their styles where they mount: the element mounts them in its shadow root, not the
+  // document (the site build still emits CSS files).
+  plugins: [svelte({ emitCss: command === 'build' }), serveEmbedModuleInDev()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',
-    rollupOptions: { input: { index: 'index.html', bench: 'bench.html', defense: 'defense.html', benchmark: 'benchmark.html' } },
+    rollupOptions: {
+      input: {
+        index: 'index.html', bench: 'bench.html', defense: 'defense.html', benchmark: 'benchmark.html', embed: 'embed.html', 'embed-demo': 'embed-demo.html',
+      },
+    },
   },
   server: { port: 5173, strictPort: false },
-});
+}));

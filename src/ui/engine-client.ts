@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import type {
   AttackConfig, AttackSnapshot, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, PrivateSamples, ProbeResult, TrainingConfig, TrainingProgress, TrapdoorReference,
+  UploadedFile, UploadedModelInfo,
 } from '../worker/protocol.ts';
 
 export class WorkerCrashedError extends Error {
@@ -101,6 +102,11 @@ export class EngineClient {
   /** A target's probabilities (and Trap-MID trapdoor score) for one 28x28 image: the tensor work is the worker's. */
   probe(targetId: string, pixels: Float32Array): Promise<ProbeResult> {
     return this.guard(() => this.remote.probe(targetId, pixels));
+  }
+
+  /** Checks and keeps the user's own target in the worker (the files' buffers are transferred, not copied). */
+  loadUploadedModel(files: UploadedFile[]): Promise<{ uploaded: UploadedModelInfo; models: EngineInfo['models'] }> {
+    return this.guard(() => this.remote.loadUploadedModel(Comlink.transfer(files, files.map((f) => f.data))));
   }
 
   numTensors(): Promise<number> {

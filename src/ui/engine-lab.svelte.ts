@@ -28,6 +28,30 @@ export interface SettingsLink<S> {
   toSearch(settings: S): string;
 }
 
+/** A lab's line to the engine worker: its client, the engine's start on a backend, and letting go of it. */
+export interface EngineConnection {
+  readonly client: EngineClient;
+  init(backend: BackendName | undefined): Promise<EngineInfo>;
+  close(): void;
+}
+
+/** Opens an EngineConnection; `onCrash` runs once if its worker dies. */
+export type EngineSource = (onCrash: (error: WorkerCrashedError) => void) => EngineConnection;
+
+/** A page's own worker, started on the backend its lab asks for, loading the assets from the page's site root. */
+export const ownWorker: EngineSource = (onCrash) => {
+  const client = new EngineClient(onCrash);
+  return { client, init: (backend) => client.init({ baseUrl: siteBaseUrl(), backend }), close: () => client.dispose() };
+};
+
+/** Where a lab runs: a page of the site (the defaults), or embedded in someone else's page. */
+export interface LabHost {
+  /** Where the engine worker comes from (default: one of the lab's own). */
+  engine?: EngineSource;
+  /** Keep the settings in the page's address (default true; an embedded element must leave its host page's alone). */
+  syncUrl?: boolean;
+}
+
 export abstract class EngineLab<S extends { backend?: BackendName }> {
   /** The page's settings (a subclass declares them as $state). */
   abstract settings: S;
@@ -38,10 +62,18 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   urlCorrections = $state<string[]>([]);
 
   protected client?: EngineClient;
+  private connection?: EngineConnection;
+  private readonly engineSource: EngineSource;
+  private readonly syncUrl: boolean;
   /** Bumped on each (re)initialisation: replies of an older init are ignored. */
   protected initToken = 0;
   /** Bumped whenever the page's current run is abandoned: progress and replies of older runs are ignored. */
   protected runToken = 0;
+
+  constructor(host: LabHost = {}) {
+    this.engineSource = host.engine ?? ownWorker;
+    this.syncUrl = host.syncUrl ?? true;
+  }
 
   protected abstract readonly link: SettingsLink<S>;
   /** The worker died: whatever the page was running is lost (`engineStatus` is already 'failed'; `boot()` starts a fresh one). */
@@ -61,7 +93,8 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   dispose(): void {
     this.runToken++;
     this.initToken++;
-    this.client?.dispose();
+    this.connection?.close();
+    this.connection = undefined;
     this.client = undefined;
   }
 
@@ -98,21 +131,22 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
 
   /** Starts a fresh worker (the old one, if any, is stopped). */
   protected boot(): void {
-    this.client?.dispose();
-    const client = new EngineClient((e) => {
-      if (client !== this.client) return;
+    this.connection?.close();
+    const connection = this.engineSource((e) => {
+      if (connection !== this.connection) return;
       this.initToken++;
       this.engineStatus = 'failed';
       this.onCrashed(e);
     });
-    this.client = client;
+    this.connection = connection;
+    this.client = connection.client;
     void this.initEngine();
   }
 
   /** (Re)initialises the engine on the asked-for backend; resolves true when it is ready. */
   protected async initEngine(): Promise<boolean> {
-    const client = this.client;
-    if (!client || client.isCrashed) {
+    const connection = this.connection;
+    if (!connection || connection.client.isCrashed) {
       this.boot();
       return false;
     }
@@ -121,7 +155,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
     this.info = null;
     this.dismiss('init');
     try {
-      const info = await client.init({ baseUrl: siteBaseUrl(), backend: this.settings.backend });
+      const info = await connection.init(this.settings.backend);
       if (token !== this.initToken) return false;
       this.info = info;
       this.engineStatus = 'ready';
@@ -140,6 +174,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   }
 
   protected writeUrl(): void {
+    if (!this.syncUrl) return;
     history.replaceState(history.state, '', `${location.pathname}${this.link.toSearch(this.settings)}${location.hash}`);
   }
 }

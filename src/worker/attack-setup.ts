@@ -10,7 +10,7 @@ import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
-import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
+import { PRIVATE_CLASSES, imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
 import type { AttackConfig } from './protocol.ts';
@@ -58,9 +58,11 @@ export function validateAttackConfig(c: AttackConfig): void {
 
 export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<RunningAttack> {
   const ctx: AttackContext = { target: deps.target, targetClasses: deps.targetClasses };
+  // The private digits among the target's classes: a target of more outputs (an uploaded one) has public digits too.
+  const classes = deps.targetClasses.filter((d) => (PRIVATE_CLASSES as readonly number[]).includes(d));
   const as = <C, S extends { stepCount: number }>(attack: Attack<C, S>) => attack as unknown as RunningAttack['attack'];
   if (c.attack === 'mi-face') {
-    const state = miFace.init(ctx, { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, patience: 0 });
+    const state = miFace.init(ctx, { classes, steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, patience: 0 });
     return { attack: as(miFace), state, maxSteps: c.steps };
   }
   const p = { ...knobValues(c.attack), ...c.params };
@@ -75,26 +77,26 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
   const seed = c.seed;
   switch (c.attack) {
     case 'gmi':
-      return { attack: as(gmi), state: gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
     case 'lomma-gmi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
-      const state = gmi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma });
+      const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
     case 'ked-mi':
-      return { attack: as(kedMi), state: kedMi.init(ctx, { steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
     case 'lomma-ked-mi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
-      return { attack: as(kedMi), state: kedMi.init(ctx, { steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, lomma }), maxSteps: p.steps };
+      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, lomma }), maxSteps: p.steps };
     }
     case 'plg-mi':
-      return { attack: as(plgMi), state: plgMi.init(ctx, { steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
+      return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
     case 'genetic':
-      return { attack: as(genetic), state: await genetic.init(ctx, { steps: p.steps, population: p.population, elite: 2, mutationRate: p.mutationRate, mutationScale: p.mutationScale, clamp: 2, seed }), maxSteps: p.steps };
+      return { attack: as(genetic), state: await genetic.init(ctx, { classes, steps: p.steps, population: p.population, elite: 2, mutationRate: p.mutationRate, mutationScale: p.mutationScale, clamp: 2, seed }), maxSteps: p.steps };
     case 'brep-mi':
       return {
         attack: as(brepMi), maxSteps: p.steps,
-        state: await brepMi.init(ctx, { steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
+        state: await brepMi.init(ctx, { classes, steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
       };
   }
 }

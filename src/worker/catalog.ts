@@ -159,6 +159,24 @@ export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, tar
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
 }
 
+/**
+ * Why an attack cannot run against a target the user uploaded, or null when it can: KED-MI's and PLG-MI's priors are
+ * trained per target (from its answers), and LOMMA reads a penultimate layer named 'features' that only our
+ * architectures are sure to have. MI-Face, GMI (its prior is shared), the genetic search and BREP-MI work on any target.
+ */
+export function uploadedTargetProblem(attack: AttackId): string | null {
+  const info = attackInfo(attack);
+  if (info.prior === 'ked' || info.prior === 'cgan') {
+    return `${info.name} searches a GAN prior trained for each target from that target's answers; there is no prior for an uploaded ` +
+      'model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+  }
+  if (attack === 'lomma-gmi') {
+    return 'LOMMA + GMI reads the target\'s penultimate features and distils students from the target, which an uploaded model does not come ' +
+      'with. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+  }
+  return null;
+}
+
 /** Output-side defenses in front of a black-box / label-only target ('kind' or 'kind:value'). */
 export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
   { value: 'none', label: 'None: exact probabilities' },

@@ -8,16 +8,18 @@ import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, images
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
 import { type AttackDeps, type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
-import { TRAINED_MODEL_ID } from './protocol.ts';
+import { TRAINED_MODEL_ID, UPLOADED_MODEL_ID } from './protocol.ts';
 import type {
   AttackConfig, AttackSnapshot, BackendName, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, ProbeResult,
-  TrainingConfig, TrainingProgress, TrapdoorReference,
+  TrainingConfig, TrainingProgress, TrapdoorReference, UploadedFile, UploadedModelInfo,
 } from './protocol.ts';
 import { TrainingRun, validateTrainingConfig } from './training-job.ts';
 import { BenchmarkRun } from './benchmark-job.ts';
 import { DEFAULT_REFERENCE_PER_DIGIT, validateBenchmarkConfig } from './benchmark-record.ts';
 import { type PrivateReference, buildPrivateReference, evaluatorVerdict, referenceFromFeatures } from '../core/metrics/judge.ts';
-import { defenseInfo } from './catalog.ts';
+import { defenseInfo, uploadedTargetProblem } from './catalog.ts';
+import type { CheckedUpload } from './uploaded-model.ts';
+import { buildUploaded, loadUploadedTarget, uploadedEntry } from './uploaded-target.ts';
 import { type ModelStore, type TrainedMeta, loadTrained, memoryStore, saveTrained, withTrained } from './trained-model.ts';
 
 /** Where models and data come from: fetch in the browser, the file system in Node. */
@@ -83,6 +85,8 @@ export class Engine implements EngineApi {
   private readonly trainedStore: ModelStore;
   /** The model trained on the defense page and kept, if any. */
   private trained: Awaited<ReturnType<typeof loadTrained>> = null;
+  /** The target the user loaded from their own files, if any: kept as checked files, so a backend change can rebuild it. */
+  private uploaded: { checked: CheckedUpload; info: UploadedModelInfo } | null = null;
 
   constructor(private readonly loader: AssetLoader, private readonly backendOrder?: BackendName[]) {
     this.trainedStore = loader.trainedStore ?? memoryStore();
@@ -94,7 +98,7 @@ export class Engine implements EngineApi {
     const choice = await chooseBackend(this.backendOrder, options.backend);
     // A browser that refuses storage (IndexedDB) simply has no kept model.
     this.trained = await loadTrained(this.trainedStore).catch(() => null);
-    this.manifest = withTrained(await this.loader.manifest(), this.trained?.meta);
+    this.manifest = this.withUploaded(withTrained(await this.loader.manifest(), this.trained?.meta));
     this.info = { ...choice, models: [] };
     this.describeModels();
     return this.info;
@@ -106,7 +110,30 @@ export class Engine implements EngineApi {
       id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params,
       ...(m.trapdoor ? { trapdoor: { alpha: m.trapdoor.alpha, trapdoorAccuracy: m.trapdoor.trapdoorAccuracy, naturalnessAuc: m.trapdoor.naturalnessAuc } } : {}),
       ...(m.id === TRAINED_MODEL_ID ? { label: `Trained in this browser: ${defenseInfo(m.defense).name}` } : {}),
+      ...(m.id === UPLOADED_MODEL_ID && this.uploaded ? { label: this.uploaded.info.label } : {}),
     }));
+  }
+
+  /** The manifest with the uploaded target listed (replacing an older listing). */
+  private withUploaded(manifest: Manifest): Manifest {
+    const models = manifest.models.filter((m) => m.id !== UPLOADED_MODEL_ID);
+    return { ...manifest, models: this.uploaded ? [...models, uploadedEntry(this.uploaded.info)] : models };
+  }
+
+  async loadUploadedModel(files: UploadedFile[]): Promise<{ uploaded: UploadedModelInfo; models: EngineInfo['models'] }> {
+    const manifest = this.requireManifest();
+    // Replacing the model under a live job would pull its weights away mid-step.
+    if ([...this.jobs.values()].some((j) => j.status === 'running' || j.status === 'paused')) {
+      throw new Error('a job is running: stop it (Reset) before loading a model');
+    }
+    const [sample, test] = await Promise.all([this.loader.digitSet('private-sample'), this.loader.digitSet('private-test')]);
+    const { model, checked, info } = await loadUploadedTarget(files, sample, test);
+    this.models.get(UPLOADED_MODEL_ID)?.dispose();
+    this.models.set(UPLOADED_MODEL_ID, model);
+    this.uploaded = { checked, info };
+    this.manifest = this.withUploaded(manifest);
+    this.describeModels();
+    return { uploaded: info, models: this.requireInfo().models };
   }
 
   async privateSamples(): Promise<PrivateSamples> {
@@ -125,6 +152,8 @@ export class Engine implements EngineApi {
     if (this.benchmarking) throw new Error('a benchmark is running: start the attack when it has finished');
     const entry = findModel(this.requireManifest(), config.targetId);
     if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
+    const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
+    if (problem) throw new Error(problem);
     const target = await this.model(entry.id);
     await this.model('evaluator'); // load before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
@@ -512,7 +541,9 @@ export class Engine implements EngineApi {
       try {
         m = id === TRAINED_MODEL_ID && this.trained
           ? await tf.loadLayersModel(tf.io.fromMemory(this.trained.artifacts))
-          : await this.loader.model(entry.path);
+          : id === UPLOADED_MODEL_ID && this.uploaded
+            ? (await buildUploaded(this.uploaded.checked)).model
+            : await this.loader.model(entry.path);
       } catch (e) {
         throw new Error(`model '${id}' could not be loaded from models/${entry.path}: ${(e as Error).message}`);
       }

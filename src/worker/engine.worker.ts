@@ -40,6 +40,7 @@ const api: EngineApi = {
     return Comlink.transfer(r, [r.triggers.buffer]);
   },
   probe: (targetId, pixels) => need().probe(targetId, pixels),
+  loadUploadedModel: (files) => need().loadUploadedModel(files),
   numTensors: () => need().numTensors(),
 };
 

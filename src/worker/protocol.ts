@@ -130,6 +130,37 @@ export interface TrapdoorReference {
 /** The id of the target trained on the defense page and kept in this browser (IndexedDB: same origin, never uploaded). */
 export const TRAINED_MODEL_ID = 'trained-in-browser';
 
+/** The id of the target the user loaded from their own files (kept by this worker only, until replaced or the page closes). */
+export const UPLOADED_MODEL_ID = 'uploaded';
+
+/** One file the user picked for their own target (model.json or a .bin weight file), read on the page. */
+export interface UploadedFile {
+  name: string;
+  /** The file's bytes (transferred to the worker). */
+  data: ArrayBuffer;
+}
+
+/** What the engine found out about an uploaded target while checking it. */
+export interface UploadedModelInfo {
+  id: typeof UPLOADED_MODEL_ID;
+  /** How the target picker names it (from the model.json's file name). */
+  label: string;
+  fileName: string;
+  /** Digit of each output: 0..k-1. */
+  classes: number[];
+  /** The private digits (0-4) among them: what an attack reconstructs. */
+  attacked: number[];
+  params: number;
+  /** The input shape the file declares, and whether images are reshaped to it (a flat [784] or channel-less input). */
+  inputShape: (number | null)[];
+  reshaped: boolean;
+  /** The file's output layer had a softmax, removed so the attacks read logits. */
+  softmaxRemoved: boolean;
+  /** Top-1 accuracy on `testImages` private test images of the attacked digits, measured once on load. */
+  testAccuracy: number;
+  testImages: number;
+}
+
 /** A defense training run (the defense lab): a target of the private digits 0-4, trained in the engine. */
 export interface TrainingConfig {
   defense: DefenseId;
@@ -231,6 +262,11 @@ export interface EngineApi {
    * Trap-MID target its trapdoor score. Rejects with a clear message for a wrong size or a model that is not a target.
    */
   probe(targetId: string, pixels: Float32Array): Promise<ProbeResult>;
+  /**
+   * Checks and keeps a target the user brought (model.json and its weight files), replacing an earlier one; it is
+   * listed from then on as UPLOADED_MODEL_ID. Rejects with a message that says what is wrong with the files.
+   */
+  loadUploadedModel(files: UploadedFile[]): Promise<{ uploaded: UploadedModelInfo; models: EngineInfo['models'] }>;
   /** tfjs tensor count (for leak checks from the page and tests). */
   numTensors(): Promise<number>;
 }

@@ -61,3 +61,10 @@ test('attack lab states that appear later have no serious or critical WCAG 2 A/A
   await expect(page.getByTestId('copy-link-field')).toBeVisible();
   await expectNoSeriousViolations(page, 'attack lab with the copy-link field open');
 });
+
+test('the embedded view (embed.html) after a run has no serious or critical WCAG 2 A/AA violations', async ({ page }) => {
+  await page.goto('./embed.html?backend=wasm&steps=4&seed=abc');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('embed-notice')).toBeVisible();
+  await expectNoSeriousViolations(page, 'embedded view');
+});

@@ -1,4 +1,4 @@
-// The UI thread does no tensor work: src/ui and src/pages never import tfjs or the core (only the worker's protocol
+// The UI thread does no tensor work: src/ui, src/pages and src/embed (the custom element) never import tfjs or the core (only the worker's protocol
 // and catalog modules, both tfjs-free, and comlink). A static check, so it needs no browser.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,10 +11,10 @@ function files(dir: string): string[] {
   });
 }
 
-test('src/ui and src/pages import no tfjs and no core code', () => {
+test('src/ui, src/pages and src/embed import no tfjs and no core code', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   const offenders: string[] = [];
-  for (const f of [...files(path.join(root, 'src/ui')), ...files(path.join(root, 'src/pages'))]) {
+  for (const f of ['src/ui', 'src/pages', 'src/embed'].flatMap((dir) => files(path.join(root, dir)))) {
     const text = fs.readFileSync(f, 'utf8');
     for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
       const [, typeOnly, spec] = m;

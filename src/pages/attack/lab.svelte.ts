@@ -2,7 +2,7 @@
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
 import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
-import type { AttackConfig, AttackId, AttackSnapshot, BackendName, EngineInfo, JobState, PrivateSamples, TrapdoorReference } from '../../worker/protocol.ts';
+import { UPLOADED_MODEL_ID, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
 import { knobValues } from '../../worker/catalog.ts';
 import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
 import { readHidden, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, withHidden, type LabSettings } from './url-config.ts';
@@ -40,6 +40,10 @@ export class AttackLab extends EngineLab<LabSettings> {
   history = $state.raw<HistoryPoint[]>([]);
   /** A Step request is on its way to the worker. */
   stepping = $state(false);
+  /** The user's own target, once the worker accepted it (it lives in the worker: a new worker has none). */
+  uploaded = $state.raw<UploadedModelInfo | null>(null);
+  /** Files of an own target are on their way to the worker. */
+  uploading = $state(false);
   /** The run record the reconstructions come from when they were opened from a file (not run here). */
   opened = $state.raw<{ fileName: string; record: AttackRecord } | null>(null);
   /** "Probe a digit": the user's own image and the current target's answer. */
@@ -102,6 +106,31 @@ export class AttackLab extends EngineLab<LabSettings> {
     this.update({ targetId });
     void this.probe.refresh();
     await this.loadTrapdoor();
+  }
+
+  /**
+   * Sends the user's own model (model.json and its .bin files) to the worker, which checks and keeps it; once
+   * accepted it becomes the target. Files the worker refuses only add a message saying why: nothing else changes.
+   */
+  async uploadModel(files: File[]): Promise<void> {
+    const client = this.client;
+    if (!client || this.engineStatus !== 'ready' || this.settingsLocked || !files.length) return;
+    const token = this.initToken;
+    this.uploading = true;
+    try {
+      const read = await Promise.all(files.map(async (f) => ({ name: f.name, data: await f.arrayBuffer() })));
+      const { uploaded, models } = await client.loadUploadedModel(read);
+      if (token !== this.initToken || !this.info) return;
+      this.uploaded = uploaded;
+      this.info = { ...this.info, models };
+      this.dismiss('upload');
+      await this.chooseTarget(uploaded.id);
+    } catch (e) {
+      if (token !== this.initToken || e instanceof WorkerCrashedError) return;
+      this.report({ key: 'upload', kind: 'error', title: `${files.map((f) => f.name).join(', ')}: not loaded as a target`, detail: messageOf(e) });
+    } finally {
+      this.uploading = false;
+    }
   }
 
   /** The run on show as a record (an opened one as it was read), or null when there is nothing to export. */
@@ -195,6 +224,7 @@ export class AttackLab extends EngineLab<LabSettings> {
 
   /** Once the engine is up: a target the link names that is not shipped is replaced, with a notice; then the trapdoor reference and the private digits. */
   protected override onReady(info: EngineInfo): void {
+    if (!info.models.some((m) => m.id === UPLOADED_MODEL_ID)) this.uploaded = null;
     this.keepKnownTarget(info);
     void this.loadTrapdoor();
     void this.probe.refresh();
@@ -205,7 +235,11 @@ export class AttackLab extends EngineLab<LabSettings> {
   private keepKnownTarget(info: EngineInfo): void {
     if (info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) return;
     const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
-    this.urlCorrections = [...this.urlCorrections, `There is no target "${this.settings.targetId}"; using ${fallback}`];
+    // An own model lives only in the page that loaded it (and its worker): a link or a reload cannot bring it back.
+    const why = this.settings.targetId === UPLOADED_MODEL_ID
+      ? 'Your own model is not loaded in this page (load it again with "Load your own model…")'
+      : `There is no target "${this.settings.targetId}"`;
+    this.urlCorrections = [...this.urlCorrections, `${why}; using ${fallback}`];
     this.update({ targetId: fallback });
   }
 

@@ -1,0 +1,29 @@
+// The words the attack lab shows for its run and its targets, shared by the lab page and the embedded views.
+import type { EngineStatus } from '../../ui/engine-lab.svelte.ts';
+import type { EngineInfo } from '../../worker/protocol.ts';
+import type { RunStatus } from './lab.svelte.ts';
+
+/** The Run button's label: what pressing it does now. */
+export function runLabel(run: RunStatus): string {
+  if (run === 'paused') return 'Resume';
+  return run === 'done' || run === 'cancelled' || run === 'failed' ? 'Run again' : 'Run';
+}
+
+const RUN_TEXT: Record<RunStatus, string> = {
+  idle: 'Ready', starting: 'Loading the models…', running: 'Running', paused: 'Paused', done: 'Finished', cancelled: 'Stopped', failed: 'Stopped by an error',
+};
+
+/** One line for the engine and the run together. */
+export function statusText(engine: EngineStatus, run: RunStatus): string {
+  if (engine === 'starting') return 'Starting the engine…';
+  return engine === 'failed' ? 'The engine is not running' : RUN_TEXT[run];
+}
+
+const TARGET_LABELS: Record<string, string> = {
+  none: 'Unprotected', 'trap-mid': 'Trap-MID', mid: 'MID (bottleneck)', bido: 'BiDO', negls: 'NegLS', 'trap-mid-negls': 'Trap-MID + NegLS',
+};
+
+/** A target's name for people: its own label, else its defense's, else its id. */
+export function targetName(t: EngineInfo['models'][number]): string {
+  return t.label ?? TARGET_LABELS[t.defense] ?? t.id;
+}
