@@ -26,6 +26,7 @@ const PAGES = [
   { name: 'defense lab', path: './defense.html' },
   { name: 'benchmark', path: './benchmark.html' },
   { name: 'speed page', path: './bench.html' },
+  { name: 'guided tour', path: './tour.html' },
 ];
 
 for (const { name, path } of PAGES) {

@@ -220,6 +220,18 @@ export class AttackLab extends EngineLab<LabSettings> {
     this.dismiss('job-failed');
   }
 
+  /**
+   * Cancels the run (if one is alive) but keeps its last reconstructions and charts on show, as 'cancelled' (Run
+   * starts a fresh one): a page that stops a run it no longer shows (the guided tour leaving a step).
+   */
+  async stop(): Promise<void> {
+    if (this.runStatus !== 'running' && this.runStatus !== 'paused' && this.runStatus !== 'starting') return;
+    this.stepping = false;
+    const cancelled = this.abandonRun();
+    if (this.snapshot) this.runStatus = 'cancelled';
+    await cancelled;
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Once the engine is up: a target the link names that is not shipped is replaced, with a notice; then the trapdoor reference and the private digits. */

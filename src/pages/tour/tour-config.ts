@@ -1,0 +1,58 @@
+// The guided tour's steps, and what its link can say: which step is open (`#step-N`), the live attacks' step budget
+// (`steps=`, small in tests), a forced backend (`backend=`) and the narrated mode (`narrated=1`). Pure functions.
+import type { BackendName } from '../../worker/protocol.ts';
+
+export interface TourStep {
+  n: number;
+  /** Short name in the step list. */
+  short: string;
+  /** The step's heading. */
+  title: string;
+}
+
+export const TOUR_STEPS: readonly TourStep[] = [
+  { n: 1, short: 'What a classifier memorises', title: 'What a classifier memorises' },
+  { n: 2, short: 'What an attack recovers', title: 'What a model inversion attack recovers' },
+  { n: 3, short: 'Why a GAN prior helps', title: 'Why a GAN prior makes it stronger' },
+  { n: 4, short: 'How a trapdoor fools it', title: 'How a trapdoor fools it' },
+  { n: 5, short: 'Reading the benchmark', title: 'How the benchmark numbers are read' },
+];
+
+/** The step a location hash opens (`#step-3`); anything else opens the first. */
+export function stepFromHash(hash: string, count = TOUR_STEPS.length): number {
+  const m = /^#?step-(\d+)$/.exec(hash.trim());
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= count ? n : 1;
+}
+
+export const hashOf = (n: number) => `#step-${n}`;
+
+/** The live attacks' budget when the link does not set one: about 100 steps, a few seconds on WASM. */
+export const DEFAULT_TOUR_STEPS = 100;
+const MAX_TOUR_STEPS = 5000;
+
+export interface TourSettings {
+  /** Steps of each live attack. */
+  steps: number;
+  backend?: BackendName;
+  narrated: boolean;
+}
+
+const BACKENDS: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Reads the tour's settings from its query string; a bad value falls back to the default (the tour has no settings panel to correct). */
+export function readTourSettings(search: string): TourSettings {
+  const q = new URLSearchParams(search);
+  const raw = Number(q.get('steps') ?? NaN);
+  const steps = Number.isFinite(raw) && raw >= 1 ? Math.min(MAX_TOUR_STEPS, Math.round(raw)) : DEFAULT_TOUR_STEPS;
+  const b = (q.get('backend') ?? '').toLowerCase();
+  const narrated = ['1', 'true', 'yes', 'on'].includes((q.get('narrated') ?? '').toLowerCase());
+  return { steps, backend: BACKENDS.includes(b) ? (b as BackendName) : undefined, narrated };
+}
+
+/** The attack lab's query string for one of the tour's live attacks (its settings reader validates the rest). */
+export function labSearch(t: TourSettings, attack: string, targetId: string): string {
+  const q = new URLSearchParams({ attack, steps: String(t.steps), target: targetId });
+  if (t.backend) q.set('backend', t.backend);
+  return `?${q.toString()}`;
+}

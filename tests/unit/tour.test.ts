@@ -1,0 +1,77 @@
+// The guided tour's pure logic: the narrated mode's stage scheduler and the tour's link (step hash, query settings).
+import { describe, expect, it } from 'vitest';
+import { dueStage, onContinue, passedStages, reached, stagesFor } from '../../src/pages/tour/narration.ts';
+import { DEFAULT_TOUR_STEPS, TOUR_STEPS, hashOf, labSearch, readTourSettings, stepFromHash } from '../../src/pages/tour/tour-config.ts';
+
+describe('narrated mode: stages', () => {
+  it('stops at the first step, half-way and the end', () => {
+    expect(stagesFor(100)).toEqual([{ id: 'first', atStep: 1 }, { id: 'half', atStep: 50 }, { id: 'end', atStep: 100 }]);
+    expect(stagesFor(7)).toEqual([{ id: 'first', atStep: 1 }, { id: 'half', atStep: 4 }, { id: 'end', atStep: 7 }]);
+  });
+
+  it('repeats no stage on tiny runs', () => {
+    expect(stagesFor(1)).toEqual([{ id: 'end', atStep: 1 }]);
+    expect(stagesFor(2)).toEqual([{ id: 'first', atStep: 1 }, { id: 'end', atStep: 2 }]);
+    expect(stagesFor(3)).toEqual([{ id: 'first', atStep: 1 }, { id: 'half', atStep: 2 }, { id: 'end', atStep: 3 }]);
+  });
+
+  it('reaches the end only when the run finished, the others by step', () => {
+    const [first, , end] = stagesFor(10);
+    expect(reached(first, { step: 0, finished: false })).toBe(false);
+    expect(reached(first, { step: 1, finished: false })).toBe(true);
+    expect(reached(end, { step: 10, finished: false })).toBe(false);
+    expect(reached(end, { step: 8, finished: true })).toBe(true);
+  });
+
+  it('is due at the earliest reached stage not yet acknowledged', () => {
+    const stages = stagesFor(100);
+    expect(dueStage(stages, { step: 0, finished: false }, [])).toBeNull();
+    expect(dueStage(stages, { step: 3, finished: false }, [])?.id).toBe('first');
+    expect(dueStage(stages, { step: 3, finished: false }, ['first'])).toBeNull();
+    expect(dueStage(stages, { step: 60, finished: false }, ['first'])?.id).toBe('half');
+    // A run that overshot several stages before the pause landed shows them in order.
+    expect(dueStage(stages, { step: 100, finished: true }, [])?.id).toBe('first');
+    expect(dueStage(stages, { step: 100, finished: true }, ['first', 'half'])?.id).toBe('end');
+    expect(dueStage(stages, { step: 100, finished: true }, ['first', 'half', 'end'])).toBeNull();
+  });
+
+  it('Continue shows the next stage already reached, else resumes, else (ended) does nothing', () => {
+    const stages = stagesFor(100);
+    expect(onContinue(stages, { step: 4, finished: false }, ['first'])).toEqual({ kind: 'resume' });
+    expect(onContinue(stages, { step: 70, finished: false }, ['first'])).toEqual({ kind: 'show', stage: { id: 'half', atStep: 50 } });
+    expect(onContinue(stages, { step: 100, finished: true }, ['first', 'half'])).toEqual({ kind: 'show', stage: { id: 'end', atStep: 100 } });
+    expect(onContinue(stages, { step: 100, finished: true }, ['first', 'half', 'end'])).toEqual({ kind: 'none' });
+  });
+
+  it('narration switched on mid-run skips the stages already behind', () => {
+    const stages = stagesFor(100);
+    expect(passedStages(stages, { step: 0, finished: false })).toEqual([]);
+    expect(passedStages(stages, { step: 60, finished: false })).toEqual(['first', 'half']);
+    expect(dueStage(stages, { step: 60, finished: false }, passedStages(stages, { step: 60, finished: false }))).toBeNull();
+  });
+});
+
+describe('the tour link', () => {
+  it('opens the step its hash names, else the first', () => {
+    expect(stepFromHash('#step-4')).toBe(4);
+    expect(stepFromHash('step-2')).toBe(2);
+    for (const bad of ['', '#', '#step-0', '#step-6', '#step-2.5', '#steps-2', '#step-x']) expect(stepFromHash(bad)).toBe(1);
+    expect(hashOf(3)).toBe('#step-3');
+    expect(TOUR_STEPS.map((s) => s.n)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('reads the attacks\' steps, the backend and the narrated mode from the query', () => {
+    expect(readTourSettings('')).toEqual({ steps: DEFAULT_TOUR_STEPS, backend: undefined, narrated: false });
+    expect(readTourSettings('?steps=12&backend=WASM&narrated=1')).toEqual({ steps: 12, backend: 'wasm', narrated: true });
+    expect(readTourSettings('?steps=0&backend=tpu').steps).toBe(DEFAULT_TOUR_STEPS);
+    expect(readTourSettings('?steps=abc').steps).toBe(DEFAULT_TOUR_STEPS);
+    expect(readTourSettings('?steps=99999').steps).toBe(5000);
+    expect(readTourSettings('?steps=7.6').steps).toBe(8);
+  });
+
+  it('gives each live attack the attack lab\'s query', () => {
+    const q = new URLSearchParams(labSearch({ steps: 20, backend: 'wasm', narrated: false }, 'plg-mi', 'target-none'));
+    expect(Object.fromEntries(q)).toEqual({ attack: 'plg-mi', steps: '20', target: 'target-none', backend: 'wasm' });
+    expect(new URLSearchParams(labSearch({ steps: 5, narrated: true }, 'mi-face', 'target-trap-mid')).has('backend')).toBe(false);
+  });
+});
