@@ -28,7 +28,7 @@ export default defineConfig(({ command }) => ({
     target: 'es2022',
     rollupOptions: {
       input: {
-        index: 'index.html', bench: 'bench.html', defense: 'defense.html', benchmark: 'benchmark.html', embed: 'embed.html', 'embed-demo': 'embed-demo.html', tour: 'tour.html',
+        attack: 'attack.html', bench: 'bench.html', defense: 'defense.html', benchmark: 'benchmark.html', embed: 'embed.html', 'embed-demo': 'embed-demo.html', index: 'index.html',
       },
     },
   },

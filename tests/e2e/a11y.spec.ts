@@ -22,11 +22,11 @@ async function expectNoSeriousViolations(page: Page, what: string): Promise<void
 }
 
 const PAGES = [
-  { name: 'attack lab', path: './index.html' },
+  { name: 'attack lab', path: './attack.html' },
   { name: 'defense lab', path: './defense.html' },
   { name: 'benchmark', path: './benchmark.html' },
   { name: 'speed page', path: './bench.html' },
-  { name: 'guided tour', path: './tour.html' },
+  { name: 'guided tour', path: './index.html' },
 ];
 
 for (const { name, path } of PAGES) {

@@ -208,7 +208,7 @@ test('an engine that cannot start shows an error with a restart button', async (
   guard.allowConsoleError(/500|Failed to load resource/i);
   let fail = true;
   await page.route('**/models/manifest.json', (route) => (fail ? route.fulfill({ status: 500, body: 'oops' }) : route.continue()));
-  await page.goto('./?backend=wasm&steps=3');
+  await page.goto('./attack.html?backend=wasm&steps=3');
   const alert = page.getByTestId('message-init');
   await expect(alert).toBeVisible({ timeout: 60_000 });
   await expect(alert).toContainText('The engine could not start');
@@ -227,7 +227,7 @@ test('a crashed engine worker is replaced and the page says so', async ({ page, 
   guard.allowConsoleError(/simulated worker crash/);
   // The first worker script the page loads throws at start-up; the replacement loads normally.
   await page.route(/engine\.worker/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: 'throw new Error("simulated worker crash");' }), { times: 1 });
-  await page.goto('./?backend=wasm&steps=5');
+  await page.goto('./attack.html?backend=wasm&steps=5');
   const notice = page.getByTestId('message-crash');
   await expect(notice).toBeVisible({ timeout: 60_000 });
   await expect(notice).toContainText('crashed and was restarted');

@@ -129,7 +129,7 @@ test('a malformed link gives a visible notice and the defaults; the page works',
   await expect(page.getByTestId('defense-target-none').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-target-trap-mid').locator('input')).toBeChecked();
   await expect(page.getByTestId('attack-mi-face').locator('input')).toBeChecked();
-  await expect(page.getByTestId('attack-ked-mi').locator('input')).toBeChecked();
+  await expect(page.getByTestId('attack-plg-mi').locator('input')).toBeChecked();
   await expect(page.getByTestId('f-seeds')).toHaveValue('1');
   await expect(page.getByTestId('f-steps')).toHaveValue('');
   await expect(page.getByTestId('f-ref')).toHaveValue('10');

@@ -5,7 +5,7 @@ import { expect, openLab, test } from './fixtures.ts';
 
 /** Each page with settings in its link that differ from the defaults, so the copied link must carry them. */
 const PAGES = [
-  { name: 'attack lab', path: './index.html?backend=wasm&steps=20&seed=7' },
+  { name: 'attack lab', path: './attack.html?backend=wasm&steps=20&seed=7' },
   { name: 'defense lab', path: './defense.html?backend=wasm&epochs=2' },
   { name: 'benchmark', path: './benchmark.html?backend=wasm&budget=paper' },
   { name: 'speed', path: './bench.html?backend=wasm&repeats=2' },

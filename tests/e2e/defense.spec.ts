@@ -117,7 +117,7 @@ test('a finished model is kept in this browser and the attack lab can attack it'
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(page.getByTestId('final-accuracy')).toHaveText(/\d+%/);
   await page.getByTestId('attack-link').click();
-  await expect(page).toHaveURL(/index\.html\?target=trained-in-browser/);
+  await expect(page).toHaveURL(/attack\.html\?target=trained-in-browser/);
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
   const picker = page.getByTestId('target-picker');
   await expect(picker).toHaveValue('trained-in-browser');

@@ -26,7 +26,7 @@ test('embed.html: no site chrome, runs on its own from the link, shows the verdi
   const link = page.getByTestId('open-playground');
   await expect(link).toHaveAttribute('target', '_blank');
   const href = new URL((await link.getAttribute('href'))!);
-  expect(href.pathname).toBe('/index.html');
+  expect(href.pathname).toBe('/attack.html');
   expect(Object.fromEntries(href.searchParams)).toEqual({ steps: '12', tv: '0.2', seed: '2' });
   // Run again, then Pause: the one button toggles.
   await page.getByTestId('run').click();

@@ -37,7 +37,7 @@ export { expect };
 
 /** Opens the lab with these query parameters and waits for the engine and the private samples. */
 export async function openLab(page: Page, query = '', backend?: string): Promise<void> {
-  await page.goto(`./${query}`);
+  await page.goto(`./attack.html${query}`);
   const badge = page.getByTestId('backend-badge');
   await expect(badge).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
   if (backend) await expect(badge).toHaveAttribute('data-backend', backend);

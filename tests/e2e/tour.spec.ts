@@ -1,4 +1,4 @@
-// The guided tour (tour.html): the stepper and its hash, the live attacks of steps 2-4 (started when their step is
+// The guided tour (index.html): the stepper and its hash, the live attacks of steps 2-4 (started when their step is
 // shown, cancelled when it is left), the trapdoor histograms, the narrated mode's pauses and the "What am I looking
 // at?" toggles. WASM and tiny step budgets (`steps=`) keep it quick. Set SHOTS_DIR to keep screenshots of steps 2 and 4.
 import type { Locator, Page } from '@playwright/test';
@@ -31,7 +31,7 @@ async function expectToggles(page: Page, testid: string): Promise<void> {
 
 test('the tour loads at step 1 with the private digits; Next, Back and the step list move between steps and update the hash; #step-4 opens step 4', async ({ page }) => {
   test.setTimeout(150_000);
-  await page.goto('./tour.html?backend=wasm&steps=3');
+  await page.goto('./index.html?backend=wasm&steps=3');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('A guided tour of model inversion');
   await expect(page.getByTestId('tour-step-1')).toBeVisible();
   for (const n of [2, 3, 4, 5]) await expect(page.getByTestId(`tour-step-${n}`)).toBeHidden();
@@ -44,7 +44,7 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expectToggles(page, 'explain-memorised');
 
   await page.getByTestId('next').click();
-  await expect(page).toHaveURL(/tour\.html\?backend=wasm&steps=3#step-2$/);
+  await expect(page).toHaveURL(/index\.html\?backend=wasm&steps=3#step-2$/);
   await expect(page.getByTestId('tour-step-2')).toBeVisible();
   await expect(page.getByTestId('tour-step-1')).toBeHidden();
   await expect(page.getByTestId('step-link-2')).toHaveAttribute('aria-current', 'step');
@@ -69,7 +69,7 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expect(page.getByTestId('tour-step-5').locator('dt')).toHaveText(['Attack accuracy, top-1', 'Attack accuracy, top-5', 'KNN distance', 'FID']);
 
   // A link straight to step 4 (a new load: another query).
-  await page.goto('./tour.html?backend=wasm&steps=2#step-4');
+  await page.goto('./index.html?backend=wasm&steps=2#step-4');
   await expect(page.getByTestId('tour-step-4')).toBeVisible();
   await expect(page.getByTestId('tour-step-1')).toBeHidden();
   await expect(page.getByTestId('step-indicator')).toHaveAttribute('data-step', '4');
@@ -79,7 +79,7 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
 test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdicts; step 3 runs PLG-MI beside it', async ({ page }) => {
   test.setTimeout(180_000);
   await page.setViewportSize(TABLET);
-  await page.goto('./tour.html?backend=wasm&steps=8#step-2');
+  await page.goto('./index.html?backend=wasm&steps=8#step-2');
   const live = page.getByTestId('live-2');
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(live.getByTestId('step-counter')).toHaveAttribute('data-step', '8');
@@ -114,7 +114,7 @@ test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdi
 test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms with the threshold and the share flagged', async ({ page }) => {
   test.setTimeout(150_000);
   await page.setViewportSize(TABLET);
-  await page.goto('./tour.html?backend=wasm&steps=8#step-4');
+  await page.goto('./index.html?backend=wasm&steps=8#step-4');
   const live = page.getByTestId('live-4');
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   const hist = live.getByTestId('hist-recon');
@@ -134,7 +134,7 @@ test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms 
 
 test('narrated mode pauses the live attack at a stage with a caption, and Continue resumes it', async ({ page }) => {
   test.setTimeout(180_000);
-  await page.goto('./tour.html?backend=wasm&steps=200');
+  await page.goto('./index.html?backend=wasm&steps=200');
   const toggle = page.getByTestId('narrated-toggle');
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await toggle.click();
@@ -178,7 +178,7 @@ test('narrated mode pauses the live attack at a stage with a caption, and Contin
 
 test('leaving a step cancels its attack (its step counter stops); coming back starts it afresh', async ({ page }) => {
   test.setTimeout(150_000);
-  await page.goto('./tour.html?backend=wasm&steps=3000#step-2');
+  await page.goto('./index.html?backend=wasm&steps=3000#step-2');
   const live = page.getByTestId('live-2');
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await expect.poll(() => stepOf(live), { timeout: 60_000 }).toBeGreaterThan(30);

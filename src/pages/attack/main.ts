@@ -1,5 +1,5 @@
-// Entry of the attack lab page (index.html).
+// Entry of the attack lab page (attack.html).
 import { mountPage } from '../../ui/mount-page.ts';
 import AttackPage from './AttackPage.svelte';
 
-mountPage(AttackPage, 'index.html');
+mountPage(AttackPage, 'attack.html');

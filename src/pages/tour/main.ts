@@ -1,5 +1,5 @@
-// Entry of the guided tour (tour.html): five steps with live attacks, all in one engine worker.
+// Entry of the guided tour (index.html): five steps with live attacks, all in one engine worker.
 import { mountPage } from '../../ui/mount-page.ts';
 import TourPage from './TourPage.svelte';
 
-mountPage(TourPage, 'tour.html');
+mountPage(TourPage, 'index.html');
