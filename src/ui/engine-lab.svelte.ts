@@ -4,6 +4,7 @@
 // only the EngineClient.
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.ts';
 import type { PageMessage } from './page-message.ts';
+import { readHidden, withHidden, type HideableControls } from './hide-link.ts';
 import type { BackendName, EngineInfo } from '../worker/protocol.ts';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
@@ -60,6 +61,8 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   messages = $state<LabMessage[]>([]);
   /** Corrections made to the settings read from the URL (shown once, dismissible). */
   urlCorrections = $state<string[]>([]);
+  /** Controls a teacher's link hides (`hide=`): kept in the link, but not settings, since no run depends on them. */
+  hidden = $state<string[]>([]);
 
   protected client?: EngineClient;
   private connection?: EngineConnection;
@@ -76,18 +79,30 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   }
 
   protected abstract readonly link: SettingsLink<S>;
+  /** The controls a teacher's link may hide on this page (none unless the page declares them). */
+  protected readonly hideable: HideableControls = { names: [], hint: '' };
   /** The worker died: whatever the page was running is lost (`engineStatus` is already 'failed'; `boot()` starts a fresh one). */
   protected abstract onCrashed(error: WorkerCrashedError): void;
   /** The engine is ready on `info` (called once per successful init, before `initEngine` resolves). */
   protected onReady(_info: EngineInfo): void {}
 
-  /** Reads the settings from the URL (rewriting it where they were corrected) and starts the worker. */
+  /**
+   * Reads the settings and the hidden controls from the URL (rewriting it where they were corrected) and starts the
+   * worker.
+   */
   start(search: string): void {
     const { settings, corrections } = this.link.read(search);
+    const hide = readHidden(search, this.hideable);
     this.settings = settings;
-    this.urlCorrections = corrections;
-    if (corrections.length) this.writeUrl();
+    this.hidden = hide.hidden;
+    this.urlCorrections = [...corrections, ...hide.corrections];
+    if (this.urlCorrections.length) this.writeUrl();
     this.boot();
+  }
+
+  /** Whether the page shows a control (a teacher's link did not hide it). */
+  shown(control: string): boolean {
+    return !this.hidden.includes(control);
   }
 
   dispose(): void {
@@ -175,7 +190,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
 
   protected writeUrl(): void {
     if (!this.syncUrl) return;
-    history.replaceState(history.state, '', `${location.pathname}${this.link.toSearch(this.settings)}${location.hash}`);
+    history.replaceState(history.state, '', `${location.pathname}${withHidden(this.link.toSearch(this.settings), this.hidden)}${location.hash}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // Sharing a setup: "Copy link" in every page's header (the address holds the settings), its fallback where the
-// Clipboard API is missing or refused, and teacher links that hide controls of the attack lab (`hide=`).
+// Clipboard API is missing or refused, and teacher links that hide controls (`hide=`) of the attack lab, the defense
+// lab and the benchmark.
 import type { Page } from '@playwright/test';
 import { expect, openLab, test } from './fixtures.ts';
 
@@ -81,4 +82,43 @@ test('a teacher link hides the named controls, keeps hiding them and reports unk
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', /running|done/);
   await page.getByTestId('reset').click();
+});
+
+test('a teacher link hides controls of the defense lab, keeps hiding them and reports unknown names', async ({ page }) => {
+  await openReady(page, './defense.html?backend=wasm&hide=defense,seed,epochs,Alpha,bogus');
+  await expect(page.getByRole('radio')).toHaveCount(0);
+  await expect(page.locator('#f-seed')).toHaveCount(0);
+  await expect(page.locator('#f-epochs')).toHaveCount(0);
+  await expect(page.locator('#f-alpha')).toHaveCount(0);
+  // The chosen defense is still described; its other knobs and the other training settings stay.
+  await expect(page.getByTestId('defense-summary')).toBeVisible();
+  await expect(page.getByTestId('f-beta')).toBeVisible();
+  await expect(page.getByTestId('f-batchSize')).toBeVisible();
+  await expect(page.getByTestId('message-url')).toContainText('"bogus" is not a control of this page');
+  await expect.poll(() => new URL(page.url()).searchParams.get('hide')).toBe('defense,seed,epochs,alpha');
+
+  await page.getByTestId('f-batchSize').fill('32');
+  await page.getByTestId('f-batchSize').press('Enter');
+  await expect.poll(() => new URL(page.url()).searchParams.get('batch')).toBe('32');
+  expect(new URL(page.url()).searchParams.get('hide')).toBe('defense,seed,epochs,alpha');
+  // The charts still explain themselves.
+  await page.getByTestId('loss-chart-explain-button').click();
+  await expect(page.getByTestId('loss-chart-explain-text')).toContainText('loss term');
+});
+
+test('a teacher link hides controls of the benchmark, keeps hiding them and reports unknown names', async ({ page }) => {
+  await openReady(page, './benchmark.html?backend=wasm&hide=attacks,seeds,open,nope');
+  await expect(page.getByTestId('attack-mi-face')).toHaveCount(0);
+  await expect(page.locator('#f-seeds')).toHaveCount(0);
+  await expect(page.getByTestId('open-record')).toHaveCount(0);
+  await expect(page.getByTestId('defense-target-none')).toBeVisible();
+  await expect(page.getByTestId('run')).toBeEnabled();
+  await expect(page.getByTestId('message-url')).toContainText('"nope" is not a control of this page');
+  await expect.poll(() => new URL(page.url()).searchParams.get('hide')).toBe('attacks,seeds,open');
+
+  await page.getByTestId('f-budget').selectOption('paper');
+  await expect.poll(() => new URL(page.url()).searchParams.get('budget')).toBe('paper');
+  expect(new URL(page.url()).searchParams.get('hide')).toBe('attacks,seeds,open');
+  await page.getByTestId('scatter-explain-button').click();
+  await expect(page.getByTestId('scatter-explain-text')).toContainText('One point per finished cell');
 });

@@ -27,7 +27,7 @@ function digitCanvas(pixels: Float32Array, offset: number): HTMLCanvasElement {
 
 /**
  * Draws the kept reconstructions of `snap` side by side under `title` and `subtitle`: per digit the image, "digit d"
- * in its colour, the target's confidence and the evaluator's verdict (green when it sees the attacked digit).
+ * beside a chip of its colour, the target's confidence and the evaluator's verdict (green when it sees the attacked digit).
  */
 export function drawReconstructionGrid(snap: AttackSnapshot, title: string, subtitle: string, colors: readonly string[]): HTMLCanvasElement {
   const n = snap.classes.length;
@@ -51,8 +51,11 @@ export function drawReconstructionGrid(snap: AttackSnapshot, title: string, subt
     ctx.drawImage(digitCanvas(snap.pixels, k * SIDE * SIDE), x, HEAD, cell, cell);
     let y = HEAD + cell + 6;
     ctx.font = 'bold 14px system-ui, sans-serif';
+    // The colour as a chip, the words in ink: light palette colours are too faint for text on white.
     ctx.fillStyle = colors[digit % colors.length];
-    ctx.fillText(`digit ${digit}`, x, y);
+    ctx.fillRect(x, y + 2, 11, 11);
+    ctx.fillStyle = '#1d2330';
+    ctx.fillText(`digit ${digit}`, x + 16, y);
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillStyle = '#5b6472';
     ctx.fillText(`target is sure: ${pct(snap.targetConfidence[k])}`, x, (y += 19), cell);

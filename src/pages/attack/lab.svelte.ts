@@ -5,7 +5,7 @@ import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import { UPLOADED_MODEL_ID, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
 import { knobValues } from '../../worker/catalog.ts';
 import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
-import { readHidden, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, withHidden, type LabSettings } from './url-config.ts';
+import { ATTACK_HIDEABLE, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 import { DigitProbe } from './probe.svelte.ts';
 
 /** 'idle': no job; 'starting': waiting for the worker to accept one; the rest are the worker's job states. */
@@ -28,9 +28,8 @@ const CRASH_WINDOW_MS = 60_000;
 
 export class AttackLab extends EngineLab<LabSettings> {
   settings = $state<LabSettings>(readSettings('').settings);
-  protected readonly link = { read: readSettings, toSearch: (s: LabSettings) => withHidden(settingsToSearch(s), this.hidden) };
-  /** Controls a teacher's link hides (`hide=`): in the link, but not settings, since no run depends on them. */
-  hidden = $state<string[]>([]);
+  protected readonly link = { read: readSettings, toSearch: settingsToSearch };
+  protected override readonly hideable = ATTACK_HIDEABLE;
   samples = $state.raw<PrivateSamples | null>(null);
   /** Trapdoor detection reference of the current target (Trap-MID targets only). */
   trapdoor = $state.raw<TrapdoorReference | null>(null);
@@ -70,17 +69,6 @@ export class AttackLab extends EngineLab<LabSettings> {
   /** The shipped targets the engine knows. */
   get targets(): EngineInfo['models'] {
     return this.info?.models.filter((m) => m.role === 'target') ?? [];
-  }
-
-  /** Reads the hidden controls too (before the settings, so every rewrite of the link keeps them). */
-  override start(search: string): void {
-    const { hidden, corrections } = readHidden(search);
-    this.hidden = hidden;
-    super.start(search);
-    if (corrections.length) {
-      this.urlCorrections = [...this.urlCorrections, ...corrections];
-      this.writeUrl();
-    }
   }
 
   /** Picks an attack with its browser-budget knobs; the view of the previous attack's run is cleared. */

@@ -3,6 +3,7 @@
 // it only produces a list of corrections to show. The attacks and their knobs come from the worker's catalog.
 import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BackendName, type Knowledge } from '../../worker/protocol.ts';
 import { ATTACKS, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, knobValues, type KnobSpec } from '../../worker/catalog.ts';
+import type { HideableControls } from '../../ui/hide-link.ts';
 
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -201,30 +202,7 @@ const HIDEABLE_SETTINGS = [...Object.values(CHOICE_SPECS).map((s) => s.param), '
  * Controls a teacher's link can hide (`hide=backend,seed`): those, and every attack's knobs by URL parameter name (so
  * one link can serve several attacks).
  */
-export const HIDEABLE_CONTROLS: readonly string[] = [...new Set([...HIDEABLE_SETTINGS, ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key)))])];
-
-/** The controls `hide=` names (comma-separated, any case); unknown names are reported and ignored, never fatal. */
-export function readHidden(search: string): { hidden: string[]; corrections: string[] } {
-  const raw = new URLSearchParams(search).get('hide');
-  const names = (raw ?? '').split(',').map((n) => n.trim()).filter(Boolean);
-  const hidden: string[] = [];
-  const unknown: string[] = [];
-  for (const name of names) {
-    const control = HIDEABLE_CONTROLS.find((c) => c.toLowerCase() === name.toLowerCase());
-    if (!control) unknown.push(name);
-    else if (!hidden.includes(control)) hidden.push(control);
-  }
-  const corrections = unknown.length
-    ? [`Hide: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are not controls' : 'is not a control'} of this page (use ${HIDEABLE_SETTINGS.join(', ')} or a knob's name in the link, such as steps); ignored`]
-    : [];
-  return { hidden, corrections };
-}
-
-/** `search` (a query string from settingsToSearch) with the hidden controls added, so the link keeps hiding them. */
-export function withHidden(search: string, hidden: readonly string[]): string {
-  if (!hidden.length) return search;
-  const q = new URLSearchParams(search);
-  q.set('hide', hidden.join(','));
-  // Commas stay readable in a link a teacher edits by hand.
-  return `?${q.toString().replace(/%2C/g, ',')}`;
-}
+export const ATTACK_HIDEABLE: HideableControls = {
+  names: [...new Set([...HIDEABLE_SETTINGS, ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key)))])],
+  hint: `${HIDEABLE_SETTINGS.join(', ')} or a knob's name in the link, such as steps`,
+};

@@ -9,6 +9,7 @@ import {
 } from '../../worker/benchmark-record.ts';
 import type { AttackId, BackendName, BenchmarkConfig, Budget, Knowledge } from '../../worker/protocol.ts';
 import { BACKENDS, coerceNumber, isBackend, type NumberSpec } from '../attack/url-config.ts';
+import type { HideableControls } from '../../ui/hide-link.ts';
 
 export interface BenchmarkSettings {
   defenses: string[];
@@ -129,6 +130,10 @@ export function benchmarkSettingsToSearch(s: BenchmarkSettings): string {
   const text = q.toString().replace(/%2C/g, ',');
   return text ? `?${text}` : '';
 }
+
+/** Controls a teacher's link can hide (`hide=attacks,steps`), by URL parameter name; `open` is the Open-a-run-record button. */
+const HIDEABLE_SETTINGS = ['defenses', 'attacks', 'seeds', 'budget', 'knowledge', 'steps', 'ref', 'backend', 'open'];
+export const BENCHMARK_HIDEABLE: HideableControls = { names: HIDEABLE_SETTINGS, hint: HIDEABLE_SETTINGS.join(', ') };
 
 /** The engine's config for this selection (rows and columns in the manifest's and the catalog's order; plain arrays, so it can be posted). */
 export function toBenchmarkConfig(s: BenchmarkSettings, targets: string[]): BenchmarkConfig {

@@ -8,7 +8,7 @@ import type {
   AttackId, BenchmarkCell, BenchmarkConfig, BenchmarkDefense, BenchmarkProgress, BenchmarkRecord,
 } from '../../worker/protocol.ts';
 import {
-  benchmarkSettingsToSearch, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
+  BENCHMARK_HIDEABLE, benchmarkSettingsToSearch, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
 } from './benchmark-config.ts';
 
 /** What the table shows: the selection before a run, a run (live or finished), or a record opened from a file. */
@@ -23,6 +23,7 @@ export interface TableView {
 export class BenchmarkLab extends JobLab<BenchmarkSettings> {
   settings = $state<BenchmarkSettings>(readBenchmarkSettings('').settings);
   protected readonly link = { read: readBenchmarkSettings, toSearch: benchmarkSettingsToSearch };
+  protected override readonly hideable = BENCHMARK_HIDEABLE;
   protected readonly jobName = 'the benchmark';
   protected readonly crashLoss = 'the cells finished so far stay on screen';
   progress = $state.raw<BenchmarkProgress | null>(null);

@@ -9,6 +9,7 @@ import {
 } from '../../worker/catalog.ts';
 import type { BackendName, TrainingConfig } from '../../worker/protocol.ts';
 import { BACKENDS, SEED_SPEC, coerceNumber, isBackend } from '../attack/url-config.ts';
+import type { HideableControls } from '../../ui/hide-link.ts';
 
 export interface DefenseSettings {
   defense: DefenseId;
@@ -29,7 +30,7 @@ export interface DefenseSettings {
 export { SEED_SPEC };
 
 /** URL names of the training knobs (catalog key -> parameter). */
-const TRAINING_PARAMS: Record<string, string> = { epochs: 'epochs', batchSize: 'batch', trainImages: 'images' };
+export const TRAINING_PARAMS: Record<string, string> = { epochs: 'epochs', batchSize: 'batch', trainImages: 'images' };
 export const trainingKnob = (key: string): KnobSpec => TRAINING_KNOBS.find((k) => k.key === key)!;
 
 /** Every knob of a defense at its default (the paper's value). */
@@ -126,6 +127,14 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
   const text = q.toString();
   return text ? `?${text}` : '';
 }
+
+/** The settings a teacher's link can hide (by URL parameter name), besides the defenses' knobs. */
+const HIDEABLE_SETTINGS = ['defense', 'naturalness', 'dependence', ...Object.values(TRAINING_PARAMS), 'seed', 'backend'];
+/** Controls a teacher's link can hide (`hide=defense,seed`): those, and every defense's knobs (one link, several defenses). */
+export const DEFENSE_HIDEABLE: HideableControls = {
+  names: [...new Set([...HIDEABLE_SETTINGS, ...DEFENSES.flatMap((d) => d.knobs.map((k) => k.key))])],
+  hint: `${HIDEABLE_SETTINGS.join(', ')} or a knob's name in the link, such as ${defenseInfo(DEFAULT_DEFENSE_SETTINGS.defense).knobs[0].key}`,
+};
 
 /** The worker's training config for these settings. */
 export function toTrainingConfig(s: DefenseSettings): TrainingConfig {

@@ -3,7 +3,7 @@
 // replaced, never mutated in place).
 import { JobLab } from '../../ui/job-lab.svelte.ts';
 import type { DefenseId, TrainingConfig, TrainingProgress } from '../../worker/protocol.ts';
-import { defenseDefaults, defenseSettingsToSearch, readDefenseSettings, toTrainingConfig, type DefenseSettings } from './defense-config.ts';
+import { DEFENSE_HIDEABLE, defenseDefaults, defenseSettingsToSearch, readDefenseSettings, toTrainingConfig, type DefenseSettings } from './defense-config.ts';
 
 /** One chart point per read-back: the loss terms and the running training accuracy. */
 export type LossPoint = NonNullable<TrainingProgress['losses']>;
@@ -13,6 +13,7 @@ export type EvalPoint = NonNullable<TrainingProgress['eval']>;
 export class DefenseLab extends JobLab<DefenseSettings> {
   settings = $state<DefenseSettings>(readDefenseSettings('').settings);
   protected readonly link = { read: readDefenseSettings, toSearch: defenseSettingsToSearch };
+  protected override readonly hideable = DEFENSE_HIDEABLE;
   protected readonly jobName = 'the training';
   protected readonly crashLoss = 'the training run was lost';
   /** The config of the run on screen. */
