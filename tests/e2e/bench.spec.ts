@@ -32,7 +32,7 @@ test('runs on WASM: the table fills with all three measurements and the result i
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await openBench(page, '?backend=wasm&repeats=1', 'wasm');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  await expect(page.getByTestId('attack-link')).toHaveAttribute('href', /index\.html/);
+  await expect(page.getByTestId('attack-link')).toHaveAttribute('href', /attack\.html/);
   await expect(page.getByTestId('copy-json')).toBeDisabled();
 
   await page.getByTestId('run').click();
