@@ -1,0 +1,25 @@
+// The built site from a sub-path of a static host (/blog/playground/): the demo page's iframe and its
+// <inversion-playground> elements (the built module dist/embed/inversion-playground.js, its worker chunk beside it)
+// find the worker, the models and the data relative to themselves, and run. Every request stays under the sub-path.
+import { test, expect } from '../e2e/fixtures.ts';
+import { SUB_PATH } from '../../playwright.dist.config.ts';
+
+test('the built demo page works from a sub-path: the iframe and the elements run', async ({ page }) => {
+  const outside: string[] = [];
+  page.context().on('request', (r) => {
+    if (!new URL(r.url()).pathname.startsWith(SUB_PATH) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) outside.push(r.url());
+  });
+  await page.goto('./embed-demo.html');
+  await expect(page.locator('script[src="./embed/inversion-playground.js"]')).toHaveCount(1);
+  const frame = page.frameLocator('iframe.inversion-playground');
+  const first = page.locator('inversion-playground').first();
+  await expect.poll(async () => Number(await frame.getByTestId('step-counter').getAttribute('data-step'))).toBeGreaterThan(0);
+  await expect.poll(async () => Number(await first.getByTestId('step-counter').getAttribute('data-step'))).toBeGreaterThan(0);
+  await expect(first.getByTestId('verdict-0')).not.toHaveAttribute('data-match', '');
+  const workers = page.workers().map((w) => new URL(w.url()).pathname);
+  expect(workers.some((p) => p.startsWith(`${SUB_PATH}embed/`)), `the element's worker is beside the module: ${workers}`).toBe(true);
+  // The full playground, through the element's link.
+  const href = await first.getByTestId('open-playground').getAttribute('href');
+  expect(new URL(href!).pathname).toBe(`${SUB_PATH}attack.html`);
+  expect(outside).toEqual([]);
+});
