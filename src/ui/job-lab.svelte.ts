@@ -3,6 +3,7 @@
 // abandoned job still sends. Pause and resume are the page's decisions; only the end of a job comes from the worker.
 import { WorkerCrashedError, type EngineClient } from './engine-client.ts';
 import { EngineLab, messageOf } from './engine-lab.svelte.ts';
+import { doIf, type Shortcut } from './shortcuts.ts';
 import type { BackendName, JobState } from '../worker/protocol.ts';
 
 /** 'idle': no job; 'starting': waiting for the worker to set the job up and accept it; the rest are the job's states. */
@@ -57,6 +58,20 @@ export abstract class JobLab<S extends { backend?: BackendName }> extends Engine
   async cancel(): Promise<void> {
     if (!this.canCancel) return;
     await this.call((c, id) => c.cancel(id), `Could not cancel ${this.jobName}`);
+  }
+
+  /**
+   * The page's keyboard shortcuts (for ShortcutHelp): Space starts a job with `start` (the page's `verb` button, when
+   * `start.can()`), pauses it and resumes it; c cancels it.
+   */
+  shortcuts(verb: string, start: { can: () => boolean; run: () => Promise<void> }): Shortcut[] {
+    return [
+      {
+        keys: ['Space'], action: `${verb}, pause, resume`,
+        run: () => doIf(this.canPause, () => this.pause()) || doIf(this.canResume, () => this.resume()) || doIf(start.can(), start.run),
+      },
+      { keys: ['c'], action: `Cancel ${this.jobName} (what it showed stays)`, run: () => doIf(this.canCancel, () => this.cancel()) },
+    ];
   }
 
   /**

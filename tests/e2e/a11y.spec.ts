@@ -69,3 +69,13 @@ test('the embedded view (embed.html) after a run has no serious or critical WCAG
   await expect(page.getByTestId('embed-notice')).toBeVisible();
   await expectNoSeriousViolations(page, 'embedded view');
 });
+
+test('the guided tour\'s live attack (seed field, Pause / Resume) and its shortcuts dialog have no serious or critical WCAG 2 A/AA violations', async ({ page }) => {
+  await page.goto('./index.html?backend=wasm&steps=4#step-2');
+  await expect(page.getByTestId('live-2').getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expectNoSeriousViolations(page, 'guided tour, step 2');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await expectNoSeriousViolations(page, 'guided tour with the shortcuts dialog open');
+  await page.keyboard.press('Escape');
+});

@@ -10,6 +10,7 @@ const PAGES = [
   { name: 'defense lab', path: './defense.html?backend=wasm&epochs=2' },
   { name: 'benchmark', path: './benchmark.html?backend=wasm&budget=paper' },
   { name: 'speed', path: './bench.html?backend=wasm&repeats=2' },
+  { name: 'guided tour', path: './index.html?backend=wasm&steps=7&seed=9' },
 ];
 
 async function openReady(page: Page, path: string): Promise<void> {

@@ -106,3 +106,92 @@ test('the demo page: the iframe takes its posted height; the elements share one 
   expect(inside.transform).toBe('none');
   expect(await page.locator('.post > .buttons').evaluate((d) => getComputedStyle(d).display)).toBe('block');
 });
+
+test('an element follows its attributes: a script changing them restarts the attack on the new settings (the old run cancelled, the worker kept); a bad value gets the notice; off-screen it waits', async ({ page, guard }) => {
+  test.setTimeout(180_000);
+  // The page below is made up by the test, not served by Vite: Chromium treats it as a public page and keeps it from
+  // reaching the dev server's live-reload socket (the element itself loads and runs the same).
+  guard.allowConsoleError(/ws:\/\/localhost.*ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS|\[vite\] failed to connect to websocket/);
+  // A blog page of the site's origin with one element and a long text below it; the engine calls it makes are logged
+  // (comlink's messages to the worker: which method, with what).
+  await page.route('**/element-attributes.html', (route) => route.fulfill({
+    contentType: 'text/html',
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Attributes</title></head><body>
+      <inversion-playground id="el" attack="mi-face" steps="400" seed="1"></inversion-playground>
+      <div style="height: 3000px"></div><p id="end">The end.</p>
+      <script type="module" src="./embed/inversion-playground.js"></script></body></html>`,
+  }));
+  await page.addInitScript(() => {
+    const calls: string[] = ((window as unknown as { engineCalls: string[] }).engineCalls = []);
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      const m = message as { type?: string; path?: string[]; argumentList?: { value?: unknown }[] } | null;
+      if (m?.type === 'APPLY' && m.path) calls.push(m.path[0] === 'cancel' ? `cancel ${String(m.argumentList?.[0]?.value)}` : m.path[0]);
+      return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+    };
+  });
+  const calls = () => page.evaluate(() => (window as unknown as { engineCalls: string[] }).engineCalls.slice());
+  await page.goto('./element-attributes.html');
+  const el = page.locator('#el');
+  await expect(el.getByTestId('step-counter')).toContainText('/ 400');
+  await expect.poll(() => stepOf(el), { timeout: 60_000 }).toBeGreaterThan(2);
+  const before = await calls();
+  expect(before.filter((c) => c === 'startAttack')).toHaveLength(1);
+
+  // Two attributes set in one go: one restart, on both; the old run is cancelled, in the same worker.
+  await page.evaluate(() => {
+    const e = document.getElementById('el')!;
+    e.setAttribute('steps', '6');
+    e.setAttribute('seed', '5');
+  });
+  await expect(el.getByTestId('embed-title')).toContainText('seed 5');
+  await expect(el.getByTestId('step-counter')).toContainText('/ 6');
+  await expect(el.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(el.getByTestId('step-counter')).toHaveAttribute('data-step', '6');
+  const after = (await calls()).slice(before.length);
+  expect(after.filter((c) => c.startsWith('cancel'))).toHaveLength(1);
+  expect(after.filter((c) => c === 'startAttack')).toHaveLength(1);
+  expect(after.findIndex((c) => c.startsWith('cancel')), 'the old run is cancelled before the new one starts').toBeLessThan(after.indexOf('startAttack'));
+  expect(after).not.toContain('init'); // the engine was not started again
+  expect(engineWorkers(page)).toHaveLength(1);
+  await expect(el.getByTestId('embed-notice')).toHaveCount(0);
+  const link = new URL((await el.getByTestId('open-playground').getAttribute('href'))!);
+  expect(Object.fromEntries(link.searchParams)).toEqual({ steps: '6', seed: '5' });
+
+  // A bad value: the same notice as a bad attribute on arrival, the default used. Mixed case works as in markup.
+  await page.evaluate(() => {
+    const e = document.getElementById('el')!;
+    e.setAttribute('attack', 'nope');
+    e.setAttribute('target', 'target-none');
+  });
+  const notice = el.getByTestId('embed-notice');
+  await expect(notice).toContainText('Some settings in the attributes were invalid');
+  await expect(notice).toContainText('Attack "nope" is unknown');
+  await expect(el.getByTestId('embed-title')).toContainText('MI-Face');
+  await expect(el.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await page.evaluate(() => {
+    const e = document.getElementById('el')!;
+    e.setAttribute('attack', 'genetic');
+    e.setAttribute('mutationRate', '0.2');
+    e.setAttribute('steps', '3');
+  });
+  await expect(notice).toHaveCount(0);
+  await expect(el.getByTestId('embed-title')).toContainText('Genetic');
+  await expect(el.getByTestId('step-counter')).toContainText('/ 3');
+  expect(new URL((await el.getByTestId('open-playground').getAttribute('href'))!).searchParams.get('mutationRate')).toBe('0.2');
+  await expect(el.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+
+  // Scrolled away, a change waits: the new run starts only when the element comes near the viewport again.
+  await page.locator('#end').scrollIntoViewIfNeeded();
+  await page.evaluate(() => {
+    const e = document.getElementById('el')!;
+    e.setAttribute('attack', 'mi-face');
+    e.setAttribute('steps', '5');
+  });
+  await expect(el.getByTestId('embed-title')).toContainText('MI-Face');
+  await page.waitForTimeout(2000);
+  await expect(el.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await el.scrollIntoViewIfNeeded();
+  await expect(el.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  expect(engineWorkers(page)).toHaveLength(1);
+});

@@ -31,6 +31,34 @@ function zeroPng(): Buffer {
 
 const probs = (page: Page) => page.getByTestId('probe-probs').locator('li');
 
+/** A 28x28 canvas's grey values' centre of mass (pixel-index coordinates) and its ink's bounding box size. */
+function canvasShape(page: Page, testid: string): Promise<{ x: number; y: number; w: number; h: number }> {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, 28, 28).data;
+    let m = 0, mx = 0, my = 0, x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+    for (let y = 0; y < 28; y++) {
+      for (let x = 0; x < 28; x++) {
+        const v = data[4 * (y * 28 + x)] / 255;
+        m += v; mx += v * x; my += v * y;
+        if (v > 0.1) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+      }
+    }
+    return { x: mx / m, y: my / m, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+  }, testid);
+}
+
+/** A short stroke in the pad's top-left corner. */
+async function drawInCorner(page: Page): Promise<void> {
+  const pad = page.getByTestId('probe-pad');
+  await pad.scrollIntoViewIfNeeded();
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.15, box.y + box.height * 0.1);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * 0.15 + i * 0.2, box.y + box.height * (0.1 + i * 0.03));
+  await page.mouse.up();
+}
+
 test('a digit drawn with the mouse gets the target\'s probabilities; a loaded PNG replaces it; Clear empties', async ({ page }) => {
   await openLab(page, '?backend=wasm', 'wasm');
   await expect(page.getByTestId('probe-clear')).toBeDisabled();
@@ -42,14 +70,20 @@ test('a digit drawn with the mouse gets the target\'s probabilities; a loaded PN
   await expect(page.getByTestId('probe-trapdoor')).toHaveCount(0); // target-none has no trapdoor
 
   await page.getByTestId('probe-file').setInputFiles({ name: 'zero.png', mimeType: 'image/png', buffer: zeroPng() });
-  await expect(page.getByTestId('probe-result')).toContainText('zero.png, scaled to 28 × 28 and inverted');
+  await expect(page.getByTestId('probe-result')).toContainText("zero.png, inverted (it was dark ink on a light background); its digit scaled to 20 × 20 and centred like MNIST's");
   await expect(page.getByTestId('probe-predicted')).toHaveText('0');
-  // The pad shows what the model reads: the ring white on black (the light paper became the black background).
+  // The pad shows the picture as loaded, the ring white on black (the light paper became the black background)...
   expect(await canvasMean(page, 'probe-pad')).toBeLessThan(80);
+  // ...and beside it what the model reads: the ring scaled so its longer side is 20 pixels, in the middle.
+  const ring = await canvasShape(page, 'probe-input');
+  expect(Math.max(ring.w, ring.h)).toBe(20);
+  expect(Math.abs(ring.x - 14)).toBeLessThanOrEqual(0.6);
+  expect(Math.abs(ring.y - 14)).toBeLessThanOrEqual(0.6);
 
   await page.getByTestId('probe-clear').click();
   await expect(probs(page)).toHaveCount(0);
   expect(await canvasMean(page, 'probe-pad')).toBe(0);
+  expect(await canvasMean(page, 'probe-input')).toBe(0);
 
   await page.getByTestId('probe-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') });
   await expect(page.getByText('notes.txt could not be used')).toBeVisible();
@@ -64,4 +98,27 @@ test('a Trap-MID target shows the trapdoor score and the threshold; switching ta
   await page.getByTestId('target-picker').selectOption('target-none');
   await expect(page.getByTestId('probe-trapdoor')).toHaveCount(0);
   await expect(probs(page)).toHaveCount(5);
+});
+
+test('a digit drawn in a corner is centred like MNIST\'s before the target reads it; unticking sends the pad as drawn', async ({ page }) => {
+  await openLab(page, '?backend=wasm', 'wasm');
+  await expect(page.getByTestId('probe-centre')).toBeChecked();
+  await drawInCorner(page);
+  await expect(probs(page)).toHaveCount(5);
+  const drawn = await canvasShape(page, 'probe-pad');
+  expect(drawn.x).toBeLessThan(8);
+  expect(drawn.y).toBeLessThan(10);
+  const read = await canvasShape(page, 'probe-input');
+  expect(Math.max(read.w, read.h)).toBeLessThanOrEqual(20);
+  expect(Math.max(read.w, read.h)).toBeGreaterThanOrEqual(19);
+  expect(Math.abs(read.x - 14)).toBeLessThanOrEqual(0.6);
+  expect(Math.abs(read.y - 14)).toBeLessThanOrEqual(0.6);
+
+  // Unticked, the model reads the pad as it is (and is asked again).
+  await page.getByTestId('probe-centre').uncheck();
+  await expect.poll(async () => (await canvasShape(page, 'probe-input')).x).toBeLessThan(8);
+  expect(await canvasMean(page, 'probe-input')).toBeCloseTo(await canvasMean(page, 'probe-pad'), 5);
+  await expect(probs(page)).toHaveCount(5);
+  await page.getByTestId('probe-centre').check();
+  await expect.poll(async () => Math.abs((await canvasShape(page, 'probe-input')).x - 14)).toBeLessThanOrEqual(0.6);
 });

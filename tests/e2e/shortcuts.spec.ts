@@ -1,5 +1,8 @@
-// Keyboard shortcuts of the attack lab: Space runs and pauses, s steps, r resets, ? lists them in a modal dialog
-// (also opened by the header button). Keys typed into a field stay in the field.
+// Keyboard shortcuts: the attack lab (Space runs and pauses, s steps, r resets), the defense lab and the benchmark
+// (Space starts, pauses and resumes the job, c cancels it) and the guided tour (arrows or n / p move between steps,
+// Space pauses and resumes the step's live attack). On every page ? lists them in a modal dialog (also opened by the
+// header button), and keys typed into a field stay in the field.
+import type { Locator, Page } from '@playwright/test';
 import { knobValues } from '../../src/worker/catalog.ts';
 import { expect, openLab, settledStep, shownStep, test } from './fixtures.ts';
 
@@ -82,4 +85,116 @@ test('? and the header button open the shortcuts dialog; Escape and Close shut i
   await expect(dialog).toBeHidden();
   // Focus returns to the button that opened it.
   await expect(opener).toBeFocused();
+});
+
+/** Opens a page with its engine ready. */
+async function openReady(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+}
+
+/** ? opens the page's shortcuts dialog with these keys (as shown) and this line; Escape shuts it. */
+async function expectHelp(page: Page, keys: string[], line: string): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(dialog).toBeHidden();
+  await page.keyboard.press('?');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.locator('kbd')).toHaveText(keys);
+  await expect(dialog).toContainText(line);
+  await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+}
+
+/** Space then c on a job page (the defense lab, the benchmark): start, pause, resume, cancel. */
+async function spaceThenCancel(page: Page, start: Locator): Promise<void> {
+  const status = page.getByTestId('run-status');
+  await expect(start).toBeEnabled();
+  await page.keyboard.press('Space');
+  await expect(status).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await page.keyboard.press('Space');
+  await expect(status).toHaveAttribute('data-status', 'paused');
+  await expect(page.getByTestId('resume')).toBeEnabled();
+  await page.keyboard.press('Space');
+  await expect(status).toHaveAttribute('data-status', 'running');
+  await expect(page.getByTestId('pause')).toBeEnabled();
+  await page.keyboard.press('c');
+  await expect(status).toHaveAttribute('data-status', 'cancelled');
+  await expect(start).toBeEnabled();
+  // Space did not scroll the page.
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+}
+
+test('defense lab: Space trains, pauses and resumes; c cancels; ? lists the keys; typing in a field is not a shortcut', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openReady(page, './defense.html?epochs=3&batch=32&images=3200&backend=wasm');
+  const train = page.getByTestId('train');
+
+  // In the seed field Space, c and ? are typing, not shortcuts.
+  const seed = page.getByTestId('f-seed');
+  await seed.focus();
+  for (const key of ['Space', 'c', '?']) await page.keyboard.press(key);
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await seed.blur();
+
+  await expectHelp(page, ['Space', 'c', '?'], 'Train, pause, resume');
+  await spaceThenCancel(page, train);
+  await expect(train).toHaveText(/Train again/);
+});
+
+test('benchmark: Space runs, pauses and resumes the grid; c cancels; ? lists the keys', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openReady(page, './benchmark.html?defenses=target-none&attacks=mi-face&seeds=1-3&steps=2000&ref=10&backend=wasm');
+  await expectHelp(page, ['Space', 'c', '?'], 'Cancel the benchmark');
+  await spaceThenCancel(page, page.getByTestId('run'));
+  await expect(page.getByTestId('run')).toHaveText(/Run again/);
+});
+
+test('guided tour: arrows and n / p move between steps, Space pauses and resumes the live attack, ? lists the keys', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openReady(page, './index.html?backend=wasm&steps=3000');
+  const indicator = page.getByTestId('step-indicator');
+  await expect(indicator).toHaveAttribute('data-step', '1');
+  // Nothing before the first step: the key is left alone.
+  await page.keyboard.press('ArrowLeft');
+  await expect(indicator).toHaveAttribute('data-step', '1');
+  await page.keyboard.press('ArrowRight');
+  await expect(page).toHaveURL(/#step-2$/);
+  await expect(page.getByTestId('tour-step-2')).toBeVisible();
+  await page.keyboard.press('n');
+  await expect(indicator).toHaveAttribute('data-step', '3');
+  await page.keyboard.press('p');
+  await expect(indicator).toHaveAttribute('data-step', '2');
+
+  // Step 2's attack runs by itself; Space pauses it and resumes it, as its Pause / Resume button does.
+  const live = page.getByTestId('live-2');
+  const status = live.getByTestId('run-status');
+  const button = live.getByTestId('pause-resume');
+  await expect(status).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await expect(button).toHaveText(/Pause/);
+  await page.keyboard.press('Space');
+  await expect(status).toHaveAttribute('data-status', 'paused');
+  await expect(button).toHaveText(/Resume/);
+  await page.keyboard.press('Space');
+  await expect(status).toHaveAttribute('data-status', 'running');
+  await button.click();
+  await expect(status).toHaveAttribute('data-status', 'paused');
+  await button.click();
+  await expect(status).toHaveAttribute('data-status', 'running');
+
+  // In the seed field n, p, the arrows and Space are typing, not shortcuts.
+  const seed = live.getByTestId('live-2-seed');
+  await seed.focus();
+  for (const key of ['n', 'p', 'ArrowRight', 'ArrowLeft', 'Space']) await page.keyboard.press(key);
+  await expect(indicator).toHaveAttribute('data-step', '2');
+  await expect(status).toHaveAttribute('data-status', 'running');
+  await seed.blur();
+
+  await expectHelp(page, ['→', 'n', '←', 'p', 'Space', '?'], 'Next step');
+  // Leaving the step stops its attack.
+  await page.keyboard.press('ArrowRight');
+  await expect(indicator).toHaveAttribute('data-step', '3');
+  await expect(status).toHaveAttribute('data-status', 'cancelled');
 });

@@ -139,6 +139,8 @@ test('narrated mode pauses the live attack at a stage with a caption, and Contin
   await expect(toggle).toHaveAttribute('aria-pressed', 'false');
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+  // The link keeps the mode, so Copy link shares a narrated tour.
+  expect(new URL(page.url()).searchParams.get('narrated')).toBe('1');
   await page.getByTestId('next').click();
   const live = page.getByTestId('live-2');
   const caption = live.getByTestId('caption');
@@ -201,4 +203,59 @@ test('leaving a step cancels its attack (its step counter stops); coming back st
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await page.getByTestId('step-link-5').click();
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled');
+});
+
+/** Types `value` into the seed field and waits for the attack it starts again to end ('done'). */
+async function reseed(live: Locator, field: Locator, value: string): Promise<void> {
+  const status = live.getByTestId('run-status');
+  // Every state the attack passes through from now on (a tiny run may start and end between two polls).
+  await status.evaluate((el) => {
+    const seen: string[] = [];
+    (el as HTMLElement & { seen?: string[] }).seen = seen;
+    new MutationObserver(() => seen.push(el.getAttribute('data-status') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-status'] });
+  });
+  await field.fill(value);
+  await field.press('Enter');
+  await expect.poll(() => status.evaluate((el) => (el as HTMLElement & { seen?: string[] }).seen ?? []), { timeout: 30_000 }).toContain('starting');
+  await expect(status).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+}
+
+test('the live attacks\' seed: read from the link, validated when typed, runs the attack again and goes into the link', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('./index.html?backend=wasm&steps=6&seed=5#step-2');
+  const live = page.getByTestId('live-2');
+  const seed = live.getByTestId('live-2-seed');
+  const recon = () => live.getByTestId('recon-0').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  await expect(seed).toHaveValue('5');
+  // Every live attack shows the tour's one seed.
+  await expect(page.getByTestId('live-3-seed')).toHaveValue('5');
+  await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  const withFive = await recon();
+
+  // A value out of range is corrected, with a note saying so; the attack runs again on it and the link follows.
+  await reseed(live, seed, '-5');
+  await expect(seed).toHaveValue('0');
+  await expect(live.getByRole('status').filter({ hasText: 'Seed -5 is below 0; using 0' })).toBeVisible();
+  expect(new URL(page.url()).searchParams.get('seed')).toBe('0');
+
+  // Another seed, other reconstructions; the link keeps it, and the rest of the link as it was.
+  await reseed(live, seed, '42');
+  await expect(live.getByTestId('step-counter')).toHaveAttribute('data-step', '6');
+  expect(await recon()).not.toBe(withFive);
+  const url = new URL(page.url());
+  expect(url.searchParams.get('seed')).toBe('42');
+  expect(url.hash).toBe('#step-2');
+  expect(url.searchParams.get('steps')).toBe('6');
+  expect(url.searchParams.get('backend')).toBe('wasm');
+  await expect(page.getByTestId('live-4-seed')).toHaveValue('42');
+
+  // The first seed again: the same reconstructions as its first run (a link reproduces what it showed).
+  await reseed(live, seed, '5');
+  expect(await recon()).toBe(withFive);
+
+  // The default seed is left out of the link; a seed in the link that is not a number falls back to it.
+  await reseed(live, seed, '1');
+  expect(new URL(page.url()).searchParams.has('seed')).toBe(false);
+  await page.goto('./index.html?backend=wasm&steps=2&seed=abc#step-2');
+  await expect(page.getByTestId('live-2-seed')).toHaveValue('1');
 });

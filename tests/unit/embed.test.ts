@@ -1,9 +1,9 @@
 // The embeds' own logic, without a browser: an element's attributes go through the attack lab's URL validation, and
 // the viewport autoplay starts, pauses and resumes a run the way a reader expects.
 import { describe, expect, it } from 'vitest';
-import { attributesToSearch } from '../../src/embed/attributes.ts';
+import { OBSERVED_ATTRIBUTES, attributesToSearch } from '../../src/embed/attributes.ts';
 import { ViewportAutoplay, type Playable } from '../../src/pages/embed/autoplay.ts';
-import { DEFAULT_SETTINGS, readSettings } from '../../src/pages/attack/url-config.ts';
+import { DEFAULT_SETTINGS, SETTING_PARAMS, readSettings } from '../../src/pages/attack/url-config.ts';
 import type { RunStatus } from '../../src/pages/attack/lab.svelte.ts';
 
 const attrs = (o: Record<string, string>) => Object.entries(o).map(([name, value]) => ({ name, value }));
@@ -25,6 +25,24 @@ describe('element attributes', () => {
     expect(settings.targetId).toBe(DEFAULT_SETTINGS.targetId);
     expect(corrections).toHaveLength(4);
     expect(corrections.join('\n')).toMatch(/Attack "nope" is unknown[\s\S]*Steps "lots" is not a number[\s\S]*Seed -3 is below 0[\s\S]*Target "Bad Name!"/);
+  });
+
+  it('take knobs whose names HTML lowercases (mutationRate="0.2" arrives as mutationrate), and leave other attributes out', () => {
+    const search = attributesToSearch(attrs({ attack: 'genetic', mutationrate: '0.2', initialradius: '3', class: 'wide', id: 'x', style: 'margin: 0' }));
+    expect(search).toBe('?attack=genetic&mutationRate=0.2&initialRadius=3');
+    const { settings, corrections } = readSettings(search);
+    expect(settings.params.mutationRate).toBe(0.2);
+    // initialRadius is BREP-MI's: said to be ignored, as in a link.
+    expect(corrections).toEqual([expect.stringMatching(/initialRadius\) is not a setting of Genetic/)]);
+  });
+
+  it('are watched for every setting and hide (lowercase, as the browser reports them), and only those', () => {
+    for (const name of ['attack', 'target', 'seed', 'steps', 'lr', 'tv', 'knowledge', 'defense', 'init', 'backend', 'hide', 'mutationrate', 'featureweight']) {
+      expect(OBSERVED_ATTRIBUTES, name).toContain(name);
+    }
+    expect(OBSERVED_ATTRIBUTES).toHaveLength(SETTING_PARAMS.length + 1);
+    for (const name of OBSERVED_ATTRIBUTES) expect(name).toBe(name.toLowerCase());
+    for (const name of ['class', 'id', 'style', 'hidden']) expect(OBSERVED_ATTRIBUTES).not.toContain(name);
   });
 
   it('values are passed as they are written (no double decoding)', () => {

@@ -1,7 +1,8 @@
 // The guided tour's pure logic: the narrated mode's stage scheduler and the tour's link (step hash, query settings).
 import { describe, expect, it } from 'vitest';
 import { dueStage, onContinue, passedStages, reached, stagesFor } from '../../src/pages/tour/narration.ts';
-import { DEFAULT_TOUR_STEPS, TOUR_STEPS, hashOf, labSearch, readTourSettings, stepFromHash } from '../../src/pages/tour/tour-config.ts';
+import { DEFAULT_TOUR_STEPS, TOUR_STEPS, hashOf, labSearch, readSeed, readTourSettings, stepFromHash, withNarrated, withSeed } from '../../src/pages/tour/tour-config.ts';
+import { SEED_SPEC } from '../../src/pages/attack/url-config.ts';
 
 describe('narrated mode: stages', () => {
   it('stops at the first step, half-way and the end', () => {
@@ -60,18 +61,45 @@ describe('the tour link', () => {
     expect(TOUR_STEPS.map((s) => s.n)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('reads the attacks\' steps, the backend and the narrated mode from the query', () => {
-    expect(readTourSettings('')).toEqual({ steps: DEFAULT_TOUR_STEPS, backend: undefined, narrated: false });
-    expect(readTourSettings('?steps=12&backend=WASM&narrated=1')).toEqual({ steps: 12, backend: 'wasm', narrated: true });
+  it('reads the attacks\' steps, their seed, the backend and the narrated mode from the query', () => {
+    expect(readTourSettings('')).toEqual({ steps: DEFAULT_TOUR_STEPS, seed: SEED_SPEC.default, backend: undefined, narrated: false });
+    expect(readTourSettings('?steps=12&seed=42&backend=WASM&narrated=1')).toEqual({ steps: 12, seed: 42, backend: 'wasm', narrated: true });
     expect(readTourSettings('?steps=0&backend=tpu').steps).toBe(DEFAULT_TOUR_STEPS);
     expect(readTourSettings('?steps=abc').steps).toBe(DEFAULT_TOUR_STEPS);
     expect(readTourSettings('?steps=99999').steps).toBe(5000);
     expect(readTourSettings('?steps=7.6').steps).toBe(8);
   });
 
+  it('validates the seed as the attack lab does: a whole number from 0 to 2^31-1, else the default', () => {
+    expect(readSeed('7')).toBe(7);
+    expect(readSeed(' 7.6 ')).toBe(8);
+    expect(readSeed('-5')).toBe(0);
+    expect(readSeed('1e12')).toBe(2 ** 31 - 1);
+    for (const bad of [null, '', 'abc', 'NaN']) expect(readSeed(bad)).toBe(SEED_SPEC.default);
+    expect(readTourSettings('?seed=abc').seed).toBe(SEED_SPEC.default);
+  });
+
+  it('writes a new seed into the link and keeps the rest of it as it was', () => {
+    expect(withSeed('?backend=wasm&steps=3', 42)).toBe('?backend=wasm&steps=3&seed=42');
+    expect(withSeed('?seed=42&steps=3', 9)).toBe('?seed=9&steps=3');
+    // The default seed is left out, as the attack lab leaves it out of its links.
+    expect(withSeed('?steps=3&seed=42', SEED_SPEC.default)).toBe('?steps=3');
+    expect(withSeed('', SEED_SPEC.default)).toBe('');
+    // What the link says is what the tour reads back.
+    expect(readTourSettings(withSeed('?steps=3', 1234)).seed).toBe(1234);
+  });
+
+  it('writes the narrated mode into the link (on as narrated=1, off left out) and reads it back', () => {
+    expect(withNarrated('?seed=4', true)).toBe('?seed=4&narrated=1');
+    expect(withNarrated('?narrated=1&seed=4', false)).toBe('?seed=4');
+    expect(withNarrated('', false)).toBe('');
+    expect(readTourSettings(withNarrated('?steps=3', true)).narrated).toBe(true);
+    expect(readTourSettings(withNarrated('?narrated=yes', false)).narrated).toBe(false);
+  });
+
   it('gives each live attack the attack lab\'s query', () => {
-    const q = new URLSearchParams(labSearch({ steps: 20, backend: 'wasm', narrated: false }, 'plg-mi', 'target-none'));
-    expect(Object.fromEntries(q)).toEqual({ attack: 'plg-mi', steps: '20', target: 'target-none', backend: 'wasm' });
-    expect(new URLSearchParams(labSearch({ steps: 5, narrated: true }, 'mi-face', 'target-trap-mid')).has('backend')).toBe(false);
+    const q = new URLSearchParams(labSearch({ steps: 20, seed: 3, backend: 'wasm', narrated: false }, 'plg-mi', 'target-none'));
+    expect(Object.fromEntries(q)).toEqual({ attack: 'plg-mi', steps: '20', target: 'target-none', seed: '3', backend: 'wasm' });
+    expect(new URLSearchParams(labSearch({ steps: 5, seed: 1, narrated: true }, 'mi-face', 'target-trap-mid')).has('backend')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // The words the attack lab shows for its run and its targets, shared by the lab page and the embedded views.
 import type { EngineStatus } from '../../ui/engine-lab.svelte.ts';
-import type { EngineInfo } from '../../worker/protocol.ts';
+import type { RunStat } from '../../ui/RunStats.svelte';
+import type { AttackSnapshot, EngineInfo } from '../../worker/protocol.ts';
 import type { RunStatus } from './lab.svelte.ts';
 
 /** The Run button's label: what pressing it does now. */
@@ -17,6 +18,25 @@ const RUN_TEXT: Record<RunStatus, string> = {
 export function statusText(engine: EngineStatus, run: RunStatus): string {
   if (engine === 'starting') return 'Starting the engine…';
   return engine === 'failed' ? 'The engine is not running' : RUN_TEXT[run];
+}
+
+const pct = (v: number) => `${Math.round(100 * v)}%`;
+
+/**
+ * An attack run's figures for RunStats: the step counter, the page's own figures (`between`), then the evaluator's
+ * verdict (top-1, and top-5 unless `top5` is off).
+ */
+export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true }: { between?: RunStat[]; top5?: boolean } = {}): RunStat[] {
+  const step = snap?.step ?? 0;
+  const acc = snap?.attackAccuracy;
+  return [
+    { label: 'Step', value: `${step} / ${maxSteps}`, testid: 'step-counter', data: { 'data-step': step } },
+    ...between,
+    {
+      label: 'Evaluator accuracy', title: 'Share of the reconstructions the evaluator labels as their attacked digit', testid: 'accuracy',
+      value: acc ? `top-1 ${pct(acc.top1)}${top5 ? ` · top-5 ${pct(acc.top5)}` : ''}` : '–',
+    },
+  ];
 }
 
 const TARGET_LABELS: Record<string, string> = {

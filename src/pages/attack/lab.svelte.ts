@@ -220,6 +220,18 @@ export class AttackLab extends EngineLab<LabSettings> {
     await cancelled;
   }
 
+  /**
+   * Leaves the engine: the run alive (if any) is cancelled first, since a shared worker (the embedded elements') goes
+   * on without this lab.
+   */
+  override dispose(): void {
+    const client = this.client, id = this.jobId;
+    this.jobId = null;
+    this.stepping = false;
+    if (id !== null && client && !client.isCrashed) void client.cancel(id).catch(() => undefined);
+    super.dispose();
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Once the engine is up: a target the link names that is not shipped is replaced, with a notice; then the trapdoor reference and the private digits. */

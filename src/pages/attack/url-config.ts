@@ -196,6 +196,11 @@ export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'bac
   };
 }
 
+/** Every URL parameter readSettings reads: the choices, every attack's knobs, the seed, the target and the backend. */
+export const SETTING_PARAMS: readonly string[] = [
+  ...new Set([...Object.values(CHOICE_SPECS).map((s) => s.param), ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key))), 'seed', 'target', 'backend']),
+];
+
 /** The settings (by URL parameter name) and the preset buttons a link can hide, besides the knobs. */
 const HIDEABLE_SETTINGS = [...Object.values(CHOICE_SPECS).map((s) => s.param), 'target', 'backend', 'seed', 'presets'];
 /**

@@ -1,6 +1,8 @@
 // The guided tour's steps, and what its link can say: which step is open (`#step-N`), the live attacks' step budget
-// (`steps=`, small in tests), a forced backend (`backend=`) and the narrated mode (`narrated=1`). Pure functions.
+// (`steps=`, small in tests), their seed (`seed=`, the one setting the tour lets the reader change), a forced backend
+// (`backend=`) and the narrated mode (`narrated=1`). Pure functions.
 import type { BackendName } from '../../worker/protocol.ts';
+import { SEED_SPEC, coerceNumber } from '../attack/url-config.ts';
 
 export interface TourStep {
   n: number;
@@ -34,6 +36,8 @@ const MAX_TOUR_STEPS = 5000;
 export interface TourSettings {
   /** Steps of each live attack. */
   steps: number;
+  /** Seed of every live attack (the attack lab's seed: same seed, same run). */
+  seed: number;
   backend?: BackendName;
   narrated: boolean;
 }
@@ -47,12 +51,36 @@ export function readTourSettings(search: string): TourSettings {
   const steps = Number.isFinite(raw) && raw >= 1 ? Math.min(MAX_TOUR_STEPS, Math.round(raw)) : DEFAULT_TOUR_STEPS;
   const b = (q.get('backend') ?? '').toLowerCase();
   const narrated = ['1', 'true', 'yes', 'on'].includes((q.get('narrated') ?? '').toLowerCase());
-  return { steps, backend: BACKENDS.includes(b) ? (b as BackendName) : undefined, narrated };
+  return { steps, seed: readSeed(q.get('seed')), backend: BACKENDS.includes(b) ? (b as BackendName) : undefined, narrated };
+}
+
+/** A seed typed or linked: a whole number in the attack lab's range (rounded, clamped; not a number: the default). */
+export function readSeed(raw: string | null): number {
+  return coerceNumber(SEED_SPEC, raw ?? '').value;
+}
+
+/** The tour's query string `search` with its seed set to `seed` (left out when it is the default); the rest is kept as it is. */
+export function withSeed(search: string, seed: number): string {
+  return withParam(search, 'seed', seed === SEED_SPEC.default ? null : String(seed));
+}
+
+/** `search` with the narrated mode written in (`narrated=1`), or left out when it is off (the default). */
+export function withNarrated(search: string, narrated: boolean): string {
+  return withParam(search, 'narrated', narrated ? '1' : null);
+}
+
+/** `search` with one parameter set, or removed when `value` is null; the others keep their order. */
+function withParam(search: string, name: string, value: string | null): string {
+  const q = new URLSearchParams(search);
+  if (value === null) q.delete(name);
+  else q.set(name, value);
+  const text = q.toString();
+  return text ? `?${text}` : '';
 }
 
 /** The attack lab's query string for one of the tour's live attacks (its settings reader validates the rest). */
 export function labSearch(t: TourSettings, attack: string, targetId: string): string {
-  const q = new URLSearchParams({ attack, steps: String(t.steps), target: targetId });
+  const q = new URLSearchParams({ attack, steps: String(t.steps), target: targetId, seed: String(t.seed) });
   if (t.backend) q.set('backend', t.backend);
   return `?${q.toString()}`;
 }
