@@ -1,6 +1,6 @@
 // Turning a picture into what the digit models read: 28x28 grey values in [0, 1], white ink on black as in MNIST.
 // 2D canvas work on the page (decoding and scaling an image); the models only ever see the result, in the worker.
-import { centreLikeMnist } from '../core/data/centre.ts';
+import { centreLikeMnist } from './centre-digit.ts';
 
 export const DIGIT_SIDE = 28;
 

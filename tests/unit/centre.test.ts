@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MNIST_BOX, MNIST_CENTRE, centreLikeMnist, centreOfMass, inkBox } from '../../src/core/data/centre.ts';
+import { MNIST_BOX, MNIST_CENTRE, centreLikeMnist, centreOfMass, inkBox } from '../../src/ui/centre-digit.ts';
 import { PIXELS, type DigitSet } from '../../src/core/data/mnist.ts';
 import { MODELS_DIR, loadModelFromDir, loadSplits } from '../../scripts/lib/node-io.ts';
 import { useWasm } from './helpers.ts';
