@@ -40,12 +40,14 @@ function upload(json: Record<string, unknown> | string, weights: Record<string, 
 }
 
 /** A small conv classifier of 28x28x1 images with `k` outputs. */
+/** An untrained classifier. Its weights are seeded: with tfjs's unseeded default some draws label no GAN sample as 0,
+ *  and BREP-MI (which must start from a latent the target labels with each class) then fails at random. */
 function convNet(k: number, activation: 'softmax' | 'linear' | 'relu' = 'softmax'): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 11 }) }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: k, activation }),
+      tf.layers.dense({ units: k, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }),
     ],
   });
 }
