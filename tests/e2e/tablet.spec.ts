@@ -14,7 +14,12 @@ for (const entry of ['index.html', 'attack.html', 'defense.html', 'benchmark.htm
   test(`${entry} fits a tablet's width`, async ({ page }) => {
     await page.goto(`./${entry}?backend=wasm`);
     await expect(page.locator('h1, [data-testid="backend-badge"], inversion-playground, iframe').first()).toBeVisible({ timeout: 60_000 });
-    await page.waitForLoadState('networkidle');
+    // Not 'networkidle': the demo page's embedded attacks keep its frames busy. The page has loaded and its fonts are
+    // in; it must fit now and a moment later, once the engine's first pictures are drawn.
+    await page.waitForLoadState('load');
+    await page.evaluate(() => document.fonts.ready.then(() => undefined));
+    expect(await overflow(page), `${entry} is wider than the screen`).toBeLessThanOrEqual(0);
+    await page.waitForTimeout(2000);
     expect(await overflow(page), `${entry} is wider than the screen`).toBeLessThanOrEqual(0);
   });
 }
