@@ -49,19 +49,11 @@ export function centreLikeMnist(pixels: Float32Array, side: number, options: Cen
   const patch = resampleAxis('y', rows, w, side, bbox.y0, scale, h, (h - bh * scale) / 2);
 
   // Centre of mass of the patch, then the whole-pixel offset that puts it on the frame's centre.
-  let mass = 0, mx = 0, my = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = patch[y * w + x];
-      mass += v;
-      mx += v * x;
-      my += v * y;
-    }
-  }
+  const com = centreOfMass(patch, w, h);
   const centre = outSide / 2;
-  const place = (com: number, length: number) => clamp(Math.round(centre - com), 0, outSide - length);
-  const ox = mass > 0 ? place(mx / mass, w) : Math.floor((outSide - w) / 2);
-  const oy = mass > 0 ? place(my / mass, h) : Math.floor((outSide - h) / 2);
+  const place = (c: number, length: number) => clamp(Math.round(centre - c), 0, outSide - length);
+  const ox = com ? place(com.x, w) : Math.floor((outSide - w) / 2);
+  const oy = com ? place(com.y, h) : Math.floor((outSide - h) / 2);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) out[(oy + y) * outSide + ox + x] = clamp(patch[y * w + x], 0, 1);
   }
@@ -83,12 +75,12 @@ export function inkBox(pixels: Float32Array, side: number, threshold = 0.1): { x
   return x1 < 0 ? null : { x0, x1: x1 + 1, y0, y1: y1 + 1 };
 }
 
-/** Centre of mass of a side x side image in pixel-index coordinates, or null when it is all black. */
-export function centreOfMass(pixels: Float32Array, side: number): { x: number; y: number } | null {
+/** Centre of mass of a width x height image (square by default) in pixel-index coordinates, or null when it is all black. */
+export function centreOfMass(pixels: Float32Array, width: number, height = width): { x: number; y: number } | null {
   let mass = 0, mx = 0, my = 0;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      const v = pixels[y * side + x];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = pixels[y * width + x];
       mass += v;
       mx += v * x;
       my += v * y;
