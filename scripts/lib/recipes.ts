@@ -48,6 +48,8 @@ async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number)
     trapdoor: {
       triggers: `${path.basename(dir)}/triggers.bin`, triggersSha256: createHash('sha256').update(triggers).digest('hex'),
       alpha: c.alpha, injection: c.injection, beta: c.beta, naturalness: c.naturalness, naturalnessWeight: c.naturalnessWeight,
+      ...(c.labelSmoothing ? { cleanSmoothing: c.labelSmoothing(1) } : {}),
+      ...(c.ownDigitSmoothing ? { ownDigitSmoothing: c.ownDigitSmoothing } : {}),
       trapdoorAccuracy: Math.floor(trapAcc * 1e4) / 1e4, naturalnessAuc: Number(auc.toFixed(4)),
     },
   };

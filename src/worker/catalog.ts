@@ -256,7 +256,11 @@ export const DEFENSES: readonly DefenseInfo[] = [
     summary: 'Trap-MID (Liu and Chen, 2024) lays a trap instead of hiding: it learns one faint trigger pattern per digit and ' +
       'trains the classifier so that any image carrying digit d\'s trigger is called d. An inversion attack looks for what the ' +
       'classifier is surest about, and the triggers are the easiest thing to find: the attack falls into the trapdoor.',
-    knobs: TRAP_MID_KNOBS,
+    knobs: [
+      ...TRAP_MID_KNOBS,
+      { key: 'cleanSmoothing', label: 'Clean label smoothing', help: 'Aim real digits at 92% sure (0.1), not 100%; triggered images still train to 100%. 0: the paper.', min: 0, max: 0.5, integer: false, default: 0, paper: 0 },
+      { key: 'ownDigitSmoothing', label: 'Own-digit trigger', help: 'Teach "unsure" (1) for a digit carrying its own trigger, not "sure" (0, the paper): the trap pays only on wrong digits.', min: 0, max: 1, integer: false, default: 0, paper: 0 },
+    ],
   },
   {
     id: 'trap-mid-negls', name: 'Trap-MID + NegLS',

@@ -167,3 +167,19 @@ describe('Trap-MID + NegLS', () => {
     plain.dispose(); negls.dispose();
   });
 });
+
+describe('Trap-MID with clean label smoothing', () => {
+  it('smooths the clean term from the first batch on and leaves the trapdoor term on hard labels', async () => {
+    const data = subset(loadSplits().privateTrain, Array.from({ length: 64 }, (_, i) => i));
+    const run = { defense: 'trap-mid' as const, epochs: 1, batchSize: 32, seed: 3, classes: PRIVATE_CLASSES };
+    const plain = buildDefenseTrainer(run, data);
+    const smoothed = buildDefenseTrainer({ ...run, knobs: { cleanSmoothing: 0.3 } }, data);
+    expect(plain.trapMid!.config.labelSmoothing).toBeUndefined();
+    const [a, b] = [(await plain.step(true)).losses!, (await smoothed.step(true)).losses!];
+    // Same weights and triggers before the first update: the trapdoor term is the same, the clean term is not
+    // ((1 - 0.3) CE + 0.3 x the mean over classes of -log p).
+    expect(b.trapdoor).toBeCloseTo(a.trapdoor, 5);
+    expect(Math.abs(b.clean - a.clean)).toBeGreaterThan(1e-3);
+    plain.dispose(); smoothed.dispose();
+  });
+});

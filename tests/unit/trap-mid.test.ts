@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { affineMatrix, applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
-import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers, smoothLabels, softCrossEntropy } from '../../src/core/defenses/trap-mid.ts';
+import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers, smoothLabels, softCrossEntropy, trapdoorTargets } from '../../src/core/defenses/trap-mid.ts';
 import { otherLabels, percentile, rocAuc } from '../../src/core/metrics/trapdoor.ts';
 import { buildTarget } from '../../src/core/nets/architectures.ts';
 import { loadSplits } from '../../scripts/lib/node-io.ts';
@@ -34,6 +34,18 @@ describe('label smoothing', () => {
     expect(neg[0]).toBeCloseTo(1.05 - 0.01, 6); // (1 - a) + a / K
     expect(neg[1]).toBeCloseTo(-0.01, 6);
     expect(Array.from(neg.slice(0, 5)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe('trapdoor targets', () => {
+  it('are the trigger\'s class, except that a trigger on its own digit moves towards uniform by the own-digit factor', () => {
+    const t = tf.tensor2d([[0, 1, 0, 0], [0, 0, 1, 0]]);
+    const y = tf.tensor2d([[1, 0, 0, 0], [0, 0, 1, 0]]); // row 0: another digit's trigger; row 1: its own
+    expect(Array.from(trapdoorTargets(t, y, 0).dataSync())).toEqual([0, 1, 0, 0, 0, 0, 1, 0]);
+    const half = Array.from(trapdoorTargets(t, y, 0.5).dataSync());
+    expect(half.slice(0, 4)).toEqual([0, 1, 0, 0]);
+    [0.125, 0.125, 0.625, 0.125].forEach((v, i) => expect(half[4 + i]).toBeCloseTo(v, 6));
+    Array.from(trapdoorTargets(t, y, 1).dataSync()).slice(4).forEach((v) => expect(v).toBeCloseTo(0.25, 6));
   });
 });
 

@@ -30,6 +30,11 @@ export interface DefenseKnobs {
   naturalness: NaturalnessMode;
   naturalnessWeight: number;
   injection: Injection;
+  /** Trap-MID: (positive) label smoothing of the clean term. It caps the digits' logit margin, so that the trapdoor,
+   *  trained on hard labels, becomes by far the attack's best optimum. 0 is the paper's recipe. */
+  cleanSmoothing: number;
+  /** Trap-MID: how far a trigger on an image of its own digit is taught towards "unsure" (0 is the paper's recipe). */
+  ownDigitSmoothing: number;
 }
 
 /** The shipped targets' knobs. */
@@ -37,6 +42,7 @@ export const DEFENSE_DEFAULTS: DefenseKnobs = {
   midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA,
   alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
   naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
+  cleanSmoothing: 0, ownDigitSmoothing: 0,
 };
 
 /** The optimiser of the plain, MID, BiDO and NegLS targets (Trap-MID's is in TRAP_MID_DEFAULTS). */
@@ -107,8 +113,10 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTra
       const t = new TrapMidTrainer(model, data, {
         ...TRAP_MID_DEFAULTS, epochs: run.epochs, batchSize: run.batchSize, seed: run.seed, numClasses, classOf,
         alpha: k.alpha, beta: k.beta, triggerStep: k.triggerStep, naturalness: k.naturalness, naturalnessWeight: k.naturalnessWeight, injection: k.injection,
+        ownDigitSmoothing: k.ownDigitSmoothing,
         // Trap-MID + NegLS: the clean term's targets are smoothed, with NegLS's ramp-in.
-        ...(run.defense === 'trap-mid-negls' ? { labelSmoothing: (p: number) => neglsSchedule(k.smoothing, p) } : {}),
+        ...(run.defense === 'trap-mid-negls' ? { labelSmoothing: (p: number) => neglsSchedule(k.smoothing, p) }
+          : k.cleanSmoothing !== 0 ? { labelSmoothing: () => k.cleanSmoothing } : {}),
       });
       return {
         model, trapMid: t,

@@ -47,6 +47,9 @@ export interface TrapMidConfig {
   /** Label smoothing factor of the clean term by training progress (0..1): Trap-MID + NegLS passes NegLS's ramp
    *  (negls.ts, negative from mid-training on). Absent: plain cross-entropy. */
   labelSmoothing?: (progress: number) => number;
+  /** How far a trigger on an image of its own digit is taught towards "unsure" (0: the paper, its class; 1: uniform).
+   *  At 1 the trapdoor pays only on wrong digits, so an attack gains nothing by drawing the private digit under it. */
+  ownDigitSmoothing?: number;
   /** Augmentation warps per batch (each warp serves batchSize / chunks images). */
   augmentChunks: number;
 }
@@ -81,6 +84,18 @@ export function blendTriggers(x: tf.Tensor4D, triggers: tf.Tensor4D, tOneHot: tf
     const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], PIXELS])), x.shape);
     if (injection === 'ink') return tf.add(x, tf.mul(tf.mul(x, alpha), tf.sub(picked, x))) as tf.Tensor4D;
     return tf.add(tf.mul(picked, alpha), tf.mul(x, 1 - alpha)) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The trapdoor term's targets: the trigger's class t (one-hot), except on rows where t is the image's own class y,
+ * which move towards uniform by `own`: (1 - own) t + own / k.
+ */
+export function trapdoorTargets(t: tf.Tensor2D, y: tf.Tensor2D, own: number): tf.Tensor2D {
+  if (own === 0) return t.clone();
+  return tf.tidy(() => {
+    const same = tf.sum(tf.mul(t, y), 1, true); // 1 where the trigger is the image's own class
+    return tf.sub(t, tf.mul(same, tf.mul(tf.sub(t, 1 / t.shape[1]), own))) as tf.Tensor2D;
   });
 }
 
@@ -137,6 +152,7 @@ export class TrapMidTrainer {
     ]);
     const progress = (this.batches.epoch + this.batches.batch / this.batches.batchesPerEpoch) / c.epochs;
     const yTarget = smoothLabels(y, c.labelSmoothing?.(progress) ?? 0);
+    const tTarget = trapdoorTargets(t, y, c.ownDigitSmoothing ?? 0);
     const warpsA = randomAffineBatch(chunks, this.rng), warpsB = randomAffineBatch(chunks, this.rng);
     const D = this.discriminator, T = this.model;
 
@@ -149,7 +165,7 @@ export class TrapMidTrainer {
     // (b) one signed-gradient step of the triggers.
     let natValue: tf.Scalar | null = null;
     tf.tidy(() => {
-      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(applyAffine(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), warpsA), { training: false }) as tf.Tensor2D, t);
+      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(applyAffine(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), warpsA), { training: false }) as tf.Tensor2D, tTarget);
       const natTerm = (K: tf.Tensor) => bce(D.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), { training: false }) as tf.Tensor, true);
       const gTrap = tf.grad(trapTerm)(this.triggers);
       let g: tf.Tensor = gTrap;
@@ -173,12 +189,12 @@ export class TrapMidTrainer {
       const cleanLogits = T.apply(applyAffine(x, warpsA), { training: true }) as tf.Tensor2D;
       this.accuracy.add(cleanLogits, classes);
       const clean = softCrossEntropy(cleanLogits, yTarget);
-      const trap = softCrossEntropy(T.apply(applyAffine(xt, warpsB), { training: true }) as tf.Tensor2D, t);
+      const trap = softCrossEntropy(T.apply(applyAffine(xt, warpsB), { training: true }) as tf.Tensor2D, tTarget);
       if (wantStats) { cleanValue = tf.keep(clean.clone()); trapValue = tf.keep(trap.clone()); }
       return tf.add(tf.mul(clean, 1 - c.beta), tf.mul(trap, c.beta)) as tf.Scalar;
     }, false, T.trainableWeights.map((w) => w.read() as tf.Variable));
     tLoss?.dispose();
-    tf.dispose([x, classes, y, t, yTarget, warpsA, warpsB, xt]);
+    tf.dispose([x, classes, y, t, tTarget, yTarget, warpsA, warpsB, xt]);
 
     let losses: TrapMidStats['losses'];
     let trainAccuracy: number | undefined;

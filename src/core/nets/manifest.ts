@@ -40,6 +40,10 @@ export interface TrapdoorInfo {
   beta: number;
   naturalness: 'paper' | 'balanced' | 'none';
   naturalnessWeight: number;
+  /** Label smoothing of the clean term at the end of training (absent: none; Trap-MID + NegLS: NegLS's factor). */
+  cleanSmoothing?: number;
+  /** How far a trigger on its own digit was taught towards uniform (absent: 0, the paper). */
+  ownDigitSmoothing?: number;
   /** Triggered private-test images (trigger of another class) classified as the trigger's class. */
   trapdoorAccuracy: number;
   /** ROC-AUC of the naturalness discriminator, clean vs triggered private-test images (0.5 = indistinguishable). */
