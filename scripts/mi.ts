@@ -2,7 +2,8 @@
 //   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
-//   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
+//   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
+//          [--naturalness balanced|paper|none] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
 //   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
 //          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
@@ -15,8 +16,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
 import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
-import { ATTACKS, knobValues } from '../src/worker/catalog.ts';
-import { DEFENSE_IDS } from '../src/core/defenses/recipes.ts';
+import { ATTACKS, DEFENSES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, type NaturalnessMode } from '../src/worker/catalog.ts';
+import { DEFENSE_IDS, type DefenseKnobs } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
@@ -37,6 +38,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
+                    knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness balanced|paper|none
        npm run mi -- detect --target ID --images DIR [--json]
        npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
                     [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
@@ -272,18 +274,38 @@ async function benchCommand(argv: string[]): Promise<void> {
 }
 
 async function trainCommand(argv: string[]): Promise<void> {
-  const values = parse(argv, { defense: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string', default: '1' }, out: { type: 'string' }, backend: { type: 'string' } });
+  // A defense's knobs (the defense lab's, e.g. --beta 0.5 --cleanSmoothing 0.1) override the shipped ones.
+  const knobFlags = Object.fromEntries([...new Set(DEFENSES.flatMap((d) => d.knobs.map((k) => k.key)))].map((k) => [k, { type: 'string' as const }]));
+  const values = parse(argv, {
+    defense: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string', default: '1' }, out: { type: 'string' }, backend: { type: 'string' },
+    naturalness: { type: 'string' }, ...knobFlags,
+  }) as Record<string, string | undefined>;
   const { RECIPES, trainRecipe } = await import('./lib/recipes.ts');
   const defenses = RECIPES.filter((r) => r.role === 'target').map((r) => r.defense);
   if (!values.defense) throw new UsageError(`--defense is required (available: ${defenses.join(', ')})`);
   const recipe = RECIPES.find((r) => r.role === 'target' && r.defense === values.defense);
   if (!recipe) throw new UsageError(`--defense: unknown defense '${values.defense}' (available: ${defenses.join(', ')})`);
   const epochs = values.epochs === undefined ? undefined : num('epochs', values.epochs, 1, { int: true, min: 1, max: 100 });
-  const seed = num('seed', values.seed, 1, { int: true });
+  const seed = num('seed', values.seed!, 1, { int: true });
+  const info = defenseInfo(values.defense);
+  const knobs: Partial<DefenseKnobs> = {};
+  for (const key of Object.keys(knobFlags)) {
+    if (values[key] === undefined) continue;
+    const k = info.knobs.find((x) => x.key === key);
+    if (!k) throw new UsageError(`--${key} does not apply to ${values.defense} (its knobs: ${info.knobs.map((x) => `--${x.key}`).join(' ') || 'none'})`);
+    (knobs as Record<string, number>)[key] = num(key, values[key], k.default, { int: k.integer, min: k.min, max: k.max });
+  }
+  if (values.naturalness !== undefined) {
+    if (!isTrapMid(values.defense)) throw new UsageError(`--naturalness applies to trap-mid and trap-mid-negls, not ${values.defense}`);
+    const modes = NATURALNESS_MODES.map((m) => m.value);
+    if (!modes.includes(values.naturalness as NaturalnessMode)) throw new UsageError(`--naturalness: '${values.naturalness}' must be one of ${modes.join(', ')}`);
+    knobs.naturalness = values.naturalness as NaturalnessMode;
+  }
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const dir = path.resolve(values.out ?? path.join('out', `train-${values.defense}`));
-  const command = `npm run mi -- train --defense ${values.defense} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}`;
-  const entry = await trainRecipe(recipe, { seed, epochs, dir, backend: backend.backend, command });
+  const knobArgs = Object.entries(knobs).map(([k, v]) => ` --${k} ${v}`).join('');
+  const command = `npm run mi -- train --defense ${values.defense} --seed ${seed}${epochs ? ` --epochs ${epochs}` : ''}${knobArgs}`;
+  const entry = await trainRecipe(recipe, { seed, epochs, knobs, dir, backend: backend.backend, command });
   fs.writeFileSync(path.join(dir, 'entry.json'), JSON.stringify(entry, null, 2) + '\n');
   process.stdout.write(JSON.stringify({ command: 'train', dir, ...entry }) + '\n');
 }

@@ -12,7 +12,7 @@ import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
 import { BIDO_DEFAULTS, BIDO_LAYERS } from '../../src/core/defenses/bido.ts';
 import { TRAP_MID_DEFAULTS } from '../../src/core/defenses/trap-mid.ts';
-import { buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
+import { buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseKnobs, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/data/mnist.ts';
 import type { ModelEntry } from '../../src/core/nets/manifest.ts';
@@ -27,8 +27,8 @@ export interface Recipe {
   epochs: number;
   train: DigitSet;
   test: DigitSet;
-  /** A fresh model and the trainer that trains it. */
-  make: (seed: number, epochs: number) => DefenseTrainer;
+  /** A fresh model and the trainer that trains it (a target's knobs may differ from the shipped ones). */
+  make: (seed: number, epochs: number, knobs?: Partial<DefenseKnobs>) => DefenseTrainer;
   /** Extra files and manifest fields once trained (e.g. Trap-MID's triggers). */
   finish?: (trainer: DefenseTrainer, dir: string, seed: number) => Promise<Partial<ModelEntry>>;
 }
@@ -63,7 +63,7 @@ function target(id: string, defense: DefenseId, epochs: number, dataSplit: strin
   return {
     id, role: 'target', defense, classes: [...PRIVATE_CLASSES], architecture, dataSplit, epochs,
     train: splits.privateTrain, test: splits.privateTest,
-    make: (seed, epochs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES }, splits.privateTrain),
+    make: (seed, epochs, knobs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES, knobs }, splits.privateTrain),
     ...(defense === 'trap-mid' || defense === 'trap-mid-negls' ? { finish: trapMidFinish } : {}),
   };
 }
@@ -99,9 +99,9 @@ const summary = (losses: Record<string, number> | undefined) =>
  * Train `recipe` to the end, logging every ~15 s to stderr, save it into `dir` and return its manifest entry
  * (`path` relative to the parent of `dir`).
  */
-export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<ModelEntry> {
+export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: number; knobs?: Partial<DefenseKnobs>; dir: string; backend: string; command: string }): Promise<ModelEntry> {
   const epochs = opts.epochs ?? r.epochs;
-  const trainer = r.make(opts.seed, epochs);
+  const trainer = r.make(opts.seed, epochs, opts.knobs);
   const model = trainer.model;
   const classOf = (d: number) => r.classes.indexOf(d);
   const t0 = performance.now();
@@ -127,7 +127,7 @@ export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: numb
     id: r.id, role: r.role, defense: r.defense, path: `${path.basename(opts.dir)}/model.json`, classes: r.classes, input: [28, 28, 1],
     output: 'logits', architecture: r.architecture, params: model.countParams(),
     testAccuracy: Math.floor(testAccuracy * 1e4) / 1e4, trainAccuracy: Math.floor(trainAccuracy * 1e4) / 1e4,
-    dataSplit: r.dataSplit, trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds: Math.round(trainSeconds),
+    dataSplit: opts.knobs && Object.keys(opts.knobs).length ? `${r.dataSplit}; knobs ${JSON.stringify(opts.knobs)}` : r.dataSplit, trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds: Math.round(trainSeconds),
     trainBackend: opts.backend, sha256, bytes, ...extra,
   };
   trainer.dispose();

@@ -29,6 +29,10 @@ describe('npm run mi', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['train'], /--defense is required/],
     [['train', '--defense', 'magic'], /unknown defense 'magic'/],
+    [['train', '--defense', 'mid', '--beta', '0.5'], /--beta does not apply to mid \(its knobs: --midBeta\)/],
+    [['train', '--defense', 'trap-mid', '--cleanSmoothing', '2'], /--cleanSmoothing: 2 is above the maximum 0.5/],
+    [['train', '--defense', 'negls', '--naturalness', 'paper'], /--naturalness applies to trap-mid/],
+    [['train', '--defense', 'trap-mid', '--naturalness', 'pretty'], /--naturalness: 'pretty' must be one of balanced, paper, none/],
     [['detect', '--target', 'target-none'], /--images DIR is required/],
     [['detect', '--target', 'target-none', '--images', '/nonexistent'], /is not a folder/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {
