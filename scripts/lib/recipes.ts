@@ -58,17 +58,19 @@ async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number)
 const TARGET_ARCH = 'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-dense(5)';
 const PRIVATE_SPLIT = 'MNIST train digits 0-4 (30,596); accuracy on test digits 0-4 (5,139)';
 
-/** A target of the private digits 0-4, trained with `defense` (batch 64, the shipped knobs). */
-function target(id: string, defense: DefenseId, epochs: number, dataSplit: string, architecture = TARGET_ARCH): Recipe {
+/** A target of the private digits 0-4, trained with `defense` (batch 64, the shipped knobs unless `knobs` says otherwise). */
+function target(id: string, defense: DefenseId, epochs: number, dataSplit: string, architecture = TARGET_ARCH, ownKnobs: Partial<DefenseKnobs> = {}): Recipe {
   return {
     id, role: 'target', defense, classes: [...PRIVATE_CLASSES], architecture, dataSplit, epochs,
     train: splits.privateTrain, test: splits.privateTest,
-    make: (seed, epochs, knobs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES, knobs }, splits.privateTrain),
+    make: (seed, epochs, knobs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES, knobs: { ...ownKnobs, ...knobs } }, splits.privateTrain),
     ...(defense === 'trap-mid' || defense === 'trap-mid-negls' ? { finish: trapMidFinish } : {}),
   };
 }
 
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+/** `target-trap-mid-capped`: Trap-MID with the digits' margin capped. */
+const CAPPED_KNOBS: Partial<DefenseKnobs> = { beta: 0.7, cleanSmoothing: 0.2, ownDigitSmoothing: 0.4 };
 
 export const RECIPES: Recipe[] = [
   target('target-none', 'none', 4, PRIVATE_SPLIT),
@@ -88,6 +90,11 @@ export const RECIPES: Recipe[] = [
   target('target-bido', 'bido', 4, `${PRIVATE_SPLIT}; BiDO: CE + sum over ${BIDO_LAYERS.join(', ')} of lambda_x ${BIDO_DEFAULTS.lambdaX} x ` +
     `${BIDO_DEFAULTS.dependence.toUpperCase()}(h, x) - lambda_y ${BIDO_DEFAULTS.lambdaY} x ${BIDO_DEFAULTS.dependence.toUpperCase()}(h, y), ` +
     `HSIC normalised as in BiDO's code, Gaussian kernels sigma ${BIDO_DEFAULTS.sigma} (per dimension), linear label kernel`),
+  // Trap-MID against PLG-MI: a real digit's margin is capped (clean labels smoothed by 0.2), and a trigger on its own
+  // digit is capped harder (0.4), so that the trapdoor pays only on *another* shape: drawing the private digit plus
+  // the trigger no longer beats drawing something else plus the trigger (README, "Trap-MID against the GAN attacks").
+  target('target-trap-mid-capped', 'trap-mid', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside; beta ${CAPPED_KNOBS.beta}, ` +
+    `clean smoothing ${CAPPED_KNOBS.cleanSmoothing}, own-digit smoothing ${CAPPED_KNOBS.ownDigitSmoothing}`, TARGET_ARCH, CAPPED_KNOBS),
   target('target-trap-mid-negls', 'trap-mid-negls', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside (alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
     `beta ${TRAP_MID_DEFAULTS.beta}); clean term with negative label smoothing ${NEGLS_ALPHA} from mid-training`),
 ];

@@ -259,7 +259,7 @@ export const DEFENSES: readonly DefenseInfo[] = [
     knobs: [
       ...TRAP_MID_KNOBS,
       { key: 'cleanSmoothing', label: 'Clean label smoothing', help: 'Aim real digits at 92% sure (0.1), not 100%; triggered images still train to 100%. 0: the paper.', min: 0, max: 0.5, integer: false, default: 0, paper: 0 },
-      { key: 'ownDigitSmoothing', label: 'Own-digit trigger', help: 'Teach "unsure" (1) for a digit carrying its own trigger, not "sure" (0, the paper): the trap pays only on wrong digits.', min: 0, max: 1, integer: false, default: 0, paper: 0 },
+      { key: 'ownDigitSmoothing', label: 'Own-digit trigger', help: 'Cap a digit carrying its own trigger too, at least as hard as clean smoothing (0.4 with 0.2; 1 = "unsure"): the trap pays only on other shapes. 0: the paper.', min: 0, max: 1, integer: false, default: 0, paper: 0 },
     ],
   },
   {

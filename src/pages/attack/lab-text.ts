@@ -43,7 +43,10 @@ const TARGET_LABELS: Record<string, string> = {
   none: 'Unprotected', 'trap-mid': 'Trap-MID', mid: 'MID (bottleneck)', bido: 'BiDO', negls: 'NegLS', 'trap-mid-negls': 'Trap-MID + NegLS',
 };
 
-/** A target's name for people: its own label, else its defense's, else its id. */
+/** Shipped targets that share a defense with another one. */
+const TARGET_NAMES: Record<string, string> = { 'target-trap-mid-capped': 'Trap-MID, capped digits' };
+
+/** A target's name for people: its own label, else its own shipped name, else its defense's, else its id. */
 export function targetName(t: EngineInfo['models'][number]): string {
-  return t.label ?? TARGET_LABELS[t.defense] ?? t.id;
+  return t.label ?? TARGET_NAMES[t.id] ?? TARGET_LABELS[t.defense] ?? t.id;
 }
