@@ -64,6 +64,17 @@ for (const attack of ['gmi', 'genetic', 'brep-mi']) {
   });
 }
 
+// PLG-MI against the capped Trap-MID target, run to the end: the reconstructions, the triggers and both histograms.
+test('screenshot of PLG-MI against the capped Trap-MID target', async ({ page }) => {
+  test.skip(!servedPriors().includes('cgan-target-trap-mid-capped-disjoint'), 'needs its conditional GAN in public/models');
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await openLab(page, '?backend=wasm&attack=plg-mi&target=target-trap-mid-capped&steps=150', 'wasm');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  await page.screenshot({ path: path.join(DIR, 'desktop-plg-mi-capped.png'), fullPage: true });
+});
+
 // The benchmark page: a small grid run to the end, a cell opened (PLG-MI's prior for target-trap-mid is shipped).
 for (const size of SIZES) {
   test(`screenshot of the benchmark at ${size.name} width`, async ({ page }) => {

@@ -7,7 +7,7 @@ test('the Trap-MID target shows its triggers and live trapdoor-detection histogr
   await expect(page.getByTestId('trapdoor-panel')).toHaveCount(0);
   // Both shipped Trap-MID targets are offered, each under its own name.
   await expect(page.getByTestId('target-picker').locator('option[value="target-trap-mid"]')).toHaveText('Trap-MID');
-  await expect(page.getByTestId('target-picker').locator('option[value="target-trap-mid-capped"]')).toHaveText('Trap-MID, capped digits');
+  await expect(page.getByTestId('target-picker').locator('option[value="target-trap-mid-capped"]')).toHaveText('Trap-MID capped');
   await page.getByTestId('target-picker').selectOption('target-trap-mid');
   expect(new URL(page.url()).searchParams.get('target')).toBe('target-trap-mid');
   const panel = page.getByTestId('trapdoor-panel');

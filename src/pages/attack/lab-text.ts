@@ -44,7 +44,7 @@ const TARGET_LABELS: Record<string, string> = {
 };
 
 /** Shipped targets that share a defense with another one. */
-const TARGET_NAMES: Record<string, string> = { 'target-trap-mid-capped': 'Trap-MID, capped digits' };
+const TARGET_NAMES: Record<string, string> = { 'target-trap-mid-capped': 'Trap-MID capped' };
 
 /** A target's name for people: its own label, else its own shipped name, else its defense's, else its id. */
 export function targetName(t: EngineInfo['models'][number]): string {
