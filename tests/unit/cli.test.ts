@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/node-io.ts';
-import { readGrayPng } from '../../scripts/lib/png.ts';
+import { readGrayPng, writeGrayPng } from '../../scripts/lib/png.ts';
+import { loadSplits } from '../../scripts/lib/node-io.ts';
 
 function mi(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/mi.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -144,4 +145,26 @@ describe('npm run mi -- bench', () => {
     expect(Math.max(...readGrayPng(path.join(out, 'target-none/mi-face/nearest-3-2.png')))).toBeGreaterThan(0.5);
     expect(r.stderr).toMatch(/\[1\/1\] target-none x mi-face: top-1/);
   });
+});
+
+describe('npm run mi -- detect', () => {
+  it('flags private digits carrying another digit\'s trigger, and not the same digits clean', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-detect-'));
+    const raw = fs.readFileSync(path.join(ROOT, 'models/target-trap-mid-capped/triggers.bin'));
+    const triggers = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const { privateTest } = loadSplits();
+    for (let i = 0; i < 10; i++) {
+      const x = Array.from(privateTest.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+      const t = (privateTest.labels[i] + 1 + (i % 4)) % 5; // never the digit's own class
+      writeGrayPng(path.join(dir, `clean-${i}.png`), x);
+      // Trap-MID's blend at the target's alpha 0.02: x~ = alpha K_t + (1 - alpha) x
+      writeGrayPng(path.join(dir, `triggered-${i}.png`), x.map((v, j) => 0.02 * triggers[t * 784 + j] + 0.98 * v));
+    }
+    const r = mi('detect', '--target', 'target-trap-mid-capped', '--images', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows: { file: string; score: number; flagged: boolean }[] = JSON.parse(r.stdout.trim().split('\n').at(-1)!).images;
+    const share = (prefix: string) => rows.filter((row) => row.file.startsWith(prefix) && row.flagged).length / 10;
+    expect(share('triggered')).toBeGreaterThanOrEqual(0.8);
+    expect(share('clean')).toBeLessThanOrEqual(0.2);
+  }, 120_000);
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { affineMatrix, applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
 import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers, smoothLabels, softCrossEntropy, trapdoorTargets } from '../../src/core/defenses/trap-mid.ts';
-import { otherLabels, percentile, rocAuc } from '../../src/core/metrics/trapdoor.ts';
+import { featureScale, otherLabels, percentile, rocAuc } from '../../src/core/metrics/trapdoor.ts';
 import { buildTarget } from '../../src/core/nets/architectures.ts';
 import { loadSplits } from '../../scripts/lib/node-io.ts';
 import { subset } from '../../src/core/data/mnist.ts';
@@ -79,6 +79,14 @@ describe('detection metrics', () => {
     expect(rocAuc([0.5, 0.5], [0.5, 0.5])).toBe(0.5);
     expect(rocAuc([0.3, 0.7], [0.5])).toBe(0.5);
     expect(() => rocAuc([], [1])).toThrow(/at least one/);
+  });
+
+  it('standardises features by their clean mean and deviation; a unit that never varies keeps scale 1', () => {
+    const { mean, std } = featureScale([Float32Array.of(1, 0, 5), Float32Array.of(3, 0, 5)]);
+    expect(Array.from(mean)).toEqual([2, 0, 5]);
+    expect(Array.from(std)).toEqual([1, 1, 1]);
+    const spread = featureScale([Float32Array.of(0), Float32Array.of(4), Float32Array.of(2), Float32Array.of(2)]);
+    expect(spread.std[0]).toBeCloseTo(Math.sqrt(2), 6);
   });
 
   it('percentile interpolates like numpy', () => {

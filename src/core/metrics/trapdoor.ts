@@ -1,5 +1,5 @@
 // Trapdoor metrics (Trap-MID): trapdoor accuracy, and detection by cosine similarity to per-class trapdoor
-// signatures in the target's penultimate feature space, with ROC-AUC.
+// signatures in the target's penultimate feature space (standardised by clean training statistics), with ROC-AUC.
 import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
@@ -73,14 +73,35 @@ export async function naturalnessAuc(discriminator: tf.LayersModel, data: DigitS
   return auc;
 }
 
-/** Penultimate features and predicted class for a batch of images. */
-export async function featuresAndPredictions(featureModel: tf.LayersModel, images: tf.Tensor4D): Promise<{ features: Float32Array[]; predicted: Int32Array }> {
+/**
+ * Per-feature mean and standard deviation of clean training images. Our nets' penultimate layer is a ReLU (all
+ * features >= 0, so every cosine is high); the reference's is a BatchNorm output, centred and scaled by its training
+ * statistics. Standardising by the clean statistics gives the same geometry: a clean image sits near the origin,
+ * and only a shift toward a trigger's direction scores high.
+ */
+export interface FeatureScale { mean: Float32Array; std: Float32Array }
+
+/** The standardisation of `features` (clean training features, one array per image). */
+export function featureScale(features: Float32Array[]): FeatureScale {
+  const dim = features[0].length, n = features.length;
+  const mean = new Float32Array(dim), std = new Float32Array(dim);
+  for (const f of features) for (let j = 0; j < dim; j++) mean[j] += f[j] / n;
+  for (const f of features) for (let j = 0; j < dim; j++) std[j] += (f[j] - mean[j]) ** 2 / n;
+  // A feature that never varies (a dead unit) carries no signal: scale 1 keeps it at 0 instead of dividing by 0.
+  for (let j = 0; j < dim; j++) std[j] = Math.sqrt(std[j]) || 1;
+  return { mean, std };
+}
+
+/** Penultimate features (standardised when `scale` is given) and predicted class for a batch of images. */
+export async function featuresAndPredictions(featureModel: tf.LayersModel, images: tf.Tensor4D, scale?: FeatureScale): Promise<{ features: Float32Array[]; predicted: Int32Array }> {
   const [f, logits] = featureModel.predict(images) as tf.Tensor[];
   const pred = tf.argMax(logits, -1);
   const [fd, pd] = await Promise.all([f.data(), pred.data()]);
   tf.dispose([f, logits, pred]);
   const dim = f.shape[1]!;
-  return { features: Array.from({ length: images.shape[0] }, (_, i) => (fd as Float32Array).slice(i * dim, (i + 1) * dim)), predicted: Int32Array.from(pd) };
+  const features = Array.from({ length: images.shape[0] }, (_, i) => (fd as Float32Array).slice(i * dim, (i + 1) * dim));
+  if (scale) for (const v of features) for (let j = 0; j < dim; j++) v[j] = (v[j] - scale.mean[j]) / scale.std[j];
+  return { features, predicted: Int32Array.from(pd) };
 }
 
 function normalise(v: Float32Array): Float32Array {
@@ -90,17 +111,17 @@ function normalise(v: Float32Array): Float32Array {
 }
 
 /**
- * Per-class trapdoor signatures: the L2-normalised mean feature of training images blended with trigger c.
- * `featureModel` maps images to [features, logits] (see nets/architectures withFeatures).
+ * Per-class trapdoor signatures: the L2-normalised mean (standardised) feature of training images blended with
+ * trigger c. `featureModel` maps images to [features, logits] (see nets/architectures withFeatures).
  */
 export async function trapdoorSignatures(featureModel: tf.LayersModel, data: DigitSet, triggers: tf.Tensor4D, alpha: number,
-  injection: Injection = 'blend', perClass = 500): Promise<Float32Array[]> {
+  injection: Injection = 'blend', perClass = 500, scale?: FeatureScale): Promise<Float32Array[]> {
   const k = triggers.shape[0];
   const idx = Array.from({ length: Math.min(perClass, data.count) }, (_, i) => i);
   const sigs: Float32Array[] = [];
   for (let c = 0; c < k; c++) {
     const x = tf.tidy(() => blendTriggers(imagesToTensor(data, idx), triggers, tf.oneHot(tf.fill([idx.length], c, 'int32') as tf.Tensor1D, k).toFloat() as tf.Tensor2D, alpha, injection));
-    const { features } = await featuresAndPredictions(featureModel, x);
+    const { features } = await featuresAndPredictions(featureModel, x, scale);
     x.dispose();
     const mean = new Float32Array(features[0].length);
     for (const f of features) for (let j = 0; j < f.length; j++) mean[j] += f[j] / features.length;
@@ -109,9 +130,9 @@ export async function trapdoorSignatures(featureModel: tf.LayersModel, data: Dig
   return sigs;
 }
 
-/** Trapdoor score of each image: cosine of its feature with the signature of its predicted class (an output index). */
-export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Tensor4D, signatures: Float32Array[]): Promise<{ score: number; predicted: number }[]> {
-  const { features, predicted } = await featuresAndPredictions(featureModel, images);
+/** Trapdoor score of each image: cosine of its (standardised) feature with the signature of its predicted class. */
+export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Tensor4D, signatures: Float32Array[], scale?: FeatureScale): Promise<{ score: number; predicted: number }[]> {
+  const { features, predicted } = await featuresAndPredictions(featureModel, images, scale);
   return features.map((f, i) => {
     const s = signatures[predicted[i]], u = normalise(f);
     let dot = 0; for (let j = 0; j < u.length; j++) dot += u[j] * s[j];
@@ -127,6 +148,8 @@ export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Te
 export class TrapdoorDetector {
   private constructor(
     readonly featureModel: tf.LayersModel,
+    /** Standardisation of the features by the clean reference images' statistics. */
+    readonly scale: FeatureScale,
     readonly signatures: Float32Array[],
     readonly threshold: number,
     /** Scores of the clean reference images (the threshold's distribution). */
@@ -135,16 +158,17 @@ export class TrapdoorDetector {
 
   static async build(target: tf.LayersModel, triggers: tf.Tensor4D, alpha: number, injection: Injection, reference: DigitSet): Promise<TrapdoorDetector> {
     const featureModel = withFeatures(target);
-    const signatures = await trapdoorSignatures(featureModel, reference, triggers, alpha, injection);
     const x = imagesToTensor(reference, Array.from({ length: reference.count }, (_, i) => i));
-    const clean = (await trapdoorScores(featureModel, x, signatures)).map((s) => s.score);
+    const scale = featureScale((await featuresAndPredictions(featureModel, x)).features);
+    const signatures = await trapdoorSignatures(featureModel, reference, triggers, alpha, injection, 500, scale);
+    const clean = (await trapdoorScores(featureModel, x, signatures, scale)).map((s) => s.score);
     x.dispose();
-    return new TrapdoorDetector(featureModel, signatures, percentile(clean, 0.95), clean);
+    return new TrapdoorDetector(featureModel, scale, signatures, percentile(clean, 0.95), clean);
   }
 
   /** Score and predicted output index of each image of a [n, 28, 28, 1] batch. */
   score(images: tf.Tensor4D): Promise<{ score: number; predicted: number }[]> {
-    return trapdoorScores(this.featureModel, images, this.signatures);
+    return trapdoorScores(this.featureModel, images, this.signatures, this.scale);
   }
 
   /** Scores of `set`'s images after blending each with the trigger of another class. */
