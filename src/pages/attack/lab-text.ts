@@ -46,7 +46,12 @@ const TARGET_LABELS: Record<string, string> = {
 /** Shipped targets that share a defense with another one. */
 const TARGET_NAMES: Record<string, string> = { 'target-trap-mid-capped': 'Trap-MID capped' };
 
+/** The own name of a shipped target that shares its defense with another one (else undefined). */
+export function sharedDefenseName(id: string): string | undefined {
+  return TARGET_NAMES[id];
+}
+
 /** A target's name for people: its own label, else its own shipped name, else its defense's, else its id. */
 export function targetName(t: EngineInfo['models'][number]): string {
-  return t.label ?? TARGET_NAMES[t.id] ?? TARGET_LABELS[t.defense] ?? t.id;
+  return t.label ?? sharedDefenseName(t.id) ?? TARGET_LABELS[t.defense] ?? t.id;
 }
