@@ -100,8 +100,11 @@ export async function featuresAndPredictions(featureModel: tf.LayersModel, image
   tf.dispose([f, logits, pred]);
   const dim = f.shape[1]!;
   const features = Array.from({ length: images.shape[0] }, (_, i) => (fd as Float32Array).slice(i * dim, (i + 1) * dim));
-  if (scale) for (const v of features) for (let j = 0; j < dim; j++) v[j] = (v[j] - scale.mean[j]) / scale.std[j];
-  return { features, predicted: Int32Array.from(pd) };
+  return { features: scale ? features.map((v) => standardise(v, scale)) : features, predicted: Int32Array.from(pd) };
+}
+
+function standardise(v: Float32Array, { mean, std }: FeatureScale): Float32Array {
+  return v.map((a, j) => (a - mean[j]) / std[j]);
 }
 
 function normalise(v: Float32Array): Float32Array {
@@ -133,6 +136,10 @@ export async function trapdoorSignatures(featureModel: tf.LayersModel, data: Dig
 /** Trapdoor score of each image: cosine of its (standardised) feature with the signature of its predicted class. */
 export async function trapdoorScores(featureModel: tf.LayersModel, images: tf.Tensor4D, signatures: Float32Array[], scale?: FeatureScale): Promise<{ score: number; predicted: number }[]> {
   const { features, predicted } = await featuresAndPredictions(featureModel, images, scale);
+  return scoresOf(features, predicted, signatures);
+}
+
+function scoresOf(features: Float32Array[], predicted: Int32Array, signatures: Float32Array[]): { score: number; predicted: number }[] {
   return features.map((f, i) => {
     const s = signatures[predicted[i]], u = normalise(f);
     let dot = 0; for (let j = 0; j < u.length; j++) dot += u[j] * s[j];
@@ -159,10 +166,11 @@ export class TrapdoorDetector {
   static async build(target: tf.LayersModel, triggers: tf.Tensor4D, alpha: number, injection: Injection, reference: DigitSet): Promise<TrapdoorDetector> {
     const featureModel = withFeatures(target);
     const x = imagesToTensor(reference, Array.from({ length: reference.count }, (_, i) => i));
-    const scale = featureScale((await featuresAndPredictions(featureModel, x)).features);
-    const signatures = await trapdoorSignatures(featureModel, reference, triggers, alpha, injection, 500, scale);
-    const clean = (await trapdoorScores(featureModel, x, signatures, scale)).map((s) => s.score);
+    const { features, predicted } = await featuresAndPredictions(featureModel, x);
     x.dispose();
+    const scale = featureScale(features);
+    const signatures = await trapdoorSignatures(featureModel, reference, triggers, alpha, injection, 500, scale);
+    const clean = scoresOf(features.map((f) => standardise(f, scale)), predicted, signatures).map((s) => s.score);
     return new TrapdoorDetector(featureModel, scale, signatures, percentile(clean, 0.95), clean);
   }
 
