@@ -3,7 +3,7 @@
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
-//          [--naturalness balanced|paper|none] [--out DIR] [--backend wasm|cpu]
+//          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
 //   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
 //          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
 import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
-import { ATTACKS, DEFENSES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, type NaturalnessMode } from '../src/worker/catalog.ts';
+import { ATTACKS, DEFENSES, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues } from '../src/worker/catalog.ts';
 import { DEFENSE_IDS, type DefenseKnobs } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
@@ -38,7 +38,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
-                    knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness balanced|paper|none
+                    knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness ${NATURALNESS_MODES.map((m) => m.value).join('|')} --injection ${INJECTION_MODES.map((m) => m.value).join('|')}
        npm run mi -- detect --target ID --images DIR [--json]
        npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
                     [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
@@ -278,7 +278,7 @@ async function trainCommand(argv: string[]): Promise<void> {
   const knobFlags = Object.fromEntries([...new Set(DEFENSES.flatMap((d) => d.knobs.map((k) => k.key)))].map((k) => [k, { type: 'string' as const }]));
   const values = parse(argv, {
     defense: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string', default: '1' }, out: { type: 'string' }, backend: { type: 'string' },
-    naturalness: { type: 'string' }, ...knobFlags,
+    naturalness: { type: 'string' }, injection: { type: 'string' }, ...knobFlags,
   }) as Record<string, string | undefined>;
   const { RECIPES, trainRecipe } = await import('./lib/recipes.ts');
   const defenses = RECIPES.filter((r) => r.role === 'target').map((r) => r.defense);
@@ -295,11 +295,14 @@ async function trainCommand(argv: string[]): Promise<void> {
     if (!k) throw new UsageError(`--${key} does not apply to ${values.defense} (its knobs: ${info.knobs.map((x) => `--${x.key}`).join(' ') || 'none'})`);
     (knobs as Record<string, number>)[key] = num(key, values[key], k.default, { int: k.integer, min: k.min, max: k.max });
   }
-  if (values.naturalness !== undefined) {
-    if (!isTrapMid(values.defense)) throw new UsageError(`--naturalness applies to trap-mid and trap-mid-negls, not ${values.defense}`);
-    const modes = NATURALNESS_MODES.map((m) => m.value);
-    if (!modes.includes(values.naturalness as NaturalnessMode)) throw new UsageError(`--naturalness: '${values.naturalness}' must be one of ${modes.join(', ')}`);
-    knobs.naturalness = values.naturalness as NaturalnessMode;
+  // Trap-MID's two choices of formulation (the defense lab's selects).
+  for (const [flag, choices] of [['naturalness', NATURALNESS_MODES], ['injection', INJECTION_MODES]] as const) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (!isTrapMid(values.defense)) throw new UsageError(`--${flag} applies to trap-mid and trap-mid-negls, not ${values.defense}`);
+    const modes: string[] = choices.map((m) => m.value);
+    if (!modes.includes(v)) throw new UsageError(`--${flag}: '${v}' must be one of ${modes.join(', ')}`);
+    Object.assign(knobs, { [flag]: v });
   }
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const dir = path.resolve(values.out ?? path.join('out', `train-${values.defense}`));

@@ -1,5 +1,5 @@
 // npm run trap-mid:variants -- [--naturalness balanced|paper|none] [--weight 0.5] [--batches 300]
-//                               [--injection blend|ink] [--alpha 0.02] [--seed 1]
+//                               [--injection blend|ink|stroke] [--alpha 0.02] [--seed 1] [--eval-every N]
 // A short Trap-MID training run with one formulation of the trigger step, then what decides whether it works on
 // MNIST: clean accuracy, trapdoor accuracy and the naturalness discriminator's AUC (0.5 = triggers look natural).
 // Prints one JSON line. The README's Trap-MID table comes from this command.
@@ -15,14 +15,15 @@ const { values: a } = parseArgs({
     naturalness: { type: 'string', default: 'balanced' }, weight: { type: 'string', default: '0.5' },
     batches: { type: 'string', default: '300' }, injection: { type: 'string', default: 'blend' },
     alpha: { type: 'string', default: '0.02' }, seed: { type: 'string', default: '1' },
+    'eval-every': { type: 'string', default: '0' },
   },
 });
 const naturalness = a.naturalness as NaturalnessMode, injection = a.injection as Injection;
-if (!['balanced', 'paper', 'none'].includes(naturalness) || !['blend', 'ink'].includes(injection)) {
+if (!['balanced', 'paper', 'none'].includes(naturalness) || !['blend', 'ink', 'stroke'].includes(injection)) {
   console.error('usage: see the header of scripts/trap-mid-variants.ts');
   process.exit(2);
 }
-const [weight, batches, alpha, seed] = [Number(a.weight), Number(a.batches), Number(a.alpha), Number(a.seed)];
+const [weight, batches, alpha, seed, evalEvery] = [Number(a.weight), Number(a.batches), Number(a.alpha), Number(a.seed), Number(a['eval-every'])];
 
 await nodeBackend('wasm');
 const { privateTrain, privateTest } = loadSplits();
@@ -30,16 +31,20 @@ const model = buildTarget(5, seed);
 const trainer = new TrapMidTrainer(model, privateTrain, {
   ...TRAP_MID_DEFAULTS, naturalness, naturalnessWeight: weight, injection, alpha, seed, numClasses: 5, classOf: (d) => d,
 });
+const evaluate = async () => ({
+  clean: await accuracy(model, privateTest, (d) => d),
+  trapdoor: await trapdoorAccuracy(model, privateTest, (d) => d, trainer.triggers, alpha, seed, 500, injection),
+  naturalnessAuc: await naturalnessAucOf(trainer.discriminator, privateTest, (d) => d, trainer.triggers, alpha, injection, 1000, seed + 1),
+});
 const t0 = performance.now();
 for (let i = 0; i < batches; i++) {
   const s = await trainer.step(i % 50 === 0);
   if (s.losses) console.error(`batch ${i}: ${JSON.stringify(s.losses)}`);
+  // The curve, not just the end: does the discriminator catch up as the trapdoor installs?
+  if (evalEvery > 0 && (i + 1) % evalEvery === 0 && i + 1 < batches) console.error(`after ${i + 1} batches: ${JSON.stringify(await evaluate())}`);
 }
-const clean = await accuracy(model, privateTest, (d) => d);
-const trapdoor = await trapdoorAccuracy(model, privateTest, (d) => d, trainer.triggers, alpha, seed, 500, injection);
-const naturalnessAuc = await naturalnessAucOf(trainer.discriminator, privateTest, (d) => d, trainer.triggers, alpha, injection, 1000, seed + 1);
 const k = await trainer.triggers.data();
 console.log(JSON.stringify({
-  naturalness, weight, injection, alpha, batches, clean, trapdoor, naturalnessAuc,
+  naturalness, weight, injection, alpha, batches, ...await evaluate(),
   triggerMean: Array.from(k).reduce((s, v) => s + v, 0) / k.length, seconds: Math.round((performance.now() - t0) / 1000),
 }));

@@ -193,6 +193,8 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
 
 export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'trap-mid' | 'trap-mid-negls';
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
+/** How a Trap-MID trigger is put into an image (see src/core/defenses/trap-mid.ts). */
+export type Injection = 'blend' | 'ink' | 'stroke';
 /** BiDO's dependence measure (see src/core/defenses/bido.ts). */
 export type Dependence = 'hsic' | 'coco';
 
@@ -209,7 +211,7 @@ export interface DefenseInfo {
 
 /** Trap-MID's knobs (alone and with NegLS). */
 const TRAP_MID_KNOBS: KnobSpec[] = [
-  { key: 'alpha', label: 'α (trigger blend)', help: 'How much of the trigger is mixed into an image: 0.02 = 2% trigger, 98% image. Larger is easier to learn and easier to see.', min: 0.001, max: 0.5, integer: false, default: 0.02 },
+  { key: 'alpha', label: 'α (trigger strength)', help: 'How strongly the trigger goes into an image. Blend: 0.02 = 2% trigger, 98% image; ink and stroke need 0.5-1. Larger is easier to learn and easier to see.', min: 0.001, max: 2, integer: false, default: 0.02 },
   { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
   { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
   { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
@@ -274,8 +276,11 @@ export const DEFENSES: readonly DefenseInfo[] = [
   },
 ];
 
+/** One of a setting's named modes, with a plain-language line on what it does. */
+export interface ModeChoice<V extends string = string> { value: V; label: string; help: string }
+
 /** BiDO's dependence measures. */
-export const DEPENDENCE_MODES: readonly { value: Dependence; label: string; help: string }[] = [
+export const DEPENDENCE_MODES: readonly ModeChoice<Dependence>[] = [
   {
     value: 'hsic', label: 'HSIC',
     help: 'Hilbert-Schmidt independence criterion: how much the similarities between images in a layer follow their similarities in the image (or label). Normalised as in BiDO\'s code. Paper on MNIST: λ = (2, 20).',
@@ -287,7 +292,7 @@ export const DEPENDENCE_MODES: readonly { value: Dependence; label: string; help
 ];
 
 /** How a Trap-MID trigger step weighs "look natural" against "fire the trapdoor" (see src/core/defenses/trap-mid.ts). */
-export const NATURALNESS_MODES: readonly { value: NaturalnessMode; label: string; help: string }[] = [
+export const NATURALNESS_MODES: readonly ModeChoice<NaturalnessMode>[] = [
   {
     value: 'balanced', label: 'balanced (our fix)',
     help: 'Each pull is scaled to the same size per trigger before they are mixed, so the trapdoor keeps a say in every pixel. On MNIST the trapdoor installs (99% in the shipped model), but the discriminator can still spot the triggers.',
@@ -299,6 +304,22 @@ export const NATURALNESS_MODES: readonly { value: NaturalnessMode; label: string
   {
     value: 'none', label: 'none',
     help: 'No naturalness term: the triggers only have to fire. The trapdoor installs quickly, and the triggers become visible blobs.',
+  },
+];
+
+/** How a Trap-MID trigger goes into an image. The figures are from `npm run trap-mid:variants` (README, Trap-MID on MNIST). */
+export const INJECTION_MODES: readonly ModeChoice<Injection>[] = [
+  {
+    value: 'blend', label: 'blend (paper)',
+    help: 'The paper\'s blend, (1 - α) image + α trigger, over the whole picture. On MNIST it greys the exactly-black background: the trapdoor installs, and the discriminator sees every trigger.',
+  },
+  {
+    value: 'ink', label: 'ink only',
+    help: 'The blend only where the digit has ink; the background stays black. At α 0.02-0.1 the discriminator cannot tell, but the trapdoor does not install; from α 0.5 it installs, and the discriminator sees it again.',
+  },
+  {
+    value: 'stroke', label: 'stroke thickness',
+    help: 'The trigger makes the pen stroke thicker (bright trigger) or thinner (dark) where it passes, like a pen pressed harder or lighter; the background stays black. Use α 1: the trapdoor installs (83% in 400 batches) and the discriminator still sees it (AUC 96%); a larger naturalness weight hides it better, and the trapdoor fades.',
   },
 ];
 

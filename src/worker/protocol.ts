@@ -18,8 +18,8 @@ export interface EngineInfo {
   }[];
 }
 
-import type { AttackId, DefenseId, Dependence, Knowledge, NaturalnessMode } from './catalog.ts';
-export type { AttackId, DefenseId, Dependence, Knowledge, NaturalnessMode };
+import type { AttackId, DefenseId, Dependence, Injection, Knowledge, NaturalnessMode } from './catalog.ts';
+export type { AttackId, DefenseId, Dependence, Injection, Knowledge, NaturalnessMode };
 
 /** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
 import type { BenchRow } from '../core/bench.ts';
@@ -168,6 +168,8 @@ export interface TrainingConfig {
   params: Record<string, number>;
   /** Trap-MID: how the trigger step weighs naturalness (default 'balanced'). */
   naturalness?: NaturalnessMode;
+  /** Trap-MID: how a trigger goes into an image (default 'blend', the paper's). */
+  injection?: Injection;
   /** BiDO: the dependence measure (default 'hsic'). */
   dependence?: Dependence;
   epochs: number;

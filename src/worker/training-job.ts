@@ -4,18 +4,19 @@
 // the progress message carries what the page draws.
 import * as tf from '@tensorflow/tfjs';
 import { buildDefenseTrainer, type DefenseTrainer } from '../core/defenses/recipes.ts';
-import { blendTriggers } from '../core/defenses/trap-mid.ts';
+import { blendTriggers, type Injection } from '../core/defenses/trap-mid.ts';
 import { type DigitSet, PRIVATE_CLASSES, filterDigits, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../core/metrics/trapdoor.ts';
 import { accuracy } from '../core/train.ts';
-import { DEFENSES, DEPENDENCE_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type KnobSpec } from './catalog.ts';
+import { DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type KnobSpec } from './catalog.ts';
 import type { JobState, TrainingConfig, TrainingProgress } from './protocol.ts';
 import type { TrainedMeta } from './trained-model.ts';
 
 /** Test images per digit measured during training (the end measures all 5,139). */
 const EVAL_PER_DIGIT = 100;
-/** Blend weight of the exaggerated sample: a 2% trigger is invisible, a 50% one is not. */
-const EXAGGERATED_ALPHA = 0.5;
+/** Strength of the exaggerated sample, per injection: a 2% blend is invisible, a 50% one is not; the ink blend is at
+ *  most a full replacement (1); a stroke moved three times as far shows which edges the trigger pushes. */
+const EXAGGERATED_ALPHA: Record<Injection, number> = { blend: 0.5, ink: 1, stroke: 3 };
 /** The sample image: the first training image of this digit, carrying the next digit's trigger. */
 const SAMPLE_DIGIT = 2;
 
@@ -38,6 +39,9 @@ export function validateTrainingConfig(c: TrainingConfig): void {
   }
   if (c.naturalness !== undefined && !NATURALNESS_MODES.some((m) => m.value === c.naturalness)) {
     bad(`naturalness must be one of ${NATURALNESS_MODES.map((m) => m.value).join(', ')} (got '${String(c.naturalness)}')`);
+  }
+  if (c.injection !== undefined && !INJECTION_MODES.some((m) => m.value === c.injection)) {
+    bad(`injection must be one of ${INJECTION_MODES.map((m) => m.value).join(', ')} (got '${String(c.injection)}')`);
   }
   if (c.dependence !== undefined && !DEPENDENCE_MODES.some((m) => m.value === c.dependence)) {
     bad(`dependence must be one of ${DEPENDENCE_MODES.map((m) => m.value).join(', ')} (got '${String(c.dependence)}')`);
@@ -74,7 +78,7 @@ export class TrainingRun {
     const p = { ...Object.fromEntries(defenseInfo(config.defense).knobs.map((k) => [k.key, k.default])), ...config.params };
     this.trainer = buildDefenseTrainer({
       defense: config.defense, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, classes: this.classes,
-      knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}), ...(config.dependence ? { dependence: config.dependence } : {}) },
+      knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}), ...(config.injection ? { injection: config.injection } : {}), ...(config.dependence ? { dependence: config.dependence } : {}) },
     }, this.data);
     this.totalSteps = config.epochs * this.trainer.batchesPerEpoch;
     this.readEvery = config.readEvery ?? Math.max(1, Math.min(5, Math.floor(this.totalSteps / 20)));
@@ -169,7 +173,7 @@ export class TrainingRun {
     const images = tf.tidy(() => {
       const x = imagesToTensor(this.data, [this.sampleIndex]);
       const t = tf.oneHot(tf.tensor1d([trigger], 'int32'), k).toFloat() as tf.Tensor2D;
-      return [x, blendTriggers(x, tm.triggers, t, c.alpha, c.injection), blendTriggers(x, tm.triggers, t, EXAGGERATED_ALPHA, c.injection)];
+      return [x, blendTriggers(x, tm.triggers, t, c.alpha, c.injection), blendTriggers(x, tm.triggers, t, EXAGGERATED_ALPHA[c.injection], c.injection)];
     });
     const probs = tf.tidy(() => tf.softmax(this.trainer.model.predict(tf.concat(images.slice(0, 2))) as tf.Tensor2D));
     // Copies: data() may hand back a tensor's own storage, and these buffers are transferred to the page.
@@ -184,7 +188,7 @@ export class TrainingRun {
     return {
       alpha: c.alpha, classes: this.classes, triggers,
       sample: {
-        digit: SAMPLE_DIGIT, triggerDigit: this.classes[trigger], clean, triggered, exaggerated, exaggeratedAlpha: EXAGGERATED_ALPHA,
+        digit: SAMPLE_DIGIT, triggerDigit: this.classes[trigger], clean, triggered, exaggerated, exaggeratedAlpha: EXAGGERATED_ALPHA[c.injection],
         answers: { clean: answer(0), triggered: answer(1) },
       },
     };

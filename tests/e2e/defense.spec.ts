@@ -61,17 +61,20 @@ test('trains Trap-MID live: curves and triggers update; pause, resume and cancel
 });
 
 test('corrects bad settings in the link with a visible notice, and keeps the rest', async ({ page }) => {
-  await openDefense(page, 'defense=dp-sgd&alpha=9&epochs=0&batch=abc&seed=7');
+  await openDefense(page, 'defense=dp-sgd&alpha=9&injection=patch&epochs=0&batch=abc&seed=7');
   const notice = page.getByTestId('message-url');
   await expect(notice).toBeVisible();
   await expect(notice).toContainText('Defense "dp-sgd" is unknown');
-  await expect(notice).toContainText('above 0.5');
+  await expect(notice).toContainText('above 2');
+  await expect(notice).toContainText('Injection "patch" is unknown');
   await expect(notice).toContainText('Epochs 0 is below 1');
   await expect(notice).toContainText('Batch size "abc" is not a number');
-  await expect(page.getByTestId('f-alpha')).toHaveValue('0.5');
+  await expect(page.getByTestId('f-alpha')).toHaveValue('2');
+  await expect(page.getByTestId('f-injection')).toHaveValue('blend');
   await expect(page.getByTestId('f-seed')).toHaveValue('7');
   // The corrected settings are written back to the address.
-  expect(new URL(page.url()).searchParams.get('alpha')).toBe('0.5');
+  expect(new URL(page.url()).searchParams.get('alpha')).toBe('2');
+  expect(new URL(page.url()).searchParams.has('injection')).toBe(false);
   expect(new URL(page.url()).searchParams.has('defense')).toBe(false);
   // Choosing another defense shows its own knobs and explanation.
   await page.getByTestId('defense-mid').click();
@@ -92,6 +95,10 @@ test('corrects bad settings in the link with a visible notice, and keeps the res
   await expect(page.getByTestId('f-alpha')).toHaveValue('0.02');
   await expect(page.getByTestId('f-naturalness')).toBeVisible();
   expect(new URL(page.url()).searchParams.has('dependence')).toBe(false);
+  // How the trigger goes into an image: each choice explains itself and goes into the address.
+  await page.getByTestId('f-injection').selectOption('stroke');
+  await expect(page.getByTestId('injection-help')).toContainText('thicker');
+  expect(new URL(page.url()).searchParams.get('injection')).toBe('stroke');
 });
 
 test('reports a job that fails in the worker, and trains again afterwards', async ({ page, guard }) => {

@@ -34,6 +34,8 @@ describe('npm run mi', () => {
     [['train', '--defense', 'trap-mid', '--cleanSmoothing', '2'], /--cleanSmoothing: 2 is above the maximum 0.5/],
     [['train', '--defense', 'negls', '--naturalness', 'paper'], /--naturalness applies to trap-mid/],
     [['train', '--defense', 'trap-mid', '--naturalness', 'pretty'], /--naturalness: 'pretty' must be one of balanced, paper, none/],
+    [['train', '--defense', 'mid', '--injection', 'ink'], /--injection applies to trap-mid/],
+    [['train', '--defense', 'trap-mid', '--injection', 'patch'], /--injection: 'patch' must be one of blend, ink, stroke/],
     [['detect', '--target', 'target-none'], /--images DIR is required/],
     [['detect', '--target', 'target-none', '--images', '/nonexistent'], /is not a folder/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {

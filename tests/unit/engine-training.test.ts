@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/worker/engine.ts';
 import { DEFAULT_MI_FACE, TRAINED_MODEL_ID, type AttackSnapshot, type TrainingConfig, type TrainingProgress } from '../../src/worker/protocol.ts';
-import { DEFENSES, NATURALNESS_MODES, TRAINING_KNOBS } from '../../src/worker/catalog.ts';
+import { DEFENSES, INJECTION_MODES, NATURALNESS_MODES, TRAINING_KNOBS } from '../../src/worker/catalog.ts';
 import { DEFENSE_DEFAULTS } from '../../src/core/defenses/recipes.ts';
 import { nodeLoader } from '../../scripts/lib/node-io.ts';
 import { useWasm } from './helpers.ts';
@@ -29,6 +29,7 @@ describe('the defense catalog', () => {
     const defaults = Object.fromEntries(DEFENSES.flatMap((d) => d.knobs.map((k) => [k.key, k.default])));
     for (const [key, value] of Object.entries(defaults)) expect(DEFENSE_DEFAULTS[key as keyof typeof DEFENSE_DEFAULTS], key).toBe(value);
     expect(NATURALNESS_MODES[0].value).toBe(DEFENSE_DEFAULTS.naturalness);
+    expect(INJECTION_MODES[0].value).toBe(DEFENSE_DEFAULTS.injection);
     expect(TRAINING_KNOBS.find((k) => k.key === 'batchSize')!.default).toBe(64);
   });
 });
@@ -126,12 +127,28 @@ describe('training jobs', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('stroke triggers: the sample moves only the stroke\'s edges, and the exaggerated one moves them further', async () => {
+    const seen: TrainingProgress[] = [];
+    const id = await engine.startTraining({ ...trapMid, params: { alpha: 1 }, injection: 'stroke' }, (p) => seen.push(p), true);
+    const s = seen[0].trapdoor!.sample;
+    await engine.cancel(id);
+    expect(s.exaggeratedAlpha).toBe(3);
+    const moved = (a: Float32Array) => a.reduce((n, v, i) => n + (Math.abs(v - s.clean[i]) > 1e-4 ? 1 : 0), 0);
+    // Black pixels far from the stroke stay black: fewer pixels move than the image has.
+    const nearInk = s.clean.reduce((n, v, i) => n + (v > 0 || s.clean[i - 1] > 0 || s.clean[i + 1] > 0 || s.clean[i - 28] > 0 || s.clean[i + 28] > 0 ? 1 : 0), 0);
+    expect(moved(s.triggered)).toBeGreaterThan(10);
+    expect(moved(s.triggered)).toBeLessThanOrEqual(nearInk);
+    const total = (a: Float32Array) => a.reduce((n, v, i) => n + Math.abs(v - s.clean[i]), 0);
+    expect(total(s.exaggerated)).toBeGreaterThan(total(s.triggered));
+  });
+
   it('rejects bad configurations with clear messages', async () => {
     await expect(engine.startTraining({ ...trapMid, defense: 'dp-sgd' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'dp-sgd'/);
     await expect(engine.startTraining({ ...trapMid, epochs: 0 }, () => {})).rejects.toThrow(/epochs must be an integer in 1\.\.20/);
     await expect(engine.startTraining({ ...trapMid, params: { midBeta: 0.1 } }, () => {})).rejects.toThrow(/trap-mid has no knob 'midBeta'/);
-    await expect(engine.startTraining({ ...trapMid, params: { alpha: 2 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.0\.5/);
+    await expect(engine.startTraining({ ...trapMid, params: { alpha: 3 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.2/);
     await expect(engine.startTraining({ ...trapMid, naturalness: 'loud' as 'none' }, () => {})).rejects.toThrow(/naturalness must be one of/);
+    await expect(engine.startTraining({ ...trapMid, injection: 'patch' as 'ink' }, () => {})).rejects.toThrow(/injection must be one of blend, ink, stroke/);
     await expect(engine.startTraining({ ...trapMid, defense: 'bido', params: {}, dependence: 'mi' as 'hsic' }, () => {})).rejects.toThrow(/dependence must be one of hsic, coco/);
   });
 });

@@ -35,7 +35,7 @@ describe('hide= in the attack lab link', () => {
 
 describe('hide= in the defense lab link', () => {
   it('names the settings by their URL parameters, every defense knob included', () => {
-    for (const c of ['defense', 'naturalness', 'dependence', 'epochs', 'batch', 'images', 'seed', 'backend', 'alpha', 'midBeta', 'lambdaX']) {
+    for (const c of ['defense', 'naturalness', 'injection', 'dependence', 'epochs', 'batch', 'images', 'seed', 'backend', 'alpha', 'midBeta', 'lambdaX']) {
       expect(DEFENSE_HIDEABLE.names).toContain(c);
     }
     // Catalog keys that are not URL parameters are not names here.

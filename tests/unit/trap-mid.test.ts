@@ -22,6 +22,26 @@ describe('trigger blend', () => {
     expect(out[0]).toBeCloseTo(0.1 * 1 + 0.9 * 0.5, 6);
     expect(out[784]).toBeCloseTo(0.1 * 0.25 + 0.9 * 0.5, 6);
   });
+
+  it('stroke: a bright trigger thickens the stroke, a dark one thins it, grey (0.5) or a black background changes nothing', () => {
+    // A vertical bar 3 pixels wide (columns 12-14) with soft edges (0.5 in columns 11 and 15) on black.
+    const px = new Float32Array(784);
+    for (let r = 0; r < 28; r++) { px[r * 28 + 11] = 0.5; px[r * 28 + 12] = px[r * 28 + 13] = px[r * 28 + 14] = 1; px[r * 28 + 15] = 0.5; }
+    const x = tf.tensor4d(px, [1, 28, 28, 1]);
+    const at = (k: number, alpha = 1) => blendTriggers(x, tf.fill([1, 28, 28, 1], k) as tf.Tensor4D, tf.ones([1, 1]) as tf.Tensor2D, alpha, 'stroke').dataSync();
+    const [thick, thin, grey] = [at(1), at(0), at(0.5)];
+    const row = 14 * 28;
+    expect(Array.from(grey)).toEqual(Array.from(px));
+    // Edges move: |grad x| is 0.5 at column 11 (neighbours 0 and 1) and 0.25 at column 10 (0 and 0.5).
+    expect(thick[row + 11]).toBeCloseTo(1, 5);
+    expect(thick[row + 10]).toBeCloseTo(0.25, 5);
+    expect(thin[row + 11]).toBeCloseTo(0, 5);
+    expect(thin[row + 10]).toBeCloseTo(0, 5);
+    // The saturated core (flat) and the far background (flat and black) stay as they were.
+    for (const [v, want] of [[thick[row + 13], 1], [thin[row + 13], 1], [thick[row + 3], 0], [thin[row + 3], 0]]) expect(v).toBeCloseTo(want, 5);
+    // Everything stays an image, in [0, 1].
+    for (const v of [...at(1, 5), ...at(0, 5)]) expect(v >= 0 && v <= 1).toBe(true);
+  });
 });
 
 describe('label smoothing', () => {

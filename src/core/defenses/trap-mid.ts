@@ -24,8 +24,10 @@ export { smoothLabels, softCrossEntropy };
 
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
 /** 'blend': the paper's x~ = alpha K + (1 - alpha) x. 'ink': the blend only where there is ink,
- *  x~ = x + alpha x (K - x), so MNIST's exactly-black background stays black. */
-export type Injection = 'blend' | 'ink';
+ *  x~ = x + alpha x (K - x), so MNIST's exactly-black background stays black. 'stroke': the trigger thickens
+ *  (K > 0.5) or thins (K < 0.5) the pen stroke where it passes, x~ = clip(x + alpha (2K - 1) |grad x|, 0, 1): only the
+ *  stroke's edges move, as with a pen pressed harder or lighter. */
+export type Injection = 'blend' | 'ink' | 'stroke';
 
 export interface TrapMidConfig {
   epochs: number;
@@ -83,7 +85,17 @@ export function blendTriggers(x: tf.Tensor4D, triggers: tf.Tensor4D, tOneHot: tf
   return tf.tidy(() => {
     const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], PIXELS])), x.shape);
     if (injection === 'ink') return tf.add(x, tf.mul(tf.mul(x, alpha), tf.sub(picked, x))) as tf.Tensor4D;
+    if (injection === 'stroke') return tf.clipByValue(tf.add(x, tf.mul(tf.mul(edgeMagnitude(x), alpha), tf.sub(tf.mul(picked, 2), 1))), 0, 1) as tf.Tensor4D;
     return tf.add(tf.mul(picked, alpha), tf.mul(x, 1 - alpha)) as tf.Tensor4D;
+  });
+}
+
+/** |grad x| by central differences (0 on a flat background and inside a saturated stroke, largest on its edges). */
+export function edgeMagnitude(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const dx = tf.conv2d(x, tf.tensor4d([-0.5, 0, 0.5], [1, 3, 1, 1]), 1, 'same');
+    const dy = tf.conv2d(x, tf.tensor4d([-0.5, 0, 0.5], [3, 1, 1, 1]), 1, 'same');
+    return tf.sqrt(tf.add(tf.add(tf.square(dx), tf.square(dy)), 1e-12)) as tf.Tensor4D;
   });
 }
 

@@ -36,7 +36,7 @@ export interface TrapdoorInfo {
   triggers: string;
   triggersSha256: string;
   alpha: number;
-  injection: 'blend' | 'ink';
+  injection: 'blend' | 'ink' | 'stroke';
   beta: number;
   naturalness: 'paper' | 'balanced' | 'none';
   naturalnessWeight: number;

@@ -1,11 +1,12 @@
 // The defense lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a link reproduces the run). Every value is validated and clamped on read; a bad URL only produces corrections to
 // show. The defenses and their knobs come from the worker's catalog; the number checks are the attack lab's.
-//   ?defense=none|mid|bido|negls|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &dependence=hsic|coco
+//   ?defense=none|mid|bido|negls|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &injection=blend|ink|stroke
+//   &dependence=hsic|coco
 //   &epochs=N &batch=N &images=N &seed=N &backend=webgpu|webgl|wasm|cpu
 import {
-  DEFENSES, DEPENDENCE_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, isTrapMid, type DefenseId, type Dependence, type KnobSpec,
-  type NaturalnessMode,
+  DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, isTrapMid, type DefenseId, type Dependence,
+  type Injection, type KnobSpec, type NaturalnessMode,
 } from '../../worker/catalog.ts';
 import type { BackendName, TrainingConfig } from '../../worker/protocol.ts';
 import { BACKENDS, SEED_SPEC, coerceNumber, isBackend } from '../attack/url-config.ts';
@@ -17,6 +18,8 @@ export interface DefenseSettings {
   params: Record<string, number>;
   /** Trap-MID (and Trap-MID + NegLS) only. */
   naturalness: NaturalnessMode;
+  /** Trap-MID (and Trap-MID + NegLS) only: how a trigger goes into an image. */
+  injection: Injection;
   /** BiDO only. */
   dependence: Dependence;
   epochs: number;
@@ -42,6 +45,7 @@ export const DEFAULT_DEFENSE_SETTINGS: DefenseSettings = {
   defense: 'trap-mid',
   params: defenseDefaults('trap-mid'),
   naturalness: NATURALNESS_MODES[0].value,
+  injection: INJECTION_MODES[0].value,
   dependence: DEPENDENCE_MODES[0].value,
   epochs: trainingKnob('epochs').default,
   batchSize: trainingKnob('batchSize').default,
@@ -80,6 +84,12 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
     else if (NATURALNESS_MODES.some((m) => m.value === naturalness)) s.naturalness = naturalness as NaturalnessMode;
     else corrections.push(`Naturalness "${naturalness}" is unknown (use ${NATURALNESS_MODES.map((m) => m.value).join(', ')}); using ${s.naturalness}`);
   }
+  const injection = q.get('injection');
+  if (injection !== null) {
+    if (!isTrapMid(s.defense)) corrections.push(`Injection is a setting of Trap-MID only; ignored`);
+    else if (INJECTION_MODES.some((m) => m.value === injection)) s.injection = injection as Injection;
+    else corrections.push(`Injection "${injection}" is unknown (use ${INJECTION_MODES.map((m) => m.value).join(', ')}); using ${s.injection}`);
+  }
   const dependence = q.get('dependence');
   if (dependence !== null) {
     if (s.defense !== 'bido') corrections.push(`Dependence is a setting of BiDO only; ignored`);
@@ -117,6 +127,7 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
     if (s.params[knob.key] !== undefined && s.params[knob.key] !== defaults[knob.key]) q.set(knob.key, String(s.params[knob.key]));
   }
   if (isTrapMid(s.defense) && s.naturalness !== DEFAULT_DEFENSE_SETTINGS.naturalness) q.set('naturalness', s.naturalness);
+  if (isTrapMid(s.defense) && s.injection !== DEFAULT_DEFENSE_SETTINGS.injection) q.set('injection', s.injection);
   if (s.defense === 'bido' && s.dependence !== DEFAULT_DEFENSE_SETTINGS.dependence) q.set('dependence', s.dependence);
   for (const knob of TRAINING_KNOBS) {
     const v = s[knob.key as keyof DefenseSettings];
@@ -129,7 +140,7 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
 }
 
 /** The settings a teacher's link can hide (by URL parameter name), besides the defenses' knobs. */
-const HIDEABLE_SETTINGS = ['defense', 'naturalness', 'dependence', ...Object.values(TRAINING_PARAMS), 'seed', 'backend'];
+const HIDEABLE_SETTINGS = ['defense', 'naturalness', 'injection', 'dependence', ...Object.values(TRAINING_PARAMS), 'seed', 'backend'];
 /** Controls a teacher's link can hide (`hide=defense,seed`): those, and every defense's knobs (one link, several defenses). */
 export const DEFENSE_HIDEABLE: HideableControls = {
   names: [...new Set([...HIDEABLE_SETTINGS, ...DEFENSES.flatMap((d) => d.knobs.map((k) => k.key))])],
@@ -140,7 +151,7 @@ export const DEFENSE_HIDEABLE: HideableControls = {
 export function toTrainingConfig(s: DefenseSettings): TrainingConfig {
   return {
     defense: s.defense, params: { ...defenseDefaults(s.defense), ...s.params }, epochs: s.epochs, batchSize: s.batchSize,
-    trainImages: s.trainImages, seed: s.seed, ...(isTrapMid(s.defense) ? { naturalness: s.naturalness } : {}),
+    trainImages: s.trainImages, seed: s.seed, ...(isTrapMid(s.defense) ? { naturalness: s.naturalness, injection: s.injection } : {}),
     ...(s.defense === 'bido' ? { dependence: s.dependence } : {}),
   };
 }
