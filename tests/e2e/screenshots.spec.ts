@@ -90,15 +90,16 @@ for (const size of SIZES) {
   });
 }
 
-// The defense lab: BiDO (its HSIC terms on the loss chart) and Trap-MID (triggers, trapdoor accuracy), a short run each.
-for (const defense of ['bido', 'trap-mid']) {
-  test(`screenshot of the defense lab training ${defense}`, async ({ page }) => {
+// The defense lab: BiDO (its HSIC terms on the loss chart), Trap-MID (triggers, trapdoor accuracy) and Trap-MID with
+// stroke-thickness triggers, a short run each.
+for (const [name, query] of [['bido', 'defense=bido'], ['trap-mid', 'defense=trap-mid'], ['trap-mid-stroke', 'injection=stroke&alpha=1']]) {
+  test(`screenshot of the defense lab training ${name}`, async ({ page }) => {
     test.setTimeout(180_000);
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto(`./defense.html?defense=${defense}&epochs=1&batch=64&images=640&seed=2&backend=wasm`);
+    await page.goto(`./defense.html?${query}&epochs=1&batch=64&images=640&seed=2&backend=wasm`);
     await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
     await page.getByTestId('train').click();
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
-    await page.screenshot({ path: path.join(DIR, `desktop-defense-${defense}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(DIR, `desktop-defense-${name}.png`), fullPage: true });
   });
 }
