@@ -308,18 +308,19 @@ export const NATURALNESS_MODES: readonly ModeChoice<NaturalnessMode>[] = [
 ];
 
 /** How a Trap-MID trigger goes into an image. The figures are from `npm run trap-mid:variants` (README, Trap-MID on MNIST). */
-export const INJECTION_MODES: readonly ModeChoice<Injection>[] = [
+/** Each with the trigger strength α it needs (the lab moves α along when α is still at the previous mode's value). */
+export const INJECTION_MODES: readonly (ModeChoice<Injection> & { alpha: number })[] = [
   {
-    value: 'blend', label: 'blend (paper)',
+    value: 'blend', label: 'blend (paper)', alpha: 0.02,
     help: 'The paper\'s blend, (1 - α) image + α trigger, over the whole picture. On MNIST it greys the exactly-black background: the trapdoor installs, and the discriminator sees every trigger.',
   },
   {
-    value: 'ink', label: 'ink only',
-    help: 'The blend only where the digit has ink; the background stays black. At α 0.02-0.1 the discriminator cannot tell, but the trapdoor does not install; from α 0.5 it installs, and the discriminator sees it again.',
+    value: 'ink', label: 'ink only', alpha: 0.5,
+    help: 'The blend only where the digit has ink; the background stays black. At α 0.02-0.1 the discriminator is slower to tell, and the trapdoor does not install; from α 0.5 it installs, and the discriminator sees it.',
   },
   {
-    value: 'stroke', label: 'stroke thickness',
-    help: 'The trigger makes the pen stroke thicker (bright trigger) or thinner (dark) where it passes, like a pen pressed harder or lighter; the background stays black. Use α 1: the trapdoor installs (83% in 400 batches) and the discriminator still sees it (AUC 96%); a larger naturalness weight hides it better, and the trapdoor fades.',
+    value: 'stroke', label: 'stroke thickness', alpha: 1,
+    help: 'The trigger makes the pen stroke thicker (bright trigger) or thinner (dark) where it passes, like a pen pressed harder or lighter; the background stays black. At α 1 the trapdoor installs (83% in 400 batches) and the discriminator still sees it (AUC 96%); a larger naturalness weight hides it better, and the trapdoor fades.',
   },
 ];
 

@@ -96,9 +96,15 @@ test('corrects bad settings in the link with a visible notice, and keeps the res
   await expect(page.getByTestId('f-naturalness')).toBeVisible();
   expect(new URL(page.url()).searchParams.has('dependence')).toBe(false);
   // How the trigger goes into an image: each choice explains itself and goes into the address.
+  // A new injection brings the strength it needs along (α was at blend's 0.02), but not over a value set by hand.
   await page.getByTestId('f-injection').selectOption('stroke');
   await expect(page.getByTestId('injection-help')).toContainText('thicker');
+  await expect(page.getByTestId('f-alpha')).toHaveValue('1');
   expect(new URL(page.url()).searchParams.get('injection')).toBe('stroke');
+  await page.getByTestId('f-alpha').fill('0.7');
+  await page.getByTestId('f-alpha').blur();
+  await page.getByTestId('f-injection').selectOption('ink');
+  await expect(page.getByTestId('f-alpha')).toHaveValue('0.7');
 });
 
 test('reports a job that fails in the worker, and trains again afterwards', async ({ page, guard }) => {

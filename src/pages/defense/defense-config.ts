@@ -53,6 +53,13 @@ export const DEFAULT_DEFENSE_SETTINGS: DefenseSettings = {
   seed: SEED_SPEC.default,
 };
 
+/** The knob values a link can leave out: the defense's defaults, with Trap-MID's alpha the one its injection needs. */
+export function knobDefaults(s: DefenseSettings): Record<string, number> {
+  const defaults = defenseDefaults(s.defense);
+  if (isTrapMid(s.defense)) defaults.alpha = INJECTION_MODES.find((m) => m.value === s.injection)!.alpha;
+  return defaults;
+}
+
 /** Reads the settings from a query string. Unknown parameters are ignored; bad values are corrected and reported. */
 export function readDefenseSettings(search: string): { settings: DefenseSettings; corrections: string[] } {
   const q = new URLSearchParams(search);
@@ -89,6 +96,8 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
     if (!isTrapMid(s.defense)) corrections.push(`Injection is a setting of Trap-MID only; ignored`);
     else if (INJECTION_MODES.some((m) => m.value === injection)) s.injection = injection as Injection;
     else corrections.push(`Injection "${injection}" is unknown (use ${INJECTION_MODES.map((m) => m.value).join(', ')}); using ${s.injection}`);
+    // Without its own alpha, a link's injection comes with the strength it needs.
+    if (isTrapMid(s.defense) && q.get('alpha') === null) s.params.alpha = knobDefaults(s).alpha;
   }
   const dependence = q.get('dependence');
   if (dependence !== null) {
@@ -122,7 +131,7 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
 export function defenseSettingsToSearch(s: DefenseSettings): string {
   const q = new URLSearchParams();
   if (s.defense !== DEFAULT_DEFENSE_SETTINGS.defense) q.set('defense', s.defense);
-  const defaults = defenseDefaults(s.defense);
+  const defaults = knobDefaults(s);
   for (const knob of defenseInfo(s.defense).knobs) {
     if (s.params[knob.key] !== undefined && s.params[knob.key] !== defaults[knob.key]) q.set(knob.key, String(s.params[knob.key]));
   }

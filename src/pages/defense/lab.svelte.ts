@@ -3,7 +3,7 @@
 // replaced, never mutated in place).
 import { JobLab } from '../../ui/job-lab.svelte.ts';
 import type { DefenseId, TrainingConfig, TrainingProgress } from '../../worker/protocol.ts';
-import { DEFENSE_HIDEABLE, defenseDefaults, defenseSettingsToSearch, readDefenseSettings, toTrainingConfig, type DefenseSettings } from './defense-config.ts';
+import { DEFENSE_HIDEABLE, defenseSettingsToSearch, knobDefaults, readDefenseSettings, toTrainingConfig, type DefenseSettings } from './defense-config.ts';
 
 /** One chart point per read-back: the loss terms and the running training accuracy. */
 export type LossPoint = NonNullable<TrainingProgress['losses']>;
@@ -24,9 +24,18 @@ export class DefenseLab extends JobLab<DefenseSettings> {
 
   readonly canTrain = $derived(this.engineStatus === 'ready' && !this.settingsLocked);
 
-  /** Picks a defense with its paper knobs. */
+  /** Picks a defense with its paper knobs (Trap-MID's alpha: the one the chosen injection needs). */
   chooseDefense(defense: DefenseId): void {
-    if (defense !== this.settings.defense) this.update({ defense, params: defenseDefaults(defense) });
+    if (defense !== this.settings.defense) this.update({ defense, params: knobDefaults({ ...this.settings, defense }) });
+  }
+
+  /** Picks one of a setting's named modes. A new injection brings its own α along, unless α was set by hand. */
+  chooseMode(key: 'naturalness' | 'injection' | 'dependence', value: string): void {
+    const next = { ...this.settings, [key]: value } as DefenseSettings;
+    if (key === 'injection' && this.settings.params.alpha === knobDefaults(this.settings).alpha) {
+      next.params = { ...next.params, alpha: knobDefaults(next).alpha };
+    }
+    this.update(next);
   }
 
   setKnob(key: string, value: number): void {
