@@ -9,6 +9,7 @@ import { buildTarget } from '../src/core/nets/architectures.ts';
 import { TrapMidTrainer, TRAP_MID_DEFAULTS, type Injection, type NaturalnessMode } from '../src/core/defenses/trap-mid.ts';
 import { accuracy } from '../src/core/train.ts';
 import { naturalnessAuc as naturalnessAucOf, trapdoorAccuracy } from '../src/core/metrics/trapdoor.ts';
+import { INJECTION_MODES, NATURALNESS_MODES } from '../src/worker/catalog.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -19,7 +20,7 @@ const { values: a } = parseArgs({
   },
 });
 const naturalness = a.naturalness as NaturalnessMode, injection = a.injection as Injection;
-if (!['balanced', 'paper', 'none'].includes(naturalness) || !['blend', 'ink', 'stroke'].includes(injection)) {
+if (!NATURALNESS_MODES.some((m) => m.value === naturalness) || !INJECTION_MODES.some((m) => m.value === injection)) {
   console.error('usage: see the header of scripts/trap-mid-variants.ts');
   process.exit(2);
 }
