@@ -194,8 +194,11 @@ test('guided tour: arrows and n / p move between steps, Space pauses and resumes
   await seed.blur();
 
   await expectHelp(page, ['→', 'n', '←', 'p', 'Space', '?'], 'Next step');
-  // Leaving the step stops its attack.
+  // Step 3 still needs it (its comparison); leaving for step 4 stops it.
   await page.keyboard.press('ArrowRight');
   await expect(indicator).toHaveAttribute('data-step', '3');
+  await expect(status).toHaveAttribute('data-status', 'running');
+  await page.keyboard.press('ArrowRight');
+  await expect(indicator).toHaveAttribute('data-step', '4');
   await expect(status).toHaveAttribute('data-status', 'cancelled');
 });

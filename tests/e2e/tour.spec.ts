@@ -42,6 +42,8 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
     await expect(page.getByTestId(`private-answer-${d}`)).toHaveText(new RegExp(`says\\s*${d},\\s*\\d+\\.\\d% sure`), { timeout: 60_000 });
   }
   await expectToggles(page, 'explain-memorised');
+  await expect(page.getByTestId('notice-1')).toBeVisible();
+  await expect(page.getByTestId('notice-1')).toContainText('What to notice:');
 
   await page.getByTestId('next').click();
   await expect(page).toHaveURL(/index\.html\?backend=wasm&steps=3#step-2$/);
@@ -66,7 +68,20 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expect(page.getByTestId('tour-step-5')).toBeVisible();
   await expect(page.getByTestId('next')).toBeDisabled();
   await expect(page.getByTestId('tour-step-5').locator('a[href="./benchmark.html"]').first()).toBeVisible();
-  await expect(page.getByTestId('tour-step-5').locator('dt')).toHaveText(['Attack accuracy, top-1', 'Attack accuracy, top-5', 'KNN distance', 'FID']);
+  await expect(page.getByTestId('tour-step-5').locator('dt')).toHaveText(['Attack accuracy', 'Distance to the nearest private picture', 'Realism of the whole set', 'Clean accuracy']);
+  // The recorded two-by-two table, a sentence per cell, and the closing summary.
+  const table = page.getByTestId('recorded-table');
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await expect(table.locator('tbody td')).toHaveCount(4);
+  for (const td of await table.locator('tbody td').all()) await expect(td).toHaveText(/^\d+% \(\d+%\)/);
+  await expect(page.getByTestId('recorded-sentences').locator('li')).toHaveCount(4);
+  await expect(page.getByTestId('tour-summary')).toContainText('Where next');
+  // Every step says what to notice, visibly, when it is open.
+  for (const n of [1, 2, 3, 4, 5]) {
+    await page.getByTestId(`step-link-${n}`).click();
+    await expect(page.getByTestId(`notice-${n}`)).toBeVisible();
+    expect((await page.getByTestId(`notice-${n}`).innerText()).length).toBeGreaterThan(60);
+  }
 
   // A link straight to step 4 (a new load: another query).
   await page.goto('./index.html?backend=wasm&steps=2#step-4');
@@ -87,8 +102,13 @@ test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdi
   for (const d of [0, 1, 2, 3, 4]) {
     await expect(live.getByTestId(`recon-${d}`)).toBeVisible();
     await expect(live.getByTestId(`verdict-${d}`)).toHaveAttribute('data-match', /^(true|false)$/);
+    // Honest verdicts: a tick only when the evaluator is sure; otherwise "barely", "wrong digit" or "nearly blank", in words.
+    await expect(live.getByTestId(`verdict-${d}`)).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
+    await expect(live.getByTestId(`verdict-kind-${d}`)).toHaveText(/^(clearly right|right, but barely|wrong digit|nearly blank)$/);
   }
-  await expect(live.getByTestId('accuracy')).toHaveText(/top-1 \d+% · top-5 \d+%/);
+  await expect(live.getByTestId('accuracy')).toHaveText(/^\d+%$/);
+  await expect(live.getByTestId('clear-count')).toHaveText(/^\d of 5$/);
+  await expect(page.getByTestId('why-not-exact')).toBeVisible();
   // The reconstructions are not blank any more.
   const lit = await live.getByTestId('recon-0').evaluate((c: HTMLCanvasElement) => {
     const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -100,15 +120,37 @@ test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdi
   await shoot(page, 'tour-step-2');
   await expectToggles(page, 'live-2-grid-explain');
 
-  // Step 3: PLG-MI live, with step 2's final result beside it.
+  // Step 3: PLG-MI live, with step 2's final result beside it (the same run: its clear count carries over).
+  const miClear = await live.getByTestId('clear-count').getAttribute('data-clear');
   await page.getByTestId('next').click();
   const live3 = page.getByTestId('live-3');
-  await expect(page.getByTestId('compare-mi-face-top1')).toContainText(/top-1 \d+%/);
-  await expect(page.getByTestId('compare-mi-face-top1')).toContainText('step 8 / 8');
+  await expect(page.getByTestId('compare-mi-face-clear')).toHaveAttribute('data-clear', miClear!);
   await expect(live3.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   for (const d of [0, 1, 2, 3, 4]) await expect(live3.getByTestId(`verdict-${d}`)).toHaveAttribute('data-match', /^(true|false)$/);
-  await expect(page.getByTestId('compare-plg-mi-top1')).toContainText('step 8 / 8');
+  await expect(page.getByTestId('compare-plg-mi-clear')).toHaveText(/clearly right\s*\d of 5/);
+  await expect(page.getByTestId('compare-plg-mi').locator('li')).toHaveCount(5);
   await expectToggles(page, 'explain-compare');
+});
+
+test('step 3 opened directly runs step 2\'s MI-Face too, so its comparison is never empty; a new seed reruns both', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('./index.html?backend=wasm&steps=6#step-3');
+  const compare = page.getByTestId('compare');
+  await expect(compare).not.toContainText('Not run yet');
+  // Both rows fill in and end with how many of the five the evaluator is clearly right about.
+  await expect(page.getByTestId('compare-mi-face-clear')).toHaveText(/clearly right\s*\d of 5/, { timeout: 90_000 });
+  await expect(page.getByTestId('compare-plg-mi-clear')).toHaveText(/clearly right\s*\d of 5/, { timeout: 90_000 });
+  await expect(page.getByTestId('live-2').getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('compare-mi-face')).not.toContainText('forming');
+  for (const row of ['compare-mi-face', 'compare-plg-mi']) {
+    await expect(page.getByTestId(row).locator('li')).toHaveCount(5);
+    for (const li of await page.getByTestId(row).locator('li').all()) await expect(li).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
+  }
+  const before = await page.getByTestId('live-2').getByTestId('recon-0').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  // A new seed typed in step 3 runs PLG-MI again, and MI-Face (unseen) with it, so the rows stay comparable.
+  await reseed(page.getByTestId('live-3'), page.getByTestId('live-3-seed'), '7');
+  await expect(page.getByTestId('live-2').getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect.poll(() => page.getByTestId('live-2').getByTestId('recon-0').evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(before);
 });
 
 test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms with the threshold and the share flagged', async ({ page }) => {
@@ -121,8 +163,16 @@ test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms 
   await expect(hist).toBeVisible();
   await expect(hist.locator('line.threshold')).toHaveCount(1);
   await expect(hist.locator('.tlabel')).toHaveText(/threshold \d\.\d\d/);
-  await expect(hist.locator('line.mark')).toHaveCount(5);
+  // One numbered dot per reconstruction: the legend's count is the number of marks drawn.
+  await expect(hist.locator('circle.mark')).toHaveCount(5);
+  await expect(hist.locator('text.dlabel')).toHaveText(['0', '1', '2', '3', '4'].map(() => /^[0-4]$/));
   await expect(hist).toContainText('reconstructions (5)');
+  await expect(live.getByTestId('flagged-count')).toHaveText(/^\d of 5$/);
+  await expect(live.getByTestId('false-alarms')).toHaveText(/^\d+%$/);
+  // The triggers beside the full-contrast reconstructions.
+  await expect(live.getByTestId('row-triggers').locator('li')).toHaveCount(5);
+  await expect(live.getByTestId('row-stretched').locator('li')).toHaveCount(5);
+  await expect(page.getByTestId('notice-4')).toBeVisible();
   await expect(live.getByTestId('hist-training')).toBeVisible();
   await expect(live.getByTestId('flagged-share')).toHaveText(/^\d+%$/);
   const flagged = Number(await live.getByTestId('trap-stats').getAttribute('data-flagged'));
@@ -185,22 +235,28 @@ test('leaving a step cancels its attack (its step counter stops); coming back st
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   await expect.poll(() => stepOf(live), { timeout: 60_000 }).toBeGreaterThan(30);
 
-  await page.getByTestId('next').click();
+  await page.getByTestId('step-link-4').click();
   await expect(page.getByTestId('tour-step-2')).toBeHidden();
-  // Step 2's run is cancelled; its last images stay for step 3's comparison, and its counter no longer moves.
+  // Step 2's run is cancelled; its counter no longer moves.
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled');
   const stopped = await stepOf(live);
   await page.waitForTimeout(2500);
   expect(await stepOf(live)).toBe(stopped);
   expect(stopped).toBeLessThan(3000);
-  // Step 3's attack runs instead.
-  await expect(page.getByTestId('live-3').getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  // Step 4's attack runs instead.
+  const live4 = page.getByTestId('live-4');
+  await expect(live4.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
 
-  // Back to step 2: step 3's run stops, and step 2's starts again from the beginning.
-  await page.getByTestId('back').click();
+  // Back to step 2: step 4's run stops, and step 2's starts again from the beginning.
+  await page.getByTestId('step-link-2').click();
   await expect.poll(() => stepOf(live), { timeout: 30_000 }).toBeLessThan(stopped);
-  await expect(page.getByTestId('live-3').getByTestId('run-status')).toHaveAttribute('data-status', /cancelled|idle/);
+  await expect(live4.getByTestId('run-status')).toHaveAttribute('data-status', /cancelled|idle/);
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  // Step 3 compares with step 2's run: it goes on, unseen, to the end.
+  await page.getByTestId('next').click();
+  const at = await stepOf(live);
+  await expect.poll(() => stepOf(live), { timeout: 30_000 }).toBeGreaterThan(at);
+  await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'running');
   await page.getByTestId('step-link-5').click();
   await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled');
 });

@@ -29,6 +29,19 @@ export function stepFromHash(hash: string, count = TOUR_STEPS.length): number {
 
 export const hashOf = (n: number) => `#step-${n}`;
 
+/**
+ * The live attack of each step and the target it attacks. Chosen (with the default budget below) so that each step's
+ * claim holds on every seed 1-20 (tests/unit/tour-claims.test.ts re-measures it on the shipped models):
+ * step 2, MI-Face: faint, judged right often but never clearly; step 3, PLG-MI: whole digits, clearly right more often
+ * than MI-Face on the same seed; step 4, MI-Face against Trap-MID (the capped target, whose trapdoor takes every run):
+ * never right, and flagged by the trapdoor detector.
+ */
+export const TOUR_RUNS = {
+  miFace: { attack: 'mi-face', target: 'target-none' },
+  plg: { attack: 'plg-mi', target: 'target-none' },
+  trapped: { attack: 'mi-face', target: 'target-trap-mid-capped' },
+} as const;
+
 /** The live attacks' budget when the link does not set one: about 100 steps, a few seconds on WASM. */
 export const DEFAULT_TOUR_STEPS = 100;
 const MAX_TOUR_STEPS = 5000;
