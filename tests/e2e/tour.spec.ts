@@ -167,6 +167,8 @@ test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms 
   await expect(hist.locator('circle.mark')).toHaveCount(5);
   await expect(hist.locator('text.dlabel')).toHaveText(['0', '1', '2', '3', '4'].map(() => /^[0-4]$/));
   await expect(hist).toContainText('reconstructions (5)');
+  const legendCount = Number(/reconstructions \((\d+)\)/.exec(await hist.locator('.legend').innerText())![1]);
+  expect(await hist.locator('circle.mark').count()).toBe(legendCount);
   await expect(live.getByTestId('flagged-count')).toHaveText(/^\d of 5$/);
   await expect(live.getByTestId('false-alarms')).toHaveText(/^\d+%$/);
   // The triggers beside the full-contrast reconstructions.
