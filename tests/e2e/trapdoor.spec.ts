@@ -16,12 +16,12 @@ test('the Trap-MID target shows its triggers and live trapdoor-detection histogr
   // Reference histograms: clean and triggered training images have bars, with the threshold drawn.
   await expect(page.getByTestId('hist-training').locator('rect').first()).toBeVisible();
   await expect(page.getByTestId('hist-training').locator('line.threshold')).toHaveCount(1);
-  await expect(page.getByTestId('hist-recon').locator('line.mark')).toHaveCount(0);
+  await expect(page.getByTestId('hist-recon').locator('circle.mark')).toHaveCount(0);
 
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   // Five reconstructions are marked on the public-vs-reconstructions histogram, with the detector's verdict.
-  await expect(page.getByTestId('hist-recon').locator('line.mark')).toHaveCount(5);
+  await expect(page.getByTestId('hist-recon').locator('circle.mark')).toHaveCount(5);
   await expect(page.getByTestId('trap-stats')).toHaveText(/Flagged:\s*\d+%\s*of the reconstructions\s*·\s*ROC-AUC reconstructions vs public:\s*[01]\.\d\d/);
 });
 
