@@ -57,7 +57,7 @@ if (!['auto', 'on', 'off'].includes(args.stock)) usage(`--stock must be auto, on
 const timeoutMs = Number(args['timeout-min']) * 60_000;
 if (!(timeoutMs > 0)) usage(`--timeout-min must be a positive number, not "${args['timeout-min']}"`);
 
-for (const f of ['public/models/manifest.json', 'public/data/private-sample-images.idx', 'public/tfjs-wasm']) {
+for (const f of ['public/models/manifest.json', 'public/data/private-sample-images.idx.gz', 'public/tfjs-wasm']) {
   if (!fs.existsSync(path.join(ROOT, f))) {
     console.error(`bench:browser: ${f} is missing: run \`npm run assets\` first (npm run bench:browser does)`);
     process.exit(1);

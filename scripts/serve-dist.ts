@@ -11,7 +11,7 @@ const base = values.base.endsWith('/') ? values.base : `${values.base}/`;
 const root = path.resolve(values.dir);
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml',
-  '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.idx': 'application/octet-stream', '.png': 'image/png',
+  '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.gz': 'application/gzip', '.png': 'image/png',
 };
 
 http.createServer((req, res) => {

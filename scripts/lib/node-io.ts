@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { type DigitSet, parseDigitSet, splitMnist, type MnistSplits, filterDigits, PRIVATE_CLASSES, writerHalves } from '../../src/core/data/mnist.ts';
 import { type BackendChoice, type BackendName, chooseBackend } from '../../src/core/backend.ts';
+import type { WeightStorage } from '../../src/core/nets/manifest.ts';
+import { HALF, quantizeWeights, weightStorage } from './quantize.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODELS_DIR = path.join(ROOT, 'models');
@@ -41,20 +43,28 @@ export async function nodeBackend(requested?: string): Promise<BackendChoice> {
   return chooseBackend(order, requested as BackendName | undefined);
 }
 
-/** Writes model.json + weights.bin into `dir`; returns the weights' sha256 and size. */
-export async function saveModel(model: tf.LayersModel, dir: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Writes model.json + weights.bin into `dir`, the weights stored as `plan` says (float16 unless told otherwise; see
+ * npm run quantize); returns the weights' sha256, size and storage.
+ */
+export async function saveModel(model: tf.LayersModel, dir: string, plan = HALF): Promise<{ sha256: string; bytes: number; weights: WeightStorage }> {
   fs.mkdirSync(dir, { recursive: true });
-  let result = { sha256: '', bytes: 0 };
+  let result = { sha256: '', bytes: 0, weights: { storage: '', float32Bytes: 0 } };
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    const float32 = tf.io.CompositeArrayBuffer.join(artifacts.weightData!);
+    const q = quantizeWeights(artifacts.weightSpecs!, float32, plan);
+    const weights = new Uint8Array(q.data);
     const json = {
       format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null,
       modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      weightsManifest: [{ paths: ['weights.bin'], weights: q.specs }],
     };
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     fs.writeFileSync(path.join(dir, 'weights.bin'), weights);
-    result = { sha256: createHash('sha256').update(weights).digest('hex'), bytes: weights.byteLength };
+    result = {
+      sha256: createHash('sha256').update(weights).digest('hex'), bytes: weights.byteLength,
+      weights: { storage: weightStorage(q.specs), float32Bytes: float32.byteLength },
+    };
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
   }));
   return result;

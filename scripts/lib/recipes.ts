@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { loadSplits, saveModel } from './node-io.ts';
+import { loadModelFromDir, loadSplits, saveModel } from './node-io.ts';
+import { type HALF, UINT8_KERNELS } from './quantize.ts';
 import { buildEvaluator } from '../../src/core/nets/architectures.ts';
 import { accuracy } from '../../src/core/train.ts';
 import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
@@ -27,6 +28,8 @@ export interface Recipe {
   epochs: number;
   train: DigitSet;
   test: DigitSet;
+  /** How weights.bin stores the weights (default float16). */
+  storage?: typeof HALF;
   /** A fresh model and the trainer that trains it (a target's knobs may differ from the shipped ones). */
   make: (seed: number, epochs: number, knobs?: Partial<DefenseKnobs>) => DefenseTrainer;
   /** Extra files and manifest fields once trained (e.g. Trap-MID's triggers). */
@@ -79,6 +82,8 @@ export const RECIPES: Recipe[] = [
     architecture: '3 x [conv3x3(c)-conv3x3/2(c)], c=32,64,128 (same padding)-dropout(0.4)-dense(256)-dense(10)',
     dataSplit: 'MNIST train, all digits (60,000), shifts of up to 2 px; accuracy on MNIST test (10,000)', epochs: 6,
     train: splits.train, test: splits.test,
+    // It only judges (no attack follows its gradients): its large kernels fit in 256 levels at unchanged accuracy.
+    storage: UINT8_KERNELS,
     make: (seed, epochs) => classifierTrainer(buildEvaluator(seed), splits.train, {
       batchSize: 128, learningRate: 1.5e-3, shift: 2, lrDecay: 0.6, epochs, seed, classOf: (d) => DIGITS.indexOf(d), numClasses: 10,
     }),
@@ -126,16 +131,21 @@ export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: numb
     }
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  const float32TestAccuracy = await accuracy(model, r.test, classOf);
+  const { sha256, bytes, weights } = await saveModel(model, opts.dir, r.storage);
+  // From here on the model holds its stored (quantized) weights, so the manifest describes the model as shipped.
+  const shipped = await loadModelFromDir(opts.dir);
+  model.setWeights(shipped.getWeights());
+  shipped.dispose();
   const testAccuracy = await accuracy(model, r.test, classOf);
   const trainAccuracy = await accuracy(model, filterDigits(r.train, r.classes, 2000), classOf);
-  const { sha256, bytes } = await saveModel(model, opts.dir);
   const extra = await r.finish?.(trainer, opts.dir, opts.seed) ?? {};
   const entry: ModelEntry = {
     id: r.id, role: r.role, defense: r.defense, path: `${path.basename(opts.dir)}/model.json`, classes: r.classes, input: [28, 28, 1],
     output: 'logits', architecture: r.architecture, params: model.countParams(),
     testAccuracy: Math.floor(testAccuracy * 1e4) / 1e4, trainAccuracy: Math.floor(trainAccuracy * 1e4) / 1e4,
     dataSplit: opts.knobs && Object.keys(opts.knobs).length ? `${r.dataSplit}; knobs ${JSON.stringify(opts.knobs)}` : r.dataSplit, trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds: Math.round(trainSeconds),
-    trainBackend: opts.backend, sha256, bytes, ...extra,
+    trainBackend: opts.backend, sha256, bytes, weights: { ...weights, float32TestAccuracy: Math.floor(float32TestAccuracy * 1e4) / 1e4 }, ...extra,
   };
   trainer.dispose();
   return entry;

@@ -5,10 +5,25 @@ import type { Manifest } from '../core/nets/manifest.ts';
 import type { AssetLoader } from './engine.ts';
 import { indexedDbStore } from './trained-model.ts';
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
+async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The bytes of a gzipped data file. A host that labels .gz files `Content-Encoding: gzip` has the browser inflate
+ * them already, so only bytes that still start with gzip's magic number are inflated here.
+ */
+async function fetchGunzipped(url: string): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = await fetchBytes(url);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new Error(`${url}: not a readable gzip file (${(e as Error).message})`);
+  }
 }
 
 export function browserLoader(baseUrl: string): AssetLoader {
@@ -29,7 +44,7 @@ export function browserLoader(baseUrl: string): AssetLoader {
     trainedStore: indexedDbStore(),
     digitSet(name) {
       if (!sets.has(name)) {
-        const p = Promise.all([fetchBytes(url(`data/${name}-images.idx`)), fetchBytes(url(`data/${name}-labels.idx`))])
+        const p = Promise.all([fetchGunzipped(url(`data/${name}-images.idx.gz`)), fetchGunzipped(url(`data/${name}-labels.idx.gz`))])
           .then(([img, lab]) => parseDigitSet(img, lab, name));
         p.catch(() => sets.delete(name));
         sets.set(name, p);

@@ -75,6 +75,7 @@ export class Engine implements EngineApi {
   private info?: EngineInfo;
   private manifest?: Manifest;
   private readonly models = new Map<string, tf.LayersModel>();
+  private readonly loading = new Map<string, Promise<tf.LayersModel>>();
   private readonly jobs = new Map<number, Job>();
   private nextJobId = 1;
   private samples?: PrivateSamples;
@@ -155,7 +156,7 @@ export class Engine implements EngineApi {
     const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
     if (problem) throw new Error(problem);
     const target = await this.model(entry.id);
-    await this.model('evaluator'); // load before the clock starts
+    await this.model('evaluator'); // the first snapshot (step 0) carries its verdict; loaded before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
     const run = await setUpAttack(config, this.attackDeps(target, entry.classes));
     const every = Math.max(1, config.snapshotEvery);
@@ -533,23 +534,37 @@ export class Engine implements EngineApi {
     return evaluatorVerdict(await this.model('evaluator'), findModel(this.requireManifest(), 'evaluator').classes, pixels, classes);
   }
 
-  /** A shipped model by manifest id, or any model by its path under models/ (a path contains '/'). */
-  private async model(id: string): Promise<tf.LayersModel> {
-    let m = this.models.get(id);
-    if (!m) {
-      const entry = id.includes('/') ? { path: id } : findModel(this.requireManifest(), id);
-      try {
-        m = id === TRAINED_MODEL_ID && this.trained
-          ? await tf.loadLayersModel(tf.io.fromMemory(this.trained.artifacts))
-          : id === UPLOADED_MODEL_ID && this.uploaded
-            ? (await buildUploaded(this.uploaded.checked)).model
-            : await this.loader.model(entry.path);
-      } catch (e) {
-        throw new Error(`model '${id}' could not be loaded from models/${entry.path}: ${(e as Error).message}`);
-      }
-      this.models.set(id, m);
+  /**
+   * A shipped model by manifest id, or any model by its path under models/ (a path contains '/'). Callers that ask
+   * while it is still loading share the one download.
+   */
+  private model(id: string): Promise<tf.LayersModel> {
+    const loaded = this.models.get(id);
+    if (loaded) return Promise.resolve(loaded);
+    let p = this.loading.get(id);
+    if (!p) {
+      const load: Promise<tf.LayersModel> = this.loadModel(id).then((m) => {
+        // Kept unless the engine was re-initialised (models cleared) while it loaded.
+        if (this.loading.get(id) === load) this.models.set(id, m);
+        return m;
+      }).finally(() => { if (this.loading.get(id) === load) this.loading.delete(id); });
+      this.loading.set(id, load);
+      p = load;
     }
-    return m;
+    return p;
+  }
+
+  private async loadModel(id: string): Promise<tf.LayersModel> {
+    const entry = id.includes('/') ? { path: id } : findModel(this.requireManifest(), id);
+    try {
+      return id === TRAINED_MODEL_ID && this.trained
+        ? await tf.loadLayersModel(tf.io.fromMemory(this.trained.artifacts))
+        : id === UPLOADED_MODEL_ID && this.uploaded
+          ? (await buildUploaded(this.uploaded.checked)).model
+          : await this.loader.model(entry.path);
+    } catch (e) {
+      throw new Error(`model '${id}' could not be loaded from models/${entry.path}: ${(e as Error).message}`);
+    }
   }
 
   private requireInfo(): EngineInfo {
@@ -565,6 +580,7 @@ export class Engine implements EngineApi {
   private disposeModels(): void {
     for (const m of this.models.values()) m.dispose();
     this.models.clear();
+    this.loading.clear();
     this.trapdoors.clear();
     this.references.clear();
   }

@@ -85,6 +85,16 @@ describe('engine jobs', () => {
     await expect(broken.startAttack(config, () => {})).rejects.toThrow(/model 'target-none' could not be loaded.*unexpected end of file/);
   });
 
+  it('shares one download between callers that ask for a model while it loads', async () => {
+    const loader = nodeLoader();
+    let loads = 0;
+    const slow = new Engine({ ...loader, model: async (p) => { loads++; await new Promise((r) => setTimeout(r, 300)); return loader.model(p); } }, ['wasm']);
+    await slow.init({ baseUrl: '' });
+    const [a, b] = await Promise.all([slow.trapdoorReference('target-trap-mid'), slow.trapdoorReference('target-trap-mid'), slow.probe('target-trap-mid', new Float32Array(784))]);
+    expect(a).toEqual(b);
+    expect(loads).toBe(1); // the target, loaded once for the trapdoor and the probe
+  });
+
   it('gives one real private training image per private class', async () => {
     const s = await engine.privateSamples();
     expect(s.classes).toEqual([0, 1, 2, 3, 4]);

@@ -10,6 +10,7 @@ import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
 import { judgeSamples } from '../../scripts/lib/prior-recipes.ts';
+import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 
 const manifest = readManifest();
 const { test } = loadSplits();
@@ -51,6 +52,13 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     model.dispose();
   });
 
+  it('stores its weights as the manifest says, at an accuracy within 0.05 points of the float32 model', async () => {
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(weightStorage(json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights))).toBe(entry.weights!.storage);
+    expect(entry.bytes).toBeLessThanOrEqual(entry.weights!.float32Bytes / 2 + 1024);
+    expect(Math.abs(entry.testAccuracy - entry.weights!.float32TestAccuracy)).toBeLessThanOrEqual(ACCURACY_TOLERANCE);
+  });
+
   it('reaches the test accuracy the manifest claims, re-measured on the real test split', async () => {
     const model = await loadModelFromDir(dir);
     const acc = await accuracy(model, filterDigits(test, entry.classes), (d) => entry.classes.indexOf(d));
@@ -82,6 +90,7 @@ describe.each((manifest.priors ?? []).map((p) => [p.id, p] as const))('shipped G
     for (const net of [prior.generator, prior.discriminator]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
       expect(sha256File(path.join(dir, 'weights.bin')), `${id} ${net.path}`).toBe(net.sha256);
+      expect(net.weights?.storage, `${id} ${net.path}`).toBe('float16');
       const model = await loadModelFromDir(dir);
       expect(model.countParams()).toBe(net.params);
       model.dispose();

@@ -29,6 +29,14 @@ export interface ModelEntry {
   /** sha256 of weights.bin. */
   sha256: string;
   bytes: number;
+  /** How weights.bin stores the weights (npm run quantize), and what the model measured in float32 before that. */
+  weights?: WeightStorage & { float32TestAccuracy: number };
+}
+
+/** Stored precision of a model's weights: 'float16', or 'float16+uint8' where large kernels use 256 levels. */
+export interface WeightStorage {
+  storage: string;
+  float32Bytes: number;
 }
 
 export interface TrapdoorInfo {
@@ -57,6 +65,7 @@ export interface NetworkFile {
   params: number;
   sha256: string;
   bytes: number;
+  weights?: WeightStorage;
 }
 
 /** A GAN prior: what the GAN-based attacks search in. */
