@@ -1,5 +1,6 @@
-// Backend choice: webgpu -> webgl -> wasm -> cpu, recording why each refused. tfjs refuses a backend in two ways:
-// `setBackend` throws when it was never registered and resolves `false` when its initialisation failed.
+// Backend choice: of webgpu, webgl, wasm (cpu only when none starts) the fastest for the workload, never a software
+// GPU over WASM; recording why each other one was not chosen. tfjs refuses a backend in two ways: `setBackend`
+// throws when it was never registered and resolves `false` when its initialisation failed.
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './kernels/registry.ts';
 
@@ -14,35 +15,127 @@ export interface BackendChoice {
   refused: { backend: BackendName; reason: string }[];
   /** Adapter or device description when the backend exposes one. */
   adapter?: string;
+  /** ms per step of the workload on each backend that was timed, fastest (the chosen one) first. */
+  timings?: { backend: BackendName; msPerStep: number }[];
 }
 
 export function isBackendName(s: string): s is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(s);
 }
 
+/** Times one step of the workload at hand on the current backend (ms), or throws / returns Infinity if it cannot. */
+export type StepTimer = (backend: BackendName) => Promise<number>;
+
 /**
- * Try backends in order (or only `forced`, then the rest as fallback) and keep the first that initialises.
- * Registers the project's fast conv filter-gradient kernel on it.
+ * Without `forced`: start every backend of `order`, refuse the GPU ones whose adapter is software (the processor
+ * emulating a GPU: slower than WASM here), and when more than one remains, time a step of the workload on each
+ * (`timeStep`) and keep the fastest. A software GPU is still used when nothing else but cpu starts.
+ * With `forced`: that backend if it starts, else the first of the rest, as asked. Either way the project's
+ * training kernels are registered on the chosen backend.
  */
-export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDER, forced?: BackendName): Promise<BackendChoice> {
-  const tryOrder = forced ? [forced, ...order.filter((b) => b !== forced)] : [...order];
+export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDER, forced?: BackendName, timeStep?: StepTimer): Promise<BackendChoice> {
   const refused: BackendChoice['refused'] = [];
-  for (const name of tryOrder) {
-    if (!tf.findBackendFactory(name)) {
-      refused.push({ backend: name, reason: 'not available in this build' });
-      continue;
+  if (forced) {
+    for (const name of [forced, ...order.filter((b) => b !== forced)]) {
+      const problem = await start(name);
+      if (problem === null) return choose(name, refused);
+      refused.push({ backend: name, reason: problem });
     }
-    try {
-      const ok = await tf.setBackend(name);
-      if (!ok) { refused.push({ backend: name, reason: initFailure(name) }); continue; }
-      await tf.ready();
-      registerTrainingKernels(name);
-      return { backend: name, refused, adapter: describeAdapter(name) };
-    } catch (e) {
-      refused.push({ backend: name, reason: (e as Error).message || String(e) });
+    throw noBackend(refused);
+  }
+  const usable: BackendName[] = [];
+  const software: BackendName[] = [];
+  for (const name of order) {
+    if (name === 'cpu' && (usable.length || software.length)) break; // cpu only when nothing faster starts
+    const problem = await start(name);
+    if (problem !== null) { refused.push({ backend: name, reason: problem }); continue; }
+    const emulated = await softwareAdapter(name);
+    if (emulated) {
+      software.push(name);
+      refused.push({ backend: name, reason: `its adapter is software (${emulated}): the processor emulating a graphics card, slower than WASM` });
+    } else {
+      usable.push(name);
     }
   }
-  throw new Error(`no tfjs backend could start: ${refused.map((r) => `${r.backend}: ${r.reason}`).join('; ')}`);
+  if (usable.length === 0 && software.length > 0) {
+    // Nothing but an emulated GPU (or cpu): the emulated GPU it is, and it is not refused after all.
+    const name = software[0];
+    await tf.setBackend(name);
+    return choose(name, refused.filter((r) => r.backend !== name));
+  }
+  if (usable.length === 0) throw noBackend(refused);
+  if (usable.length === 1 || !timeStep) return choose(usable[0], refused);
+  const timings: { backend: BackendName; msPerStep: number }[] = [];
+  for (const name of usable) {
+    await tf.setBackend(name);
+    registerTrainingKernels(name);
+    let ms = Infinity;
+    try { ms = await timeStep(name); } catch (e) { refused.push({ backend: name, reason: `its timing step failed: ${(e as Error).message}` }); }
+    if (Number.isFinite(ms)) timings.push({ backend: name, msPerStep: ms });
+  }
+  if (timings.length === 0) { await tf.setBackend(usable[0]); return choose(usable[0], refused); }
+  timings.sort((a, b) => a.msPerStep - b.msPerStep);
+  const best = timings[0];
+  for (const t of timings.slice(1)) {
+    refused.push({ backend: t.backend, reason: `measured slower: ${formatMs(t.msPerStep)} per step against ${formatMs(best.msPerStep)}` });
+  }
+  await tf.setBackend(best.backend);
+  return { ...(await choose(best.backend, refused)), timings };
+}
+
+function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** Starts `name`: null when it runs, else why not. */
+async function start(name: BackendName): Promise<string | null> {
+  if (!tf.findBackendFactory(name)) return 'not available in this build';
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return initFailure(name);
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return (e as Error).message || String(e);
+  }
+}
+
+async function choose(name: BackendName, refused: BackendChoice['refused']): Promise<BackendChoice> {
+  registerTrainingKernels(name);
+  return { backend: name, refused, adapter: describeAdapter(name) };
+}
+
+function noBackend(refused: BackendChoice['refused']): Error {
+  return new Error(`no tfjs backend could start: ${refused.map((r) => `${r.backend}: ${r.reason}`).join('; ')}`);
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|softpipe|lavapipe|software|basic render|microsoft basic/i;
+
+/**
+ * What names the current GPU backend's adapter as software, or null for hardware (and for wasm / cpu): WebGPU's own
+ * isFallbackAdapter flag or the adapter's description; WebGL's unmasked renderer string.
+ */
+export async function softwareAdapter(name: BackendName): Promise<string | null> {
+  if (name === 'webgpu') {
+    const described = describeAdapter(name) ?? '';
+    if (SOFTWARE.test(described)) return described;
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean; info?: { isFallbackAdapter?: boolean } } | null> } } }).navigator?.gpu;
+    const adapter = await gpu?.requestAdapter().catch(() => null);
+    return adapter && (adapter.info?.isFallbackAdapter || adapter.isFallbackAdapter) ? `a fallback adapter${described ? `: ${described}` : ''}` : null;
+  }
+  if (name === 'webgl') {
+    const renderer = webglRenderer();
+    return renderer && SOFTWARE.test(renderer) ? renderer : null;
+  }
+  return null;
+}
+
+/** The WebGL backend's renderer string, unmasked where the browser allows. */
+function webglRenderer(): string | undefined {
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+  if (!gl) return undefined;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '') || undefined;
 }
 
 function initFailure(name: BackendName): string {
@@ -55,6 +148,7 @@ function initFailure(name: BackendName): string {
 }
 
 function describeAdapter(name: BackendName): string | undefined {
+  if (name === 'webgl') return webglRenderer();
   if (name !== 'webgpu') return undefined;
   const b = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string; description?: string } };
   const info = b.adapterInfo;

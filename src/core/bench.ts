@@ -135,6 +135,21 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
 
 const TEN_STEPS = 'each repeat times 10 steps and one read-back';
 
+/**
+ * ms per MI-Face step on the current backend, on a freshly built target (the shipped targets' architecture: their
+ * steps cost the same; nothing to download): what the engine's backend choice compares. One warm-up round (GPU
+ * pipelines compile), then the median of `repeats` rounds of ten steps.
+ */
+export async function timeAttackStep(repeats = 2): Promise<number> {
+  const target = buildTarget(5, 1);
+  try {
+    const ctx = { target, targetClasses: [0, 1, 2, 3, 4] };
+    return await attackStep(miFace, miFace.init(ctx, { steps: 1e9, learningRate: 0.05, tv: 0.3, l2: 0.01, init: 'zeros', seed: 1 }), repeats);
+  } finally {
+    target.dispose();
+  }
+}
+
 /** Milliseconds per step of a white-box attack: ten steps per read-back, as the live page does; disposes it. */
 async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<number> {
   try {

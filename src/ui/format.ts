@@ -15,3 +15,10 @@ export function duration(ms: number): string {
   if (m < 60) return `${m} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
+
+/** "12.3", "456.7", "12,345": milliseconds with enough digits for a figure, no more. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  const digits = ms < 10 ? 2 : ms < 1000 ? 1 : 0;
+  return ms.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}

@@ -5,9 +5,11 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export interface EngineInfo {
   backend: BackendName;
-  /** Backends tried before the chosen one, with why each refused. */
+  /** The other backends tried, with why each was not chosen (failed to start, a software GPU, measured slower). */
   refused: { backend: BackendName; reason: string }[];
   adapter?: string;
+  /** ms per attack step of each backend timed for the choice, fastest (the chosen one) first. */
+  timings?: { backend: BackendName; msPerStep: number }[];
   /** Shipped models, from models/manifest.json. */
   models: {
     id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;

@@ -136,21 +136,27 @@ test('?backend=webgl runs on WebGL', async ({ page }) => {
   await expect(page.getByTestId('step-counter')).toHaveText('3 / 3');
 });
 
-test('the default order starts WebGPU (SwiftShader here) and runs a few steps', async ({ page }) => {
-  test.setTimeout(150_000);
+test('without ?backend=, the engine refuses WebGPU and WebGL on SwiftShader (software) for WASM, says why, and runs', async ({ page }) => {
   await openLab(page, '?steps=2');
-  const backend = await page.getByTestId('backend-badge').getAttribute('data-backend');
-  // WebGPU is first; if this browser refuses it, the badge must say why.
-  if (backend !== 'webgpu') {
-    await page.getByTestId('backend-badge').locator('summary').click();
-    await expect(page.getByTestId('backend-badge').locator('li').first()).toContainText('WebGPU');
-  } else {
-    await expect(page.getByTestId('backend-name')).toHaveText('WebGPU');
-  }
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toHaveAttribute('data-backend', 'wasm');
+  await badge.locator('summary').click();
+  const reasons = badge.locator('li');
+  await expect(reasons.filter({ hasText: 'WebGPU' })).toContainText(/adapter is software \(.*swiftshader.*\).*slower than WASM/i);
+  await expect(reasons.filter({ hasText: 'WebGL 2' })).toContainText(/adapter is software \(.*SwiftShader.*\)/);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('2 / 2');
+  expect(await canvasMean(page, 'recon-1')).toBeGreaterThan(0);
+});
+
+test('?backend=webgpu still runs on the emulated WebGPU adapter when asked', async ({ page }) => {
+  test.setTimeout(150_000);
+  await openLab(page, '?backend=webgpu&steps=2', 'webgpu');
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU');
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(page.getByTestId('step-counter')).toHaveText('2 / 2');
-  expect(await canvasMean(page, 'recon-1')).toBeGreaterThan(0);
 });
 
 test('a malformed URL is corrected with a visible notice and the page still runs', async ({ page }) => {

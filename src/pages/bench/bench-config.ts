@@ -96,13 +96,6 @@ export function tableRows(rows: readonly BenchRow[]): TableRow[] {
   });
 }
 
-/** "12.3", "456.7", "12,345": enough digits for a figure, no more. */
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '–';
-  const digits = ms < 10 ? 2 : ms < 1000 ? 1 : 0;
-  return ms.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
 export function formatSpeedUp(x: number): string {
   return `${x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')}×`;
 }

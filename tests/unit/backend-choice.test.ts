@@ -1,0 +1,64 @@
+// The engine's backend choice by measurement, with stand-in GPU backends (Node has none): a software adapter is
+// refused in favour of WASM with the reason, the faster of two usable backends is kept with the figures behind it,
+// and a forced backend is used as asked even when it is software.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { chooseBackend, type BackendName } from '../../src/core/backend.ts';
+
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+tf.registerBackend('webgl', () => { throw new Error('WebGL2 context could not be created'); });
+
+/** A stand-in 'webgpu' backend (the cpu backend underneath) whose adapter describes itself as `adapter`. */
+function fakeWebGpu(adapter: { vendor: string; architecture: string }): void {
+  if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => Object.assign(new MathBackendCPU(), { adapterInfo: adapter }));
+}
+
+const ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+describe('chooseBackend by measurement', () => {
+  beforeEach(() => { if (tf.findBackend('webgpu')) tf.removeBackend('webgpu'); });
+
+  it('refuses a software WebGPU adapter (SwiftShader) for WASM, and says why', async () => {
+    fakeWebGpu({ vendor: 'google', architecture: 'swiftshader' });
+    let timed = 0;
+    const choice = await chooseBackend(ORDER, undefined, async () => { timed++; return 1; });
+    expect(choice.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    const webgpu = choice.refused.find((r) => r.backend === 'webgpu')!;
+    expect(webgpu.reason).toMatch(/software \(google swiftshader\).*slower than WASM/);
+    expect(timed).toBe(0); // one usable backend: nothing to compare
+  });
+
+  it('keeps the faster of two usable backends, with the figures behind the choice', async () => {
+    fakeWebGpu({ vendor: 'nvidia', architecture: 'hopper' });
+    const ms: Partial<Record<BackendName, number>> = { webgpu: 4, wasm: 9 };
+    const choice = await chooseBackend(ORDER, undefined, async (b) => ms[b]!);
+    expect(choice.backend).toBe('webgpu');
+    expect(choice.timings).toEqual([{ backend: 'webgpu', msPerStep: 4 }, { backend: 'wasm', msPerStep: 9 }]);
+    expect(choice.refused.find((r) => r.backend === 'wasm')!.reason).toBe('measured slower: 9.0 ms per step against 4.0 ms');
+    expect(choice.adapter).toBe('nvidia hopper');
+
+    const slowGpu = await chooseBackend(ORDER, undefined, async (b) => ({ webgpu: 30, wasm: 12 })[b as 'webgpu' | 'wasm']);
+    expect(slowGpu.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(slowGpu.refused.find((r) => r.backend === 'webgpu')!.reason).toBe('measured slower: 30 ms per step against 12 ms');
+  });
+
+  it('a backend whose timing step fails is not chosen; the failure is reported', async () => {
+    fakeWebGpu({ vendor: 'amd', architecture: 'rdna-3' });
+    const choice = await chooseBackend(ORDER, undefined, async (b) => { if (b === 'webgpu') throw new Error('device lost'); return 9; });
+    expect(choice.backend).toBe('wasm');
+    expect(choice.refused.find((r) => r.backend === 'webgpu')!.reason).toBe('its timing step failed: device lost');
+  });
+
+  it('uses a software adapter when asked for it, and when nothing but cpu would start otherwise', async () => {
+    fakeWebGpu({ vendor: 'google', architecture: 'swiftshader' });
+    expect((await chooseBackend(ORDER, 'webgpu')).backend).toBe('webgpu');
+    const onlySoftware = await chooseBackend(['webgpu', 'cpu']);
+    expect(onlySoftware.backend).toBe('webgpu');
+    expect(onlySoftware.refused).toEqual([]);
+  });
+});
