@@ -12,8 +12,10 @@ import { encodeIdxImages, encodeIdxLabels, filterDigits, PRIVATE_CLASSES, writer
 
 const pub = path.join(ROOT, 'public');
 const dataDir = path.join(pub, 'data');
-fs.rmSync(dataDir, { recursive: true, force: true });
 fs.mkdirSync(dataDir, { recursive: true });
+// Files of an older layout (uncompressed .idx) go; the rest are rewritten in place, so a dev server that is running
+// keeps serving them.
+for (const f of fs.readdirSync(dataDir).filter((f) => !f.endsWith('.idx.gz'))) fs.rmSync(path.join(dataDir, f));
 
 const s = loadSplits();
 const sets: Record<string, DigitSet> = {
