@@ -136,6 +136,23 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
 const TEN_STEPS = 'each repeat times 10 steps and one read-back';
 
 /**
+ * ms per training step (batch 64, our kernels) of a freshly built target on random images: what the defense lab's
+ * backend choice compares. One warm-up step, then the median of `repeats`.
+ */
+export async function timeTrainingStep(repeats = 2): Promise<number> {
+  const n = 128;
+  const data: DigitSet = {
+    count: n, images: Uint8Array.from({ length: n * 784 }, (_, i) => (i * 2654435761) % 251), labels: Uint8Array.from({ length: n }, (_, i) => i % 5),
+  };
+  const t = new ClassifierTrainer(buildTarget(5, 1), data, { epochs: 1, batchSize: 64, learningRate: 1e-3, seed: 1, shift: 0, classOf: (d) => d, numClasses: 5 });
+  try {
+    return await median(repeats, async () => { await t.step(true); });
+  } finally {
+    t.model.dispose(); t.dispose();
+  }
+}
+
+/**
  * ms per MI-Face step on the current backend, on a freshly built target (the shipped targets' architecture: their
  * steps cost the same; nothing to download): what the engine's backend choice compares. One warm-up round (GPU
  * pipelines compile), then the median of `repeats` rounds of ten steps.

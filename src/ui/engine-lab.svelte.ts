@@ -5,7 +5,7 @@
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.ts';
 import type { PageMessage } from './page-message.ts';
 import { readHidden, withHidden, type HideableControls } from './hide-link.ts';
-import type { BackendName, EngineInfo } from '../worker/protocol.ts';
+import type { BackendName, EngineInfo, Workload } from '../worker/protocol.ts';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -32,7 +32,7 @@ export interface SettingsLink<S> {
 /** A lab's line to the engine worker: its client, the engine's start on a backend, and letting go of it. */
 export interface EngineConnection {
   readonly client: EngineClient;
-  init(backend: BackendName | undefined): Promise<EngineInfo>;
+  init(backend: BackendName | undefined, workload?: Workload): Promise<EngineInfo>;
   close(): void;
 }
 
@@ -42,7 +42,7 @@ export type EngineSource = (onCrash: (error: WorkerCrashedError) => void) => Eng
 /** A page's own worker, started on the backend its lab asks for, loading the assets from the page's site root. */
 export const ownWorker: EngineSource = (onCrash) => {
   const client = new EngineClient(onCrash);
-  return { client, init: (backend) => client.init({ baseUrl: siteBaseUrl(), backend }), close: () => client.dispose() };
+  return { client, init: (backend, workload) => client.init({ baseUrl: siteBaseUrl(), backend, workload }), close: () => client.dispose() };
 };
 
 /** Where a lab runs: a page of the site (the defaults), or embedded in someone else's page. */
@@ -57,6 +57,8 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   /** The page's settings (a subclass declares them as $state). */
   abstract settings: S;
   engineStatus = $state<EngineStatus>('starting');
+  /** What this page runs most: the engine times it to choose a backend. */
+  protected readonly workload: Workload = 'attack';
   info = $state.raw<EngineInfo | null>(null);
   messages = $state<LabMessage[]>([]);
   /** Corrections made to the settings read from the URL (shown once, dismissible). */
@@ -170,7 +172,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
     this.info = null;
     this.dismiss('init');
     try {
-      const info = await connection.init(this.settings.backend);
+      const info = await connection.init(this.settings.backend, this.workload);
       if (token !== this.initToken) return false;
       this.info = info;
       this.engineStatus = 'ready';

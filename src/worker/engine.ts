@@ -2,7 +2,7 @@
 // directly in Node with a file-system loader. No DOM, no Svelte.
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
-import { benchmarkBackend, timeAttackStep } from '../core/bench.ts';
+import { benchmarkBackend, timeAttackStep, timeTrainingStep } from '../core/bench.ts';
 import { keptOf } from '../core/attacks/attack.ts';
 import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
@@ -96,8 +96,8 @@ export class Engine implements EngineApi {
   async init(options: InitOptions): Promise<EngineInfo> {
     for (const id of [...this.jobs.keys()]) await this.cancel(id);
     this.disposeModels();
-    // Unless one is asked for, the fastest backend for an attack step, timed here (a fraction of a second).
-    const choice = await chooseBackend(this.backendOrder, options.backend, () => timeAttackStep());
+    // Unless one is asked for, the fastest backend for the page's workload, timed here (a fraction of a second).
+    const choice = await chooseBackend(this.backendOrder, options.backend, () => (options.workload === 'training' ? timeTrainingStep() : timeAttackStep()));
     // A browser that refuses storage (IndexedDB) simply has no kept model.
     this.trained = await loadTrained(this.trainedStore).catch(() => null);
     this.manifest = this.withUploaded(withTrained(await this.loader.manifest(), this.trained?.meta));

@@ -32,7 +32,11 @@ export interface InitOptions {
   backend?: BackendName;
   /** Base URL that holds `models/` and `data/` (the site root). */
   baseUrl: string;
+  /** What the page will run, so that the backend choice times that: an attack step (default) or a training step. */
+  workload?: Workload;
 }
+
+export type Workload = 'attack' | 'training';
 
 /** A few real private training images, one per private class, for showing beside the reconstructions. */
 export interface PrivateSamples {

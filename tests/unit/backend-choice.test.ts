@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chooseBackend, type BackendName } from '../../src/core/backend.ts';
+import { chooseBackend, registerTrainingKernels, type BackendName } from '../../src/core/backend.ts';
+import { timeAttackStep, timeTrainingStep } from '../../src/core/bench.ts';
 
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 tf.registerBackend('webgl', () => { throw new Error('WebGL2 context could not be created'); });
@@ -61,4 +62,16 @@ describe('chooseBackend by measurement', () => {
     expect(onlySoftware.backend).toBe('webgpu');
     expect(onlySoftware.refused).toEqual([]);
   });
+});
+
+describe('the workloads the engine times', () => {
+  it('an attack step and a training step: finite ms on wasm, no tensor left behind', async () => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const before = tf.memory().numTensors;
+    for (const ms of [await timeAttackStep(1), await timeTrainingStep(1)]) {
+      expect(Number.isFinite(ms) && ms > 0).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
 });

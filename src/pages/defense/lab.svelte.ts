@@ -11,6 +11,7 @@ export type LossPoint = NonNullable<TrainingProgress['losses']>;
 export type EvalPoint = NonNullable<TrainingProgress['eval']>;
 
 export class DefenseLab extends JobLab<DefenseSettings> {
+  protected override readonly workload = 'training' as const;
   settings = $state<DefenseSettings>(readDefenseSettings('').settings);
   protected readonly link = { read: readDefenseSettings, toSearch: defenseSettingsToSearch };
   protected override readonly hideable = DEFENSE_HIDEABLE;
