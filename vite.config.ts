@@ -1,6 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { contentSecurityPolicy } from './vite-csp.ts';
+import { offlineServiceWorker } from './vite-offline.ts';
 
 /** Where the site serves the <inversion-playground> module (built by vite.embed.config.ts into dist/embed/). */
 const EMBED_MODULE = '/embed/inversion-playground.js';
@@ -23,7 +24,7 @@ export default defineConfig(({ command }) => ({
   base: './',
   // In dev, components inject their styles where they mount: the element mounts them in its shadow root, not the
   // document (the site build still emits CSS files).
-  plugins: [svelte({ emitCss: command === 'build' }), serveEmbedModuleInDev(), contentSecurityPolicy()],
+  plugins: [svelte({ emitCss: command === 'build' }), serveEmbedModuleInDev(), contentSecurityPolicy(), offlineServiceWorker(import.meta.dirname)],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -27,6 +27,8 @@ http.createServer((req, res) => {
     res.writeHead(404).end('not found');
     return;
   }
-  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+  // A short cache lifetime, as common static hosts send (GitHub Pages: 10 minutes); the service worker's precache of
+  // what the page just loaded then comes from the browser's cache, not the network.
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'public, max-age=600' });
   fs.createReadStream(file).pipe(res);
 }).listen(Number(values.port), () => console.log(`dist/ at http://localhost:${values.port}${base}`));

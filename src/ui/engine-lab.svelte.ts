@@ -6,6 +6,10 @@ import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.t
 import type { PageMessage } from './page-message.ts';
 import { readHidden, withHidden, type HideableControls } from './hide-link.ts';
 import type { BackendName, EngineInfo, Workload } from '../worker/protocol.ts';
+import { offline } from './offline.svelte.ts';
+
+/** How long a first visit waits for the service worker before starting the engine without it. */
+const OFFLINE_WAIT_MS = 3000;
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -68,6 +72,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
 
   protected client?: EngineClient;
   private connection?: EngineConnection;
+  private bootToken = 0;
   private readonly engineSource: EngineSource;
   private readonly syncUrl: boolean;
   /** Bumped on each (re)initialisation: replies of an older init are ignored. */
@@ -108,6 +113,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
   }
 
   dispose(): void {
+    this.bootToken++;
     this.runToken++;
     this.initToken++;
     this.connection?.close();
@@ -146,8 +152,17 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
     ];
   }
 
-  /** Starts a fresh worker (the old one, if any, is stopped). */
+  /**
+   * Starts a fresh worker (the old one, if any, is stopped). On a first visit to the built site it first waits, a
+   * little, for the service worker to take the page, so that what the engine fetches is kept for offline use.
+   */
   protected boot(): void {
+    const token = ++this.bootToken;
+    if (offline.status !== 'saving') return this.startWorker();
+    void offline.settled(OFFLINE_WAIT_MS).then(() => { if (token === this.bootToken) this.startWorker(); });
+  }
+
+  private startWorker(): void {
     this.connection?.close();
     const connection = this.engineSource((e) => {
       if (connection !== this.connection) return;
