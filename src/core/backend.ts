@@ -16,8 +16,17 @@ export interface BackendChoice {
   /** Adapter or device description when the backend exposes one. */
   adapter?: string;
   /** ms per step of the workload on each backend that was timed, fastest (the chosen one) first. */
-  timings?: { backend: BackendName; msPerStep: number }[];
+  timings?: BackendTiming[];
+  /** The device the timings belong to (its usable backends and their adapters), to remember them by. */
+  timingKey?: string;
+  /** The timings were remembered from an earlier start on this device, not measured now. */
+  timedEarlier?: boolean;
 }
+
+export interface BackendTiming { backend: BackendName; msPerStep: number }
+
+/** Timings measured on a device, kept by the page (the worker has no storage of its own). */
+export interface RememberedTimings { key: string; timings: BackendTiming[] }
 
 export function isBackendName(s: string): s is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(s);
@@ -29,11 +38,14 @@ export type StepTimer = (backend: BackendName) => Promise<number>;
 /**
  * Without `forced`: start every backend of `order`, refuse the GPU ones whose adapter is software (the processor
  * emulating a GPU: slower than WASM here), and when more than one remains, time a step of the workload on each
- * (`timeStep`) and keep the fastest. A software GPU is still used when nothing else but cpu starts.
+ * (`timeStep`) and keep the fastest; timings `remembered` for the same device (same usable backends and adapters)
+ * are used instead of timing again. A software GPU is still used when nothing else but cpu starts.
  * With `forced`: that backend if it starts, else the first of the rest, as asked. Either way the project's
  * training kernels are registered on the chosen backend.
  */
-export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDER, forced?: BackendName, timeStep?: StepTimer): Promise<BackendChoice> {
+export async function chooseBackend(
+  order: readonly BackendName[] = BACKEND_ORDER, forced?: BackendName, timeStep?: StepTimer, remembered: RememberedTimings[] = [],
+): Promise<BackendChoice> {
   const refused: BackendChoice['refused'] = [];
   if (forced) {
     for (const name of [forced, ...order.filter((b) => b !== forced)]) {
@@ -44,6 +56,7 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
     throw noBackend(refused);
   }
   const usable: BackendName[] = [];
+  const adapters: string[] = [];
   const software: BackendName[] = [];
   for (const name of order) {
     if (name === 'cpu' && (usable.length || software.length)) break; // cpu only when nothing faster starts
@@ -55,6 +68,7 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
       refused.push({ backend: name, reason: `its adapter is software (${emulated}): the processor emulating a graphics card, slower than WASM` });
     } else {
       usable.push(name);
+      adapters.push(`${name}: ${describeAdapter(name) ?? ''}`);
     }
   }
   if (usable.length === 0 && software.length > 0) {
@@ -65,8 +79,10 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
   }
   if (usable.length === 0) throw noBackend(refused);
   if (usable.length === 1 || !timeStep) return choose(usable[0], refused);
-  const timings: { backend: BackendName; msPerStep: number }[] = [];
-  for (const name of usable) {
+  const timingKey = adapters.join(' | ');
+  const earlier = remembered.find((r) => r.key === timingKey)?.timings.filter((t) => usable.includes(t.backend));
+  const timings: BackendTiming[] = earlier?.length ? [...earlier] : [];
+  for (const name of earlier?.length ? [] : usable) {
     await tf.setBackend(name);
     registerTrainingKernels(name);
     let ms = Infinity;
@@ -77,10 +93,10 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
   timings.sort((a, b) => a.msPerStep - b.msPerStep);
   const best = timings[0];
   for (const t of timings.slice(1)) {
-    refused.push({ backend: t.backend, reason: `measured slower: ${formatMs(t.msPerStep)} per step against ${formatMs(best.msPerStep)}` });
+    refused.push({ backend: t.backend, reason: `measured slower${earlier?.length ? ' (earlier, on this device)' : ''}: ${formatMs(t.msPerStep)} per step against ${formatMs(best.msPerStep)}` });
   }
   await tf.setBackend(best.backend);
-  return { ...(await choose(best.backend, refused)), timings };
+  return { ...(await choose(best.backend, refused)), timings, timingKey, ...(earlier?.length ? { timedEarlier: true } : {}) };
 }
 
 function formatMs(ms: number): string {

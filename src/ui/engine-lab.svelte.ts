@@ -5,7 +5,8 @@
 import { EngineClient, WorkerCrashedError, siteBaseUrl } from './engine-client.ts';
 import type { PageMessage } from './page-message.ts';
 import { readHidden, withHidden, type HideableControls } from './hide-link.ts';
-import type { BackendName, EngineInfo, Workload } from '../worker/protocol.ts';
+import type { BackendName, EngineInfo, RememberedTimings, Workload } from '../worker/protocol.ts';
+import { rememberTimings, rememberedTimings } from './remembered-timings.ts';
 import { offline } from './offline.svelte.ts';
 
 /** How long a first visit waits for the service worker before starting the engine without it. */
@@ -36,7 +37,7 @@ export interface SettingsLink<S> {
 /** A lab's line to the engine worker: its client, the engine's start on a backend, and letting go of it. */
 export interface EngineConnection {
   readonly client: EngineClient;
-  init(backend: BackendName | undefined, workload?: Workload): Promise<EngineInfo>;
+  init(backend: BackendName | undefined, workload?: Workload, remembered?: RememberedTimings[]): Promise<EngineInfo>;
   close(): void;
 }
 
@@ -46,7 +47,10 @@ export type EngineSource = (onCrash: (error: WorkerCrashedError) => void) => Eng
 /** A page's own worker, started on the backend its lab asks for, loading the assets from the page's site root. */
 export const ownWorker: EngineSource = (onCrash) => {
   const client = new EngineClient(onCrash);
-  return { client, init: (backend, workload) => client.init({ baseUrl: siteBaseUrl(), backend, workload }), close: () => client.dispose() };
+  return {
+    client, close: () => client.dispose(),
+    init: (backend, workload, remembered) => client.init({ baseUrl: siteBaseUrl(), backend, workload, remembered }),
+  };
 };
 
 /** Where a lab runs: a page of the site (the defaults), or embedded in someone else's page. */
@@ -187,8 +191,9 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
     this.info = null;
     this.dismiss('init');
     try {
-      const info = await connection.init(this.settings.backend, this.workload);
+      const info = await connection.init(this.settings.backend, this.workload, rememberedTimings(this.workload));
       if (token !== this.initToken) return false;
+      rememberTimings(this.workload, info);
       this.info = info;
       this.engineStatus = 'ready';
       this.onReady(info);

@@ -97,7 +97,8 @@ export class Engine implements EngineApi {
     for (const id of [...this.jobs.keys()]) await this.cancel(id);
     this.disposeModels();
     // Unless one is asked for, the fastest backend for the page's workload, timed here (a fraction of a second).
-    const choice = await chooseBackend(this.backendOrder, options.backend, () => (options.workload === 'training' ? timeTrainingStep() : timeAttackStep()));
+    const choice = await chooseBackend(this.backendOrder, options.backend,
+      () => (options.workload === 'training' ? timeTrainingStep() : timeAttackStep()), options.remembered);
     // A browser that refuses storage (IndexedDB) simply has no kept model.
     this.trained = await loadTrained(this.trainedStore).catch(() => null);
     this.manifest = this.withUploaded(withTrained(await this.loader.manifest(), this.trained?.meta));

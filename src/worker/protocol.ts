@@ -3,13 +3,23 @@
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
+/** ms per step of a workload on one backend (the engine's backend choice). */
+export interface BackendTiming { backend: BackendName; msPerStep: number }
+
+/** Timings measured on a device, which the page keeps (the worker has no storage of its own). */
+export interface RememberedTimings { key: string; timings: BackendTiming[] }
+
 export interface EngineInfo {
   backend: BackendName;
   /** The other backends tried, with why each was not chosen (failed to start, a software GPU, measured slower). */
   refused: { backend: BackendName; reason: string }[];
   adapter?: string;
-  /** ms per attack step of each backend timed for the choice, fastest (the chosen one) first. */
-  timings?: { backend: BackendName; msPerStep: number }[];
+  /** ms per step of the page's workload on each backend timed for the choice, fastest (the chosen one) first. */
+  timings?: BackendTiming[];
+  /** The device the timings belong to: the page keeps them under it and passes them back (InitOptions.remembered). */
+  timingKey?: string;
+  /** The timings were remembered from an earlier visit, not measured now. */
+  timedEarlier?: boolean;
   /** Shipped models, from models/manifest.json. */
   models: {
     id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;
@@ -34,6 +44,8 @@ export interface InitOptions {
   baseUrl: string;
   /** What the page will run, so that the backend choice times that: an attack step (default) or a training step. */
   workload?: Workload;
+  /** Timings kept from earlier starts on this device (the choice then skips timing); see EngineInfo.timingKey. */
+  remembered?: RememberedTimings[];
 }
 
 export type Workload = 'attack' | 'training';

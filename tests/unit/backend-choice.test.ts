@@ -48,6 +48,26 @@ describe('chooseBackend by measurement', () => {
     expect(slowGpu.refused.find((r) => r.backend === 'webgpu')!.reason).toBe('measured slower: 30 ms per step against 12 ms');
   });
 
+  it('uses timings remembered for the same device instead of timing again, and times a different device', async () => {
+    fakeWebGpu({ vendor: 'nvidia', architecture: 'hopper' });
+    let timed = 0;
+    const first = await chooseBackend(ORDER, undefined, async (b) => { timed++; return b === 'webgpu' ? 3 : 8; });
+    expect(timed).toBe(2);
+    expect(first.timingKey).toBe('webgpu: nvidia hopper | wasm: ');
+    const again = await chooseBackend(ORDER, undefined, async () => { timed++; return 1; }, [{ key: first.timingKey!, timings: first.timings! }]);
+    expect(timed).toBe(2);
+    expect(again.backend).toBe('webgpu');
+    expect(again.timedEarlier).toBe(true);
+    expect(again.timings).toEqual(first.timings);
+    expect(again.refused.find((r) => r.backend === 'wasm')!.reason).toBe('measured slower (earlier, on this device): 8.0 ms per step against 3.0 ms');
+
+    fakeWebGpu({ vendor: 'intel', architecture: 'gen-12lp' });
+    const other = await chooseBackend(ORDER, undefined, async (b) => { timed++; return b === 'webgpu' ? 20 : 8; }, [{ key: first.timingKey!, timings: first.timings! }]);
+    expect(timed).toBe(4);
+    expect(other.backend).toBe('wasm');
+    expect(other.timedEarlier).toBeUndefined();
+  });
+
   it('a backend whose timing step fails is not chosen; the failure is reported', async () => {
     fakeWebGpu({ vendor: 'amd', architecture: 'rdna-3' });
     const choice = await chooseBackend(ORDER, undefined, async (b) => { if (b === 'webgpu') throw new Error('device lost'); return 9; });
