@@ -22,6 +22,11 @@ export interface BenchRow {
   /** Median milliseconds per step (NaN when not measured; see note). */
   msPerStep: number;
   repeats: number;
+  /**
+   * tfjs kernels one step launches, counted by tf.profile: on webgpu each is at least one GPU dispatch, and the
+   * host-side cost per kernel is what a fused kernel saves (absent where not counted).
+   */
+  kernelsPerStep?: number;
   note?: string;
 }
 
@@ -59,6 +64,12 @@ async function median(repeats: number, f: () => Promise<void>): Promise<number> 
   return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 }
 
+/** Kernels that one call of `f` launches (tf.profile's record of every kernel run). */
+async function kernelsOf(f: () => Promise<unknown> | unknown): Promise<number> {
+  const info = await tf.profile(async () => { await f(); });
+  return info.kernels.length;
+}
+
 /** The target's second conv layer's weight gradient at batch 64 (inputs made once, outside the timing), read back. */
 function filterGradStep(): { run: () => Promise<void>; dispose: () => void } {
   const [x, dy] = tf.tidy(() => [tf.randomUniform([64, 26, 26, 32], 0, 1, 'float32', 1), tf.randomNormal([64, 12, 12, 64], 0, 0.01, 'float32', 2)]);
@@ -83,16 +94,19 @@ async function timeFilterGrad(repeats: number): Promise<number> {
 
 export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const add = (what: string, kernels: BenchRow['kernels'], ms: number, repeats: number, note?: string) => {
-    const row: BenchRow = { backend: o.backend, adapter: o.adapter, what, kernels, msPerStep: Number(ms.toFixed(2)), repeats, note };
+  const add = (what: string, kernels: BenchRow['kernels'], [ms, kernelsPerStep]: [number, number?], repeats: number, note?: string) => {
+    const row: BenchRow = {
+      backend: o.backend, adapter: o.adapter, what, kernels, msPerStep: Number(ms.toFixed(2)), repeats,
+      ...(kernelsPerStep !== undefined ? { kernelsPerStep } : {}), note,
+    };
     rows.push(row);
     o.onRow?.(row);
   };
-  const trainingStep = async (repeats: number) => {
+  const trainingStep = async (repeats: number): Promise<[number, number]> => {
     const t = new ClassifierTrainer(buildTarget(5, 1), o.data, {
       epochs: 1, batchSize: 64, learningRate: 1e-3, seed: 1, shift: 0, classOf: o.classOf, numClasses: 5 });
     try {
-      return await median(repeats, async () => { await t.step(true); });
+      return [await median(repeats, async () => { await t.step(true); }), await kernelsOf(() => t.step(false))];
     } finally {
       t.model.dispose(); t.dispose();
     }
@@ -101,17 +115,17 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   if (o.includeStock) {
     const ran = await withStockKernels(o.backend, async () => {
       const reps = o.backend === 'cpu' ? 1 : o.repeats;
-      add(FILTER_GRAD_CASE, 'stock', await timeFilterGrad(reps), reps);
+      add(FILTER_GRAD_CASE, 'stock', [await timeFilterGrad(reps)], reps);
       add(TRAIN_STEP_CASE, 'stock', await trainingStep(reps), reps);
     });
-    if (!ran) add(FILTER_GRAD_CASE, 'stock', NaN, 0, 'tfjs has no Conv2DBackpropFilter on this backend: conv nets cannot train without ours');
+    if (!ran) add(FILTER_GRAD_CASE, 'stock', [NaN], 0, 'tfjs has no Conv2DBackpropFilter on this backend: conv nets cannot train without ours');
   }
-  add(FILTER_GRAD_CASE, 'ours', await timeFilterGrad(o.repeats), o.repeats);
+  add(FILTER_GRAD_CASE, 'ours', [await timeFilterGrad(o.repeats)], o.repeats);
   add(TRAIN_STEP_CASE, 'ours', await trainingStep(o.repeats), o.repeats);
   {
     const t = new TrapMidTrainer(buildTarget(5, 1), o.data, { ...TRAP_MID_DEFAULTS, epochs: 1, seed: 1, numClasses: 5, classOf: o.classOf });
     try {
-      add(TRAP_MID_STEP_CASE, 'ours', await median(o.repeats, async () => { await t.step(true); }), o.repeats);
+      add(TRAP_MID_STEP_CASE, 'ours', [await median(o.repeats, async () => { await t.step(true); }), await kernelsOf(() => t.step(false))], o.repeats);
     } finally {
       t.model.dispose(); t.dispose();
     }
@@ -161,16 +175,20 @@ export async function timeAttackStep(repeats = 2): Promise<number> {
   const target = buildTarget(5, 1);
   try {
     const ctx = { target, targetClasses: [0, 1, 2, 3, 4] };
-    return await attackStep(miFace, miFace.init(ctx, { steps: 1e9, learningRate: 0.05, tv: 0.3, l2: 0.01, init: 'zeros', seed: 1 }), repeats);
+    return (await attackStep(miFace, miFace.init(ctx, { steps: 1e9, learningRate: 0.05, tv: 0.3, l2: 0.01, init: 'zeros', seed: 1 }), repeats))[0];
   } finally {
     target.dispose();
   }
 }
 
-/** Milliseconds per step of a white-box attack: ten steps per read-back, as the live page does; disposes it. */
-async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<number> {
+/**
+ * Milliseconds per step of a white-box attack (ten steps per read-back, as the live page does) and the kernels one
+ * step launches; disposes it.
+ */
+async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<[number, number]> {
   try {
-    return (await median(repeats, async () => { for (let i = 0; i < 10; i++) await attack.step(state); await attack.snapshot(state); })) / 10;
+    const ms = (await median(repeats, async () => { for (let i = 0; i < 10; i++) await attack.step(state); await attack.snapshot(state); })) / 10;
+    return [ms, await kernelsOf(() => attack.step(state))];
   } finally {
     attack.dispose(state);
   }

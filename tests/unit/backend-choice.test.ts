@@ -1,12 +1,14 @@
 // The engine's backend choice by measurement, with stand-in GPU backends (Node has none): a software adapter is
 // refused in favour of WASM with the reason, the faster of two usable backends is kept with the figures behind it,
-// and a forced backend is used as asked even when it is software.
+// and a forced backend is used as asked even when it is software. Also the timed workloads, and npm run bench's
+// kernel counts.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chooseBackend, registerTrainingKernels, type BackendName } from '../../src/core/backend.ts';
-import { timeAttackStep, timeTrainingStep } from '../../src/core/bench.ts';
+import { ATTACK_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE, TRAIN_STEP_CASE, TRAP_MID_STEP_CASE, benchmarkBackend, timeAttackStep, timeTrainingStep } from '../../src/core/bench.ts';
+import { buildTarget } from '../../src/core/nets/architectures.ts';
 
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 tf.registerBackend('webgl', () => { throw new Error('WebGL2 context could not be created'); });
@@ -94,4 +96,22 @@ describe('the workloads the engine times', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
+});
+
+describe('npm run bench counts the kernels a step launches', () => {
+  it('every timed step of ours carries its kernel count', async () => {
+    await tf.setBackend('wasm');
+    registerTrainingKernels('wasm');
+    const n = 64 * 6; // batches for the warm-up, the timed and the counted steps
+    const data = { count: n, images: Uint8Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256), labels: Uint8Array.from({ length: n }, (_, i) => i % 5) };
+    const target = buildTarget(5, 2);
+    const rows = await benchmarkBackend({ backend: 'wasm', data, classOf: (d) => d, target, includeStock: false, repeats: 1 });
+    target.dispose();
+    const counted = rows.filter((r) => r.kernelsPerStep !== undefined).map((r) => r.what);
+    expect(counted).toEqual([TRAIN_STEP_CASE, TRAP_MID_STEP_CASE, ATTACK_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE]);
+    for (const r of rows.filter((r) => r.kernelsPerStep !== undefined)) expect(Number.isInteger(r.kernelsPerStep) && r.kernelsPerStep! > 10, r.what).toBe(true);
+    // A PLG-MI step runs the generator and the target twice (two augmentations): more kernels than an MI-Face step.
+    const k = (what: string) => rows.find((r) => r.what === what)!.kernelsPerStep!;
+    expect(k(PLG_STEP_CASE)).toBeGreaterThan(k(ATTACK_STEP_CASE));
+  }, 180_000);
 });
