@@ -8,7 +8,7 @@ export const NOTICES: Record<number, string> = {
   1: 'the percentages under the pictures. The classifier is almost 100% sure of every one of its own training pictures; that over-confidence is the trace an attacker exploits.',
   2: '"target is sure" (close to 100%) against "evaluator sees". The attacked classifier is fooled every time, but the evaluator is at best "right, but barely": the faint strokes carry a trace of each digit, not a copy of a private picture.',
   3: 'the "clearly right" count at the end of each row. PLG-MI\'s whole, bright digits convince the evaluator more often than MI-Face\'s faint strokes from the same seed.',
-  4: 'where the orange dots land in the lower histogram. Every reconstruction sits right of the dashed threshold: the attack fell into the trapdoor and rebuilt faint trigger patterns instead of digits (compare the full-contrast row with the triggers above it), and the defender\'s detector flags it.',
+  4: 'where the orange dots land in the lower histogram. The reconstructions sit right of the dashed threshold (all five on almost every seed): the attack fell into the trapdoor and rebuilt faint trigger patterns instead of digits (compare the full-contrast row with the triggers above it), and the defender\'s detector flags them.',
   5: 'the table\'s two rows. The same two attacks that recover the digits from an unprotected classifier are clearly right far less often against Trap-MID, and get caught.',
 };
 
