@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { ROOT, loadSplits, loadModelFromDir, MODELS_DIR } from './lib/node-io.ts';
 import { registerNodeWebGpu } from './lib/node-webgpu.ts';
-import { registerTrainingKernels } from '../src/core/backend.ts';
+import { type BackendName, registerTrainingKernels, softwareAdapter } from '../src/core/backend.ts';
 import { benchmarkBackend, type BenchRow, FILTER_GRAD_CASE, TRAIN_STEP_CASE } from '../src/core/bench.ts';
 
 const { values: args } = parseArgs({
@@ -44,7 +44,7 @@ for (const backend of args.backends.split(',')) {
   await tf.ready();
   registerTrainingKernels(backend);
   const target = await loadModelFromDir(path.join(MODELS_DIR, 'target-none')).catch(() => undefined);
-  const emulated = backend === 'webgpu' && /swiftshader/i.test(adapter ?? '');
+  const emulated = (await softwareAdapter(backend as BackendName)) !== null;
   rows.push(...await benchmarkBackend({
     backend, adapter, data: splits.privateTrain, classOf: (d) => d, target,
     includeStock: !(args.quick && backend === 'cpu'), repeats: backend === 'cpu' || emulated ? 3 : 10, onRow: print,

@@ -15,6 +15,8 @@ export interface BackendChoice {
   refused: { backend: BackendName; reason: string }[];
   /** Adapter or device description when the backend exposes one. */
   adapter?: string;
+  /** The chosen GPU backend's adapter is software (asked for, or nothing else started): no GPU figures. */
+  emulated?: boolean;
   /** ms per step of the workload on each backend that was timed, fastest (the chosen one) first. */
   timings?: BackendTiming[];
   /** The device the timings belong to (its usable backends and their adapters), to remember them by. */
@@ -118,7 +120,8 @@ async function start(name: BackendName): Promise<string | null> {
 
 async function choose(name: BackendName, refused: BackendChoice['refused']): Promise<BackendChoice> {
   registerTrainingKernels(name);
-  return { backend: name, refused, adapter: describeAdapter(name) };
+  const emulated = (await softwareAdapter(name)) !== null;
+  return { backend: name, refused, adapter: describeAdapter(name), ...(emulated ? { emulated } : {}) };
 }
 
 function noBackend(refused: BackendChoice['refused']): Error {

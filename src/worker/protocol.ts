@@ -14,6 +14,8 @@ export interface EngineInfo {
   /** The other backends tried, with why each was not chosen (failed to start, a software GPU, measured slower). */
   refused: { backend: BackendName; reason: string }[];
   adapter?: string;
+  /** The chosen GPU backend's adapter is software (the processor emulating a GPU), as the engine judged it. */
+  emulated?: boolean;
   /** ms per step of the page's workload on each backend timed for the choice, fastest (the chosen one) first. */
   timings?: BackendTiming[];
   /** The device the timings belong to: the page keeps them under it and passes them back (InitOptions.remembered). */

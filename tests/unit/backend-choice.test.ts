@@ -43,6 +43,7 @@ describe('chooseBackend by measurement', () => {
     expect(choice.timings).toEqual([{ backend: 'webgpu', msPerStep: 4 }, { backend: 'wasm', msPerStep: 9 }]);
     expect(choice.refused.find((r) => r.backend === 'wasm')!.reason).toBe('measured slower: 9.0 ms per step against 4.0 ms');
     expect(choice.adapter).toBe('nvidia hopper');
+    expect(choice.emulated).toBeUndefined();
 
     const slowGpu = await chooseBackend(ORDER, undefined, async (b) => ({ webgpu: 30, wasm: 12 })[b as 'webgpu' | 'wasm']);
     expect(slowGpu.backend).toBe('wasm');
@@ -79,7 +80,9 @@ describe('chooseBackend by measurement', () => {
 
   it('uses a software adapter when asked for it, and when nothing but cpu would start otherwise', async () => {
     fakeWebGpu({ vendor: 'google', architecture: 'swiftshader' });
-    expect((await chooseBackend(ORDER, 'webgpu')).backend).toBe('webgpu');
+    const asked = await chooseBackend(ORDER, 'webgpu');
+    expect(asked.backend).toBe('webgpu');
+    expect(asked.emulated).toBe(true); // the badge and the speed page say so
     const onlySoftware = await chooseBackend(['webgpu', 'cpu']);
     expect(onlySoftware.backend).toBe('webgpu');
     expect(onlySoftware.refused).toEqual([]);

@@ -75,10 +75,6 @@ export function effectiveStock(s: BenchSettings, backend: BackendName | undefine
   return s.stock ?? backend !== 'cpu';
 }
 
-/** A GPU adapter or renderer that is really software on the processor: its figures say nothing about GPU speed. */
-export function isEmulatedGpu(adapter: string | undefined): boolean {
-  return !!adapter && /swiftshader|llvmpipe|softpipe|software|basic render|microsoft basic/i.test(adapter);
-}
 
 export interface TableRow {
   row: BenchRow;

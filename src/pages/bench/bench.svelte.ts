@@ -4,7 +4,7 @@ import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import type { BackendName, BenchRow, EngineInfo } from '../../worker/protocol.ts';
 import {
-  type BenchResult, type BenchSettings, benchSettingsToSearch, effectiveStock, isEmulatedGpu, readBenchSettings, resultToJson,
+  type BenchResult, type BenchSettings, benchSettingsToSearch, effectiveStock, readBenchSettings, resultToJson,
 } from './bench-config.ts';
 
 declare global {
@@ -50,7 +50,7 @@ export class BenchLab extends EngineLab<BenchSettings> {
   copyState = $state<'idle' | 'copied' | 'failed'>('idle');
 
   readonly adapter = $derived(this.info ? (this.info.adapter ?? this.renderer) : undefined);
-  readonly emulated = $derived(isEmulatedGpu(this.adapter));
+  readonly emulated = $derived(!!this.info?.emulated);
   readonly includeStock = $derived(effectiveStock(this.settings, this.info?.backend ?? this.settings.backend));
   readonly canRun = $derived(this.engineStatus === 'ready' && this.runStatus !== 'running');
   readonly running = $derived(this.runStatus === 'running');
