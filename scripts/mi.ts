@@ -135,13 +135,17 @@ async function attackCommand(argv: string[]): Promise<void> {
     const detector = await detectorFor(config.targetId);
     detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
   }
-  const quality = !values['no-knn'] ? await qualityOf(images, runs.flatMap(({ final }) => final.classes)) : undefined;
+  const digitsRun = runs.flatMap(({ final }) => final.classes);
+  const quality = !values['no-knn'] ? await qualityOf(images, digitsRun) : undefined;
+  const knn = !values['no-knn'] ? await knnLabelsOf(images, digitsRun) : undefined;
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
     const j = k * final.classes.length + i;
     const d = detection?.scores[j];
     return {
       digit, seed, file: `recon-${digit}-${k}.png`, targetConfidence: final.targetConfidence[i], loss: final.loss[i],
       evaluator: { predicted: final.evaluator.predicted[i], confidence: final.evaluator.confidence[i], top5: final.evaluator.top5[i] },
+      robust: { predicted: final.robust!.predicted[i], confidence: final.robust!.confidence[i] },
+      ...(knn ? { knnLabel: knn.labels[j] } : {}),
       ...(quality ? { knnDistance: quality.perImage[j].knnDistance, nearestPrivateIndex: quality.perImage[j].nearestPrivateIndex, psnr: quality.perImage[j].psnr, ssim: quality.perImage[j].ssim } : {}),
       ...(d && detection ? { trapdoorScore: d.score, flagged: d.score > detection.threshold } : {}),
     };
@@ -153,7 +157,11 @@ async function attackCommand(argv: string[]): Promise<void> {
     attackAccuracy: {
       top1: mean((r) => Number(r.evaluator.predicted === r.digit)),
       top5: mean((r) => Number(r.evaluator.top5.includes(r.digit))),
+      robustTop1: mean((r) => Number(r.robust.predicted === r.digit)),
+      bothTop1: mean((r) => Number(r.evaluator.predicted === r.digit && r.robust.predicted === r.digit)),
+      ...(knn ? { knnLabel: knn.accuracy } : {}),
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
+      perSeedRobustTop1: runs.map(({ final }) => final.attackAccuracy.robustTop1!),
     },
     meanTargetConfidence: mean((r) => r.targetConfidence),
     ...(quality ? {
@@ -184,13 +192,16 @@ async function attackCommand(argv: string[]): Promise<void> {
   } else {
     const name = ATTACKS.find((a) => a.id === config.attack)!.name;
     console.log(`${name} against ${config.targetId}: ${result.steps} steps x ${seeds.length} seed(s) in ${seconds.toFixed(1)} s on ${info.backend}`);
-    console.log('digit  seed  target-conf  evaluator   top-5' + (quality ? '       KNN   PSNR   SSIM' : '') + (detection ? '   trapdoor' : ''));
+    console.log('digit  seed  target-conf  evaluator   top-5        judge 2' + (quality ? '       KNN   PSNR   SSIM' : '') + (detection ? '   trapdoor' : ''));
     for (const c of perImage) {
       console.log(`  ${c.digit}    ${String(c.seed).padStart(4)}     ${c.targetConfidence.toFixed(3)}    ${c.evaluator.predicted} (${(c.evaluator.confidence * 100).toFixed(0).padStart(3)}%)   ${c.evaluator.top5.join(' ')}` +
+        `    ${c.robust.predicted} (${(c.robust.confidence * 100).toFixed(0).padStart(3)}%)` +
         (c.knnDistance !== undefined ? `  ${c.knnDistance.toFixed(1).padStart(7)}  ${c.psnr!.toFixed(1).padStart(5)}  ${c.ssim!.toFixed(2).padStart(5)}` : '') +
         (c.trapdoorScore !== undefined ? `   ${c.trapdoorScore.toFixed(3)}${c.flagged ? ' flagged' : ''}` : ''));
     }
-    console.log(`attack accuracy: top-1 ${result.attackAccuracy.top1.toFixed(2)}, top-5 ${result.attackAccuracy.top5.toFixed(2)}` +
+    const aa = result.attackAccuracy;
+    console.log(`attack accuracy: evaluator top-1 ${aa.top1.toFixed(2)}, top-5 ${aa.top5.toFixed(2)}; judge 2 top-1 ${aa.robustTop1.toFixed(2)}; both ${aa.bothTop1.toFixed(2)}` +
+      (aa.knnLabel !== undefined ? `; KNN-label ${aa.knnLabel.toFixed(2)}` : '') +
       (result.knnDistance !== undefined ? `; KNN distance ${result.knnDistance.toFixed(1)}` : '') +
       (result.queriesPerRun !== undefined ? `; ${result.queriesPerRun} queries per run` : ''));
     if (quality) {
@@ -223,6 +234,19 @@ async function qualityOf(images: Float32Array[], digits: number[]) {
     return await scoreReconstructions(evaluator, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, reference);
   } finally {
     evaluator.dispose();
+  }
+}
+
+/** KNN-label accuracy: the digit of each image's nearest MNIST training image (all ten digits) in the second judge's features. */
+async function knnLabelsOf(images: Float32Array[], digits: number[]) {
+  const { knnLabels } = await import('../src/core/metrics/judge.ts');
+  const { labelReferenceFeatures, loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  const f = await labelReferenceFeatures();
+  const judge = await loadModelFromDir(path.join(MODELS_DIR, 'judge-robust'));
+  try {
+    return await knnLabels(judge, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, { features: f.values, labels: f.labels, dim: f.dim, perDigit: null });
+  } finally {
+    judge.dispose();
   }
 }
 

@@ -99,6 +99,7 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
     modelFile: async (file) => new Uint8Array(fs.readFileSync(path.join(MODELS_DIR, file))),
     // The benchmark's full reference: cached on disk, so every private image is cheap here.
     privateTrainFeatures: () => privateTrainFeatures(),
+    labelReferenceFeatures: () => labelReferenceFeatures(),
     async digitSet(name) {
       const s = sets();
       const byName: Record<string, DigitSet> = {
@@ -118,19 +119,32 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
  * evaluator's sha256 (a KNN reference; about a minute to compute on wasm).
  */
 export async function privateTrainFeatures(): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }> {
+  return cachedFeatures('evaluator', 'private-train', loadSplits().privateTrain);
+}
+
+/**
+ * The second judge's features of every MNIST training image (all ten digits, private and public): KNN-label
+ * accuracy's reference, cached like privateTrainFeatures (a minute or two on wasm, once).
+ */
+export async function labelReferenceFeatures(): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }> {
+  return cachedFeatures('judge-robust', 'train', loadSplits().train);
+}
+
+async function cachedFeatures(modelId: string, setName: string, set: DigitSet): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }> {
   const { setFeatures } = await import('../../src/core/metrics/knn.ts');
   const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
-  const entry = manifest.models.find((m: { id: string }) => m.id === 'evaluator');
-  const set = loadSplits().privateTrain;
-  const file = path.join(ROOT, 'out', 'cache', `private-train-features-${entry.sha256.slice(0, 16)}.bin`);
+  const entry = manifest.models.find((m: { id: string }) => m.id === modelId);
+  if (!entry) throw new Error(`models/manifest.json has no '${modelId}'`);
+  const prefix = modelId === 'evaluator' ? setName : `${modelId}-${setName}`;
+  const file = path.join(ROOT, 'out', 'cache', `${prefix}-features-${entry.sha256.slice(0, 16)}.bin`);
   if (fs.existsSync(file)) {
     const raw = fs.readFileSync(file);
     const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     return { values, dim: values.length / set.count, labels: set.labels };
   }
-  const evaluator = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
-  const f = await setFeatures(evaluator, set);
-  evaluator.dispose();
+  const model = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const f = await setFeatures(model, set);
+  model.dispose();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, new Uint8Array(f.values.buffer));
   return { ...f, labels: set.labels };

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir, loadSplits, saveModel } from './node-io.ts';
 import { type HALF, UINT8_KERNELS } from './quantize.ts';
-import { buildEvaluator } from '../../src/core/nets/architectures.ts';
+import { buildEvaluator, buildRobustJudge } from '../../src/core/nets/architectures.ts';
+import { applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
+import { FGSM_TRAINING, linfAttack, PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 import { accuracy } from '../../src/core/train.ts';
 import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
@@ -72,6 +74,9 @@ function target(id: string, defense: DefenseId, epochs: number, dataSplit: strin
 }
 
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+/** The second judge's adversarial budget (L-inf, pixels in [0, 1]) and its warps. */
+export const JUDGE_EPS = 0.1;
+const JUDGE_WARPS = { rotate: 15, minScale: 0.8, shift: 3 };
 /** `target-trap-mid-capped`: Trap-MID with the digits' margin capped. */
 const CAPPED_KNOBS: Partial<DefenseKnobs> = { beta: 0.7, cleanSmoothing: 0.2, ownDigitSmoothing: 0.4 };
 
@@ -87,6 +92,31 @@ export const RECIPES: Recipe[] = [
     make: (seed, epochs) => classifierTrainer(buildEvaluator(seed), splits.train, {
       batchSize: 128, learningRate: 1.5e-3, shift: 2, lrDecay: 0.6, epochs, seed, classOf: (d) => DIGITS.indexOf(d), numClasses: 10,
     }),
+  },
+  {
+    id: 'judge-robust', role: 'evaluator', defense: 'none', classes: DIGITS,
+    architecture: 'conv5x5(32)-maxpool-conv5x5(64)-maxpool-conv3x3(128)-dropout(0.3)-dense(128)-dense(10)',
+    dataSplit: `MNIST train, all digits (60,000), random warps (rotation ${JUDGE_WARPS.rotate} deg, zoom ${JUDGE_WARPS.minScale}-1, ` +
+      `shift ${JUDGE_WARPS.shift} px) then FGSM with a random start, L-inf eps ${JUDGE_EPS}, on every batch; accuracy on MNIST test (10,000)`,
+    epochs: 4, train: splits.train, test: splits.test, storage: UINT8_KERNELS,
+    make: (seed, epochs) => {
+      let batch = 0;
+      return classifierTrainer(buildRobustJudge(seed), splits.train, {
+        batchSize: 128, learningRate: 1.5e-3, shift: 0, lrDecay: 0.6, epochs, seed, classOf: (d) => DIGITS.indexOf(d), numClasses: 10,
+        transform: (model, x, y, rng) => {
+          const warps = randomAffineBatch(4, rng, JUDGE_WARPS);
+          const warped = applyAffine(x, warps);
+          const adv = linfAttack(model, warped, y, FGSM_TRAINING(JUDGE_EPS), seed * 100_003 + batch++);
+          tf.dispose([warps, warped]);
+          return adv;
+        },
+      });
+    },
+    finish: async (trainer, _dir, seed) => {
+      const robust = await robustAccuracy(trainer.model, splits.test, (d) => DIGITS.indexOf(d), 10, PGD_CHECK(JUDGE_EPS), 1000, seed);
+      console.error(`judge-robust: accuracy under PGD-10 at eps ${JUDGE_EPS}: ${(robust * 100).toFixed(2)}%`);
+      return { robustness: { attack: 'PGD', eps: JUDGE_EPS, steps: PGD_CHECK(JUDGE_EPS).steps, stepSize: PGD_CHECK(JUDGE_EPS).stepSize, images: 1000, accuracy: Math.floor(robust * 1e4) / 1e4 } };
+    },
   },
   target('target-negls', 'negls', 4, `${PRIVATE_SPLIT}; negative label smoothing ${NEGLS_ALPHA} from mid-training`),
   target('target-mid', 'mid', 4, `${PRIVATE_SPLIT}; information bottleneck beta ${MID_BETA}`,

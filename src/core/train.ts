@@ -23,6 +23,8 @@ export interface TrainConfig {
   loss?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D) => LossParts;
   /** ...and the variables it trains (default: the model's trainable weights). */
   variables?: () => tf.Variable[];
+  /** Rewrites each batch before the loss, outside the gradient tape (the second judge: warps, then FGSM). */
+  transform?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D, rng: () => number) => tf.Tensor4D;
 }
 
 /** What a training loss computed: its value, the logits it classified (for the running accuracy), named terms. */
@@ -96,10 +98,15 @@ export class ClassifierTrainer {
     if (this.done) return this.stats(null);
     const idx = this.batches.next();
     const classes = tf.tensor1d(Array.from(idx, (i) => this.config.classOf(this.data.labels[i])), 'int32');
-    const x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
+    let x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
     const progress = (this.epoch + this.batch / this.batchesPerEpoch) / this.config.epochs;
     const a = this.config.labelSmoothing?.(progress) ?? 0;
     const y = tf.tidy(() => smoothLabels(tf.oneHot(classes, this.config.numClasses).toFloat() as tf.Tensor2D, a));
+    if (this.config.transform) {
+      const rewritten = this.config.transform(this.model, x, y, this.batches.rng);
+      x.dispose();
+      x = rewritten;
+    }
     const weights = this.config.variables?.() ?? this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const terms: Record<string, tf.Scalar> = {};
     const loss = this.optimizer.minimize(() => {

@@ -5,7 +5,8 @@ import { decodeGray, encodeGray } from './benchmark-record.ts';
 import type { AttackConfig, AttackSnapshot, JobState } from './protocol.ts';
 
 export const ATTACK_RECORD_FORMAT = 'inversion-playground-attack';
-export const ATTACK_RECORD_VERSION = 1;
+/** Version 2 adds the second judge's verdicts; version 1 records (one judge) still open. */
+export const ATTACK_RECORD_VERSION = 2;
 
 /** One kept reconstruction (one per attacked digit), with what the target and the evaluator said about it. */
 export interface AttackRecordImage {
@@ -14,13 +15,15 @@ export interface AttackRecordImage {
   pixels: string;
   targetConfidence: number;
   evaluator: { predicted: number; confidence: number; top5: number[] };
+  /** The second judge's digit and probability (version 2). */
+  robust?: { predicted: number; confidence: number };
   /** Trap-MID targets: the trapdoor detector's cosine score. */
   trapdoorScore?: number;
 }
 
 export interface AttackRecord {
   format: typeof ATTACK_RECORD_FORMAT;
-  version: typeof ATTACK_RECORD_VERSION;
+  version: 1 | 2;
   createdAt: string;
   /** The attack, its knobs, target and seed: enough to run it again. */
   config: AttackConfig;
@@ -30,8 +33,8 @@ export interface AttackRecord {
   step: number;
   maxSteps: number;
   elapsedMs: number;
-  /** Share of the kept reconstructions the evaluator calls their attacked digit (top-1, top-5). */
-  attackAccuracy: { top1: number; top5: number };
+  /** Share of the kept reconstructions the evaluator calls their attacked digit (top-1, top-5), the second judge (top-1), both. */
+  attackAccuracy: AttackSnapshot['attackAccuracy'];
   images: AttackRecordImage[];
   /** Trap-MID targets: the detector's threshold, the share flagged and the ROC-AUC of reconstructions vs public digits. */
   trapdoor?: { threshold: number; flaggedShare: number; aucVsPublic: number };
@@ -46,7 +49,8 @@ const PIXELS = 784;
 /** The record of a run as a snapshot shows it (the kept reconstructions only, not a GAN attack's whole population). */
 export function buildAttackRecord(snap: AttackSnapshot, config: AttackConfig, engine: { backend: string; adapter?: string }, createdAt = new Date()): AttackRecord {
   return {
-    format: ATTACK_RECORD_FORMAT, version: ATTACK_RECORD_VERSION, createdAt: createdAt.toISOString(), config,
+    // A run with no second judge (a reopened version 1 record) is saved as version 1 again.
+    format: ATTACK_RECORD_FORMAT, version: snap.robust ? ATTACK_RECORD_VERSION : 1, createdAt: createdAt.toISOString(), config,
     backend: engine.backend, ...(engine.adapter ? { adapter: engine.adapter } : {}),
     state: snap.state, step: snap.step, maxSteps: snap.maxSteps, elapsedMs: snap.elapsedMs, attackAccuracy: { ...snap.attackAccuracy },
     images: snap.classes.map((digit, k) => ({
@@ -54,6 +58,7 @@ export function buildAttackRecord(snap: AttackSnapshot, config: AttackConfig, en
       pixels: encodeGray(snap.pixels.subarray(k * PIXELS, (k + 1) * PIXELS)),
       targetConfidence: snap.targetConfidence[k],
       evaluator: { predicted: snap.evaluator.predicted[k], confidence: snap.evaluator.confidence[k], top5: [...snap.evaluator.top5[k]] },
+      ...(snap.robust ? { robust: { predicted: snap.robust.predicted[k], confidence: snap.robust.confidence[k] } } : {}),
       ...(snap.trapdoor ? { trapdoorScore: snap.trapdoor.scores[k] } : {}),
     })),
     ...(snap.trapdoor ? { trapdoor: { threshold: snap.trapdoor.threshold, flaggedShare: snap.trapdoor.flaggedShare, aucVsPublic: snap.trapdoor.aucVsPublic } } : {}),
@@ -73,6 +78,7 @@ export function snapshotOfRecord(r: AttackRecord): AttackSnapshot {
       predicted: r.images.map((im) => im.evaluator.predicted), confidence: r.images.map((im) => im.evaluator.confidence),
       top5: r.images.map((im) => [...im.evaluator.top5]),
     },
+    ...(r.images.every((im) => im.robust) ? { robust: { predicted: r.images.map((im) => im.robust!.predicted), confidence: r.images.map((im) => im.robust!.confidence) } } : {}),
     attackAccuracy: { ...r.attackAccuracy }, state: r.state, elapsedMs: r.elapsedMs,
     ...(r.trapdoor ? { trapdoor: { ...r.trapdoor, scores: r.images.map((im) => im.trapdoorScore ?? NaN) } } : {}),
     ...(r.queries !== undefined ? { queries: r.queries } : {}),
@@ -98,7 +104,8 @@ export function parseAttackRecord(text: string): AttackRecord {
   const fail = (what: string): never => { throw new Error(`not an attack run record: ${what}`); };
   if (!isObj(v)) return fail('expected a JSON object');
   if (v.format !== ATTACK_RECORD_FORMAT) fail(`"format" is ${JSON.stringify(v.format)}, expected "${ATTACK_RECORD_FORMAT}"`);
-  if (v.version !== ATTACK_RECORD_VERSION) fail(`"version" ${JSON.stringify(v.version)} is not supported (this page reads version ${ATTACK_RECORD_VERSION})`);
+  if (v.version !== 1 && v.version !== ATTACK_RECORD_VERSION) fail(`"version" ${JSON.stringify(v.version)} is not supported (this page reads versions 1 and ${ATTACK_RECORD_VERSION})`);
+  const twoJudges = v.version === 2;
 
   const num = (o: Obj, key: string, where: string, range?: [number, number], integer = false): number => {
     const x = o[key];
@@ -121,6 +128,10 @@ export function parseAttackRecord(text: string): AttackRecord {
   if (!isObj(v.attackAccuracy)) fail('"attackAccuracy" must be an object with top1 and top5');
   num(v.attackAccuracy as Obj, 'top1', 'attackAccuracy.', share);
   num(v.attackAccuracy as Obj, 'top5', 'attackAccuracy.', share);
+  if (twoJudges) {
+    num(v.attackAccuracy as Obj, 'robustTop1', 'attackAccuracy.', share);
+    num(v.attackAccuracy as Obj, 'bothTop1', 'attackAccuracy.', share);
+  }
   checkConfig(v.config, fail);
 
   if (!Array.isArray(v.images) || v.images.length === 0) fail('"images" must be a non-empty list');
@@ -143,6 +154,11 @@ export function parseAttackRecord(text: string): AttackRecord {
     const top5 = im.evaluator.top5;
     if (!Array.isArray(top5) || top5.length < 1 || top5.length > 10 || !top5.every((d) => Number.isInteger(d) && d >= 0 && d <= 9)) {
       fail(`"${at}evaluator.top5" must be a list of digits`);
+    }
+    if (twoJudges) {
+      if (!isObj(im.robust)) return fail(`"${at}robust" must be an object (the second judge's verdict)`);
+      num(im.robust, 'predicted', `${at}robust.`, digitRange, true);
+      num(im.robust, 'confidence', `${at}robust.`, share);
     }
     if (im.trapdoorScore !== undefined) num(im, 'trapdoorScore', at, [-1, 1]);
   });

@@ -1,11 +1,10 @@
 // The benchmark grid as an engine job (benchmark.html and `npm run mi -- bench` both run it through the engine):
 // every cell (defense = a target, x attack) runs once per seed through setUpAttack, the code the attack lab and the
 // CLI use, one attack step per job step, so pause and cancel answer between steps. When a cell's last seed ends, its
-// kept reconstructions are judged by the evaluator and scored against the private reference (core/metrics/judge.ts),
+// kept reconstructions are judged by both judges and scored against the references (core/metrics/judge.ts),
 // and the cell is sent once. Cells whose GAN prior is not shipped are reported as such and never run.
-import type * as tf from '@tensorflow/tfjs';
 import { keptOf } from '../core/attacks/attack.ts';
-import { type PrivateReference, evaluatorVerdict, referenceImage, scoreReconstructions } from '../core/metrics/judge.ts';
+import { type Judges, type LabelReference, type PrivateReference, judgeImages, knnLabels, referenceImage, scoreReconstructions } from '../core/metrics/judge.ts';
 import type { ModelEntry } from '../core/nets/manifest.ts';
 import type { RunningAttack } from './attack-setup.ts';
 import { encodeGray } from './benchmark-record.ts';
@@ -22,10 +21,12 @@ export interface BenchmarkDeps {
   hasPrior(id: string): boolean;
   /** Sets an attack up exactly as startAttack does. */
   setUp(config: AttackConfig): Promise<RunningAttack>;
-  evaluator(): Promise<{ model: tf.LayersModel; classes: number[] }>;
+  judges(): Promise<Judges>;
   /** Trapdoor detection scores of images (n x 784) against a Trap-MID target; null for a target without a trapdoor. */
   trapdoorScores(targetId: string, pixels: Float32Array): Promise<{ scores: number[]; threshold: number } | null>;
   reference(): Promise<PrivateReference>;
+  /** Training images of all ten digits in the second judge's feature space (KNN-label accuracy). */
+  labelReference(): Promise<LabelReference>;
   /** Errors that end the whole job (a lost GPU device) rather than one cell. */
   fatal(message: string): boolean;
   backend: string;
@@ -59,7 +60,8 @@ export class BenchmarkRun {
   private readonly cells: Cell[];
   private readonly unsent: BenchmarkCell[] = [];
   private reference?: PrivateReference;
-  private evaluator?: { model: tf.LayersModel; classes: number[] };
+  private judges?: Judges;
+  private labelReference?: LabelReference;
   /** The cell and seed running now, and what the cell's earlier seeds kept. */
   private cellIndex = 0;
   private seedIndex = 0;
@@ -96,7 +98,8 @@ export class BenchmarkRun {
   /** One unit of work: the reference (first), setting a run up, one attack step, or judging a finished cell. */
   async step(): Promise<{ done: boolean; report: boolean; force?: boolean }> {
     if (!this.reference) {
-      this.evaluator = await this.deps.evaluator();
+      this.judges = await this.deps.judges();
+      this.labelReference = await this.deps.labelReference();
       this.reference = await this.deps.reference();
       return { done: this.nextCell() === undefined, report: true, force: true };
     }
@@ -147,15 +150,16 @@ export class BenchmarkRun {
     return true;
   }
 
-  /** The evaluator's verdict and the quality record of the cell's kept reconstructions. */
+  /** Both judges' verdicts, KNN labels and the quality record of the cell's kept reconstructions. */
   private async judge(targetId: string): Promise<Pick<BenchmarkCell, 'status' | 'metrics' | 'perClass' | 'images'>> {
-    const ev = this.evaluator!, ref = this.reference!;
+    const judges = this.judges!, ref = this.reference!;
     const digits = this.kept.flatMap((k) => k.classes);
     const pixels = new Float32Array(digits.length * 784);
     let o = 0;
     for (const k of this.kept) { pixels.set(k.pixels, o); o += k.pixels.length; }
-    const verdict = await evaluatorVerdict(ev.model, ev.classes, pixels, digits);
-    const quality = await scoreReconstructions(ev.model, pixels, digits, ref);
+    const verdict = await judgeImages(judges, pixels, digits);
+    const knn = await knnLabels(judges.robust.model, pixels, digits, this.labelReference!);
+    const quality = await scoreReconstructions(judges.evaluator.model, pixels, digits, ref);
     const seeds = this.kept.flatMap((k) => k.classes.map(() => k.seed));
     const confidence = this.kept.flatMap((k) => k.targetConfidence);
     const images = digits.map((digit, i): BenchmarkImage => {
@@ -164,6 +168,7 @@ export class BenchmarkRun {
         digit, seed: seeds[i], pixels: encodeGray(pixels.subarray(i * 784, (i + 1) * 784)), nearest: encodeGray(referenceImage(ref, q.nearestPrivateIndex), 1),
         nearestPrivateIndex: q.nearestPrivateIndex, targetConfidence: confidence[i],
         evaluator: { predicted: verdict.evaluator.predicted[i], confidence: verdict.evaluator.confidence[i], top5: verdict.evaluator.top5[i] },
+        robust: { predicted: verdict.robust.predicted[i], confidence: verdict.robust.confidence[i] }, knnLabel: knn.labels[i],
         knnDistance: q.knnDistance, psnr: q.psnr, ssim: q.ssim,
       };
     });
@@ -171,6 +176,9 @@ export class BenchmarkRun {
       const mean = (f: (im: BenchmarkImage) => number) => of.reduce((s, im) => s + f(im), 0) / of.length;
       return {
         images: of.length, top1: mean((im) => Number(im.evaluator.predicted === im.digit)), top5: mean((im) => Number(im.evaluator.top5.includes(im.digit))),
+        robustTop1: mean((im) => Number(im.robust!.predicted === im.digit)),
+        bothTop1: mean((im) => Number(im.evaluator.predicted === im.digit && im.robust!.predicted === im.digit)),
+        knnLabelAccuracy: mean((im) => Number(im.knnLabel === im.digit)),
         knnDistance: mean((im) => im.knnDistance), psnr: mean((im) => im.psnr), ssim: mean((im) => im.ssim),
       };
     };

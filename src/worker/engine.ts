@@ -16,7 +16,7 @@ import type {
 import { TrainingRun, validateTrainingConfig } from './training-job.ts';
 import { BenchmarkRun } from './benchmark-job.ts';
 import { DEFAULT_REFERENCE_PER_DIGIT, validateBenchmarkConfig } from './benchmark-record.ts';
-import { type PrivateReference, buildPrivateReference, evaluatorVerdict, referenceFromFeatures } from '../core/metrics/judge.ts';
+import { type Judges, type LabelReference, type PrivateReference, buildLabelReference, buildPrivateReference, judgeImages, referenceFromFeatures } from '../core/metrics/judge.ts';
 import { defenseInfo, uploadedTargetProblem } from './catalog.ts';
 import type { CheckedUpload } from './uploaded-model.ts';
 import { buildUploaded, loadUploadedTarget, uploadedEntry } from './uploaded-target.ts';
@@ -37,7 +37,15 @@ export interface AssetLoader {
    * benchmark's full reference. Without it the benchmark featurises a few hundred images per digit itself.
    */
   privateTrainFeatures?(): Promise<{ values: Float32Array; dim: number }>;
+  /**
+   * The second judge's features of every MNIST training image (all ten digits) with their labels, where they are
+   * cached (Node): KNN-label accuracy's full reference. Without it, a few hundred images per digit are featurised.
+   */
+  labelReferenceFeatures?(): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }>;
 }
+
+/** The second judge's manifest id. */
+export const ROBUST_JUDGE_ID = 'judge-robust';
 
 interface Trapdoor {
   detector: TrapdoorDetector;
@@ -69,6 +77,8 @@ interface Job {
   /** Resolves the running loop's wait while paused. */
   wake?: () => void;
   running: Promise<void>;
+  /** The step the loop is in, if any: a pause waits for it, so its snapshot shows where the job really stopped. */
+  stepping?: Promise<unknown>;
 }
 
 export class Engine implements EngineApi {
@@ -82,6 +92,7 @@ export class Engine implements EngineApi {
   private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
   /** The benchmark's private references, by size ('all' or images per digit). */
   private readonly references = new Map<string, Promise<PrivateReference>>();
+  private readonly labelReferences = new Map<string, Promise<LabelReference>>();
   private benchmarking = false;
   private readonly trainedStore: ModelStore;
   /** The model trained on the defense page and kept, if any. */
@@ -158,7 +169,7 @@ export class Engine implements EngineApi {
     const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
     if (problem) throw new Error(problem);
     const target = await this.model(entry.id);
-    await this.model('evaluator'); // the first snapshot (step 0) carries its verdict; loaded before the clock starts
+    await this.judges(); // the first snapshot (step 0) carries their verdicts; loaded before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
     const run = await setUpAttack(config, this.attackDeps(target, entry.classes));
     const every = Math.max(1, config.snapshotEvery);
@@ -170,7 +181,8 @@ export class Engine implements EngineApi {
       send: (job) => this.sendAttack(job, config, run, onSnapshot),
       fail: (job, error) => onSnapshot({
         jobId: job.id, step: run.state.stepCount, maxSteps: run.maxSteps, classes: [], pixels: new Float32Array(0), targetConfidence: [], loss: [],
-        evaluator: { predicted: [], confidence: [], top5: [] }, attackAccuracy: { top1: 0, top5: 0 }, state: 'failed', elapsedMs: this.elapsed(job), error,
+        evaluator: { predicted: [], confidence: [], top5: [] }, robust: { predicted: [], confidence: [] },
+        attackAccuracy: { top1: 0, top5: 0, robustTop1: 0, bothTop1: 0 }, state: 'failed', elapsedMs: this.elapsed(job), error,
       }),
       dispose: () => run.attack.dispose(run.state),
     }, startPaused);
@@ -209,8 +221,9 @@ export class Engine implements EngineApi {
         const entry = targets.get(c.targetId)!;
         return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes));
       },
-      evaluator: async () => ({ model: await this.model('evaluator'), classes: findModel(manifest, 'evaluator').classes }),
+      judges: () => this.judges(),
       reference: () => this.privateReference(config.referencePerDigit),
+      labelReference: () => this.labelReference(config.referencePerDigit),
       trapdoorScores: async (targetId, pixels) => {
         if (!targets.get(targetId)?.trapdoor) return null;
         const { detector } = await this.trapdoor(targetId);
@@ -255,6 +268,29 @@ export class Engine implements EngineApi {
       })();
       p.catch(() => this.references.delete(key));
       this.references.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Training images of all ten digits in the second judge's feature space, built once per size: every MNIST training
+   * image where the loader has their features cached (Node), else the first `perDigit` of each private and public digit.
+   */
+  private labelReference(perDigit?: number): Promise<LabelReference> {
+    const all = perDigit === undefined && this.loader.labelReferenceFeatures !== undefined;
+    const key = `labels-${all ? 'all' : perDigit ?? DEFAULT_REFERENCE_PER_DIGIT}`;
+    let p = this.labelReferences.get(key);
+    if (!p) {
+      p = (async () => {
+        if (all) {
+          const f = await this.loader.labelReferenceFeatures!();
+          return { features: f.values, labels: f.labels, dim: f.dim, perDigit: null };
+        }
+        const sets = await Promise.all([this.loader.digitSet('private-train'), this.loader.digitSet('public')]);
+        return buildLabelReference(await this.model(ROBUST_JUDGE_ID), sets, perDigit ?? DEFAULT_REFERENCE_PER_DIGIT);
+      })();
+      p.catch(() => this.labelReferences.delete(key));
+      this.labelReferences.set(key, p);
     }
     return p;
   }
@@ -317,12 +353,17 @@ export class Engine implements EngineApi {
     run.savedAs = TRAINED_MODEL_ID;
   }
 
-  /** Pauses between steps and sends a snapshot of where the job stopped. */
+  /**
+   * Pauses between steps and sends a snapshot of where the job stopped: after the step in flight, if any (else a
+   * step finishing after the paused snapshot would move the job on while the page shows the step before).
+   */
   async pause(jobId: number): Promise<void> {
     const job = this.jobs.get(jobId);
     if (job?.status !== 'running') return;
     job.status = 'paused';
     this.stopClock(job);
+    await job.stepping?.catch(() => undefined);
+    if (job.status !== 'paused') return; // it finished or failed in that step, and said so
     await this.send(job, true).catch((e) => this.fail(job, e));
   }
 
@@ -458,9 +499,12 @@ export class Engine implements EngineApi {
         }
         if (!this.jobs.has(job.id)) return; // ended by a manual step
         if (job.status !== 'running') break;
-        const { done, report, force } = await job.task.step();
+        const stepping = job.task.step();
+        job.stepping = stepping;
+        const { done, report, force } = await stepping.finally(() => { job.stepping = undefined; });
         if (done) { job.status = 'done'; this.stopClock(job); }
-        if (report) await this.send(job, done || force === true);
+        // A pause that came during the step sends the snapshot itself.
+        if (report && (job.status as JobState) !== 'paused') await this.send(job, done || force === true);
         // Yield so pause / cancel messages get through.
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -522,7 +566,7 @@ export class Engine implements EngineApi {
     const population = snap.classes.length > snap.kept.length;
     onSnapshot({
       jobId: job.id, step: snap.step, maxSteps: run.maxSteps, classes: kept.classes, pixels: kept.pixels,
-      targetConfidence: kept.targetConfidence, loss: snap.kept.map((i) => snap.loss[i]), evaluator: verdict.evaluator,
+      targetConfidence: kept.targetConfidence, loss: snap.kept.map((i) => snap.loss[i]), evaluator: verdict.evaluator, robust: verdict.robust,
       attackAccuracy: verdict.accuracy, trapdoor, state: job.status, elapsedMs: this.elapsed(job),
       ...(population ? { candidates: { classes: snap.classes, pixels: snap.pixels, score: snap.targetConfidence, kept: snap.kept } } : {}),
       ...(snap.terms ? { terms: { identity: mean(snap.terms.identity), prior: mean(snap.terms.prior) } } : {}),
@@ -531,9 +575,16 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** The evaluator's top-5 verdict on candidate images, and attack accuracy against the attacked digits. */
+  /** Both judges' verdicts on candidate images, and attack accuracy against the attacked digits. */
   private async judge(pixels: Float32Array, classes: number[]) {
-    return evaluatorVerdict(await this.model('evaluator'), findModel(this.requireManifest(), 'evaluator').classes, pixels, classes);
+    return judgeImages(await this.judges(), pixels, classes);
+  }
+
+  /** The evaluator and the second judge (each loaded once). */
+  private async judges(): Promise<Judges> {
+    const manifest = this.requireManifest();
+    const [evaluator, robust] = await Promise.all([this.model('evaluator'), this.model(ROBUST_JUDGE_ID)]);
+    return { evaluator: { model: evaluator, classes: findModel(manifest, 'evaluator').classes }, robust: { model: robust, classes: findModel(manifest, ROBUST_JUDGE_ID).classes } };
   }
 
   /**
@@ -585,6 +636,7 @@ export class Engine implements EngineApi {
     this.loading.clear();
     this.trapdoors.clear();
     this.references.clear();
+    this.labelReferences.clear();
   }
 }
 

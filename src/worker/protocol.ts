@@ -108,8 +108,16 @@ export interface AttackSnapshot {
   loss: number[];
   /** The evaluator's verdict on each candidate: predicted digit, its probability, and top-5 digits. */
   evaluator: { predicted: number[]; confidence: number[]; top5: number[][] };
-  /** Share of candidates the evaluator assigns to their attacked digit (top-1 and top-5). */
-  attackAccuracy: { top1: number; top5: number };
+  /**
+   * The second judge's verdict (another architecture, adversarially trained): predicted digit and its probability.
+   * Always sent by the engine; absent only in a run record saved before the second judge shipped.
+   */
+  robust?: { predicted: number[]; confidence: number[] };
+  /**
+   * Shares of candidates whose attacked digit is the evaluator's first guess (top1) or among its five (top5), the
+   * second judge's first guess (robustTop1), and both judges' first guess (bothTop1; absent with `robust`).
+   */
+  attackAccuracy: { top1: number; top5: number; robustTop1?: number; bothTop1?: number };
   /**
    * Trap-MID targets only: each candidate's trapdoor score (cosine to its predicted class's signature), the share
    * above the threshold (recall of the detector on reconstructions) and the ROC-AUC of reconstructions vs public images.
@@ -354,6 +362,10 @@ export interface BenchmarkImage {
   nearestPrivateIndex: number;
   targetConfidence: number;
   evaluator: { predicted: number; confidence: number; top5: number[] };
+  /** The second judge's digit and its probability (absent in records saved before the second judge shipped). */
+  robust?: { predicted: number; confidence: number };
+  /** The digit of the nearest training image of any digit (private or public), in the second judge's feature space. */
+  knnLabel?: number;
   knnDistance: number;
   psnr: number;
   ssim: number;
@@ -367,6 +379,14 @@ export interface BenchmarkFigures {
   /** Attack accuracy: share the evaluator (all 10 digits) calls the attacked digit, top-1 and top-5. */
   top1: number;
   top5: number;
+  /**
+   * The second judge's top-1, the share both judges call the attacked digit, and KNN-label accuracy (share whose
+   * nearest training image of any digit, in the second judge's features, is the attacked digit). Absent in records
+   * saved before the second judge shipped.
+   */
+  robustTop1?: number;
+  bothTop1?: number;
+  knnLabelAccuracy?: number;
   /** Mean squared L2 distance to the nearest private image of the digit, in the evaluator's feature space. */
   knnDistance: number;
   /** PSNR (dB) and SSIM to that nearest private image, means. */

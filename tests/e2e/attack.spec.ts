@@ -46,8 +46,12 @@ test('Run forms the reconstructions, advances the step counter and draws the cha
     await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d \(\d+(\.\d)?%\)/);
     const match = await page.getByTestId(`verdict-${d}`).getAttribute('data-match');
     expect(['true', 'false']).toContain(match);
+    // ... and the second judge's, under it.
+    await expect(page.getByTestId(`verdict2-${d}`)).toContainText(/judge 2 sees\s*\d \(\d+(\.\d)?%\)/);
+    await expect(page.getByTestId(`verdict2-${d}`)).toHaveAttribute('data-match', /^(true|false)$/);
   }
   await expect(page.getByTestId('accuracy')).toHaveText(/top-1 \d+% · top-5 \d+%/);
+  await expect(page.getByTestId('accuracy-2')).toHaveText(/top-1 \d+% · both \d+%/);
   await expect(page.getByTestId('elapsed')).toHaveText(/\d+(\.\d)? s/);
   await expect(page.getByRole('img', { name: /Reconstruction of digit 2 at step 20: target confidence \d/ })).toBeVisible();
 

@@ -37,6 +37,7 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(cell).toHaveAttribute('data-status', 'done');
   await expect(cell.getByTestId('top1')).toHaveText(/^\d+(\.\d)?% \/ \d+(\.\d)?%$/);
   await expect(cell).toContainText(/KNN \d+ · FID \d+/);
+  await expect(cell.getByTestId('top1-judge2')).toHaveText(/^judge 2 \d+(\.\d)?% · both \d+(\.\d)?%$/);
   await expect(page.getByTestId('cells-done')).toHaveText('2 / 2');
   const bar = page.getByTestId('progress');
   const total = Number(await bar.getAttribute('data-total'));
@@ -53,12 +54,18 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(detail.getByTestId('pair')).toHaveCount(5);
   await expect(detail.getByTestId('recon-0')).toBeVisible();
   await expect(detail.getByTestId('nearest-4')).toBeVisible();
+  // Both judges' figures, each pair's second verdict, and why the judges can disagree.
+  await expect(detail.getByTestId('judges')).toHaveText(/Evaluator top-1 \d+(\.\d)?%; second judge top-1 \d+(\.\d)?%; both \d+(\.\d)?%; KNN-label \d+(\.\d)?%/);
+  await expect(detail.getByTestId('pair-judge2')).toHaveCount(5);
+  await detail.getByTestId('judges-explain-button').click();
+  await expect(detail.getByTestId('judges-explain-text')).toBeVisible();
+  await expect(detail.getByTestId('judges-explain-text')).toContainText(/adversarial/);
 
   // Exports: the table as CSV, the whole run as JSON.
   const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   expect(csvDownload.suggestedFilename()).toMatch(/^benchmark-.*\.csv$/);
   const csv = fs.readFileSync(await csvDownload.path(), 'utf8').trim().split('\n');
-  expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,/);
+  expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,.*,top1,top5,judge2_top1,both_top1,knn_label,/);
   expect(csv.slice(1).map((l) => l.split(',').slice(2, 4).join(','))).toEqual(['mi-face,done', 'ked-mi,no-prior']);
   const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
   const jsonPath = await jsonDownload.path();

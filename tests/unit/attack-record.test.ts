@@ -12,7 +12,8 @@ const snapshot: AttackSnapshot = {
   jobId: 3, step: 40, maxSteps: 40, classes: digits, pixels: Float32Array.from({ length: 5 * 784 }, (_, i) => ((i * 37) % 256) / 255),
   targetConfidence: [0.99, 0.5, 0.97, 0.8, 1], loss: [0.1, 0.2, 0.3, 0.4, 0.5],
   evaluator: { predicted: [0, 7, 2, 3, 9], confidence: [0.9, 0.4, 0.8, 0.7, 0.6], top5: digits.map((d) => [d, 1, 2, 3, 4]) },
-  attackAccuracy: { top1: 0.6, top5: 1 }, state: 'done', elapsedMs: 1234,
+  robust: { predicted: [0, 7, 5, 3, 9], confidence: [0.95, 0.5, 0.6, 0.9, 0.7] },
+  attackAccuracy: { top1: 0.6, top5: 1, robustTop1: 0.4, bothTop1: 0.4 }, state: 'done', elapsedMs: 1234,
   trapdoor: { scores: [0.9, 0.1, -0.2, 0.95, 0.3], threshold: 0.62, flaggedShare: 0.4, aucVsPublic: 0.81 },
   candidates: { classes: digits, pixels: new Float32Array(5 * 784), score: [1, 1, 1, 1, 1], kept: [0, 1, 2, 3, 4] },
 };
@@ -28,10 +29,11 @@ describe('attack run records', () => {
   it('round-trips: the same figures, the kept images within one grey level, and the settings that run it again', () => {
     const record = buildAttackRecord(snapshot, miFace, { backend: 'wasm' }, new Date('2026-02-03T04:05:06Z'));
     expect(record).toMatchObject({
-      format: 'inversion-playground-attack', version: 1, createdAt: '2026-02-03T04:05:06.000Z', config: miFace, backend: 'wasm',
-      state: 'done', step: 40, maxSteps: 40, attackAccuracy: { top1: 0.6, top5: 1 }, trapdoor: { threshold: 0.62, flaggedShare: 0.4, aucVsPublic: 0.81 },
+      format: 'inversion-playground-attack', version: 2, createdAt: '2026-02-03T04:05:06.000Z', config: miFace, backend: 'wasm',
+      state: 'done', step: 40, maxSteps: 40, attackAccuracy: { top1: 0.6, top5: 1, robustTop1: 0.4, bothTop1: 0.4 }, trapdoor: { threshold: 0.62, flaggedShare: 0.4, aucVsPublic: 0.81 },
     });
     expect(record.images.map((im) => im.trapdoorScore)).toEqual(snapshot.trapdoor!.scores);
+    expect(record.images.map((im) => im.robust!.predicted)).toEqual([0, 7, 5, 3, 9]);
     expect(record).not.toHaveProperty('candidates'); // the kept images only
 
     const back = parseAttackRecord(JSON.stringify(record));
@@ -52,6 +54,17 @@ describe('attack run records', () => {
     }
   });
 
+  it('opens a version 1 record (one judge, saved before the second judge shipped) and saves it as version 1 again', () => {
+    const { robust: _r, ...oneJudge } = snapshot;
+    const old = saved(buildAttackRecord({ ...oneJudge, attackAccuracy: { top1: 0.6, top5: 1 } }, miFace, { backend: 'wasm' }));
+    expect(old.version).toBe(1);
+    expect((old.images as Record<string, unknown>[])[0]).not.toHaveProperty('robust');
+    const snap = snapshotOfRecord(parseAttackRecord(JSON.stringify(old)));
+    expect(snap.robust).toBeUndefined();
+    expect(snap.attackAccuracy).toEqual({ top1: 0.6, top5: 1 });
+    expect(buildAttackRecord(snap, miFace, { backend: 'wasm' }).version).toBe(1);
+  });
+
   it('keeps the optional figures of the attacks that have them (queries, radius) and leaves out what a run lacks', () => {
     const { trapdoor: _t, ...plain } = snapshot;
     const record = buildAttackRecord({ ...plain, queries: 900, radius: [1, 2, 3, 4, 5] }, gmi, { backend: 'webgpu', adapter: 'SwiftShader' });
@@ -68,7 +81,10 @@ describe('attack run records', () => {
     const image = (r: Record<string, unknown>, i: number) => (r.images as Record<string, unknown>[])[i];
     const cases: [string, (r: Record<string, unknown>) => unknown, RegExp][] = [
       ['format', (r) => (r.format = 'inversion-playground-benchmark'), /"format" is "inversion-playground-benchmark"/],
-      ['version', (r) => (r.version = 2), /"version" 2 is not supported/],
+      ['version', (r) => (r.version = 3), /"version" 3 is not supported/],
+      ['attackAccuracy.robustTop1', (r) => delete (r.attackAccuracy as Record<string, unknown>).robustTop1, /"attackAccuracy\.robustTop1" must be a number/],
+      ['images[1].robust', (r) => delete image(r, 1).robust, /"images\[1\]\.robust" must be an object/],
+      ['images[2].robust.predicted', (r) => ((image(r, 2).robust as Record<string, unknown>).predicted = 10), /"images\[2\]\.robust\.predicted" must be in 0\.\.9/],
       ['createdAt', (r) => (r.createdAt = 'yesterday'), /"createdAt"/],
       ['backend', (r) => delete r.backend, /"backend"/],
       ['adapter', (r) => (r.adapter = 5), /"adapter"/],

@@ -64,6 +64,9 @@ describe('benchmark jobs', () => {
       expect(m.images).toBe(5);
       for (const v of [m.top1, m.top5]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
       expect(m.top5).toBeGreaterThanOrEqual(m.top1);
+      // The second judge: its top-1, and the share both judges agree on (never above either judge's).
+      for (const v of [m.robustTop1!, m.bothTop1!, m.knnLabelAccuracy!]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+      expect(m.bothTop1).toBeLessThanOrEqual(Math.min(m.top1, m.robustTop1!));
       expect(m.knnDistance).toBeGreaterThan(0);
       expect(m.fid).toBeGreaterThan(0);
       expect(m.prdc).not.toBeNull(); // pooled: 5 reconstructions > k = 3
@@ -76,7 +79,13 @@ describe('benchmark jobs', () => {
         expect(Math.max(...nearest)).toBeGreaterThan(0.5); // a real handwritten digit
         expect(im.nearestPrivateIndex).toBeGreaterThanOrEqual(0);
         expect(im.evaluator.top5).toHaveLength(5);
+        expect(im.robust!.predicted).toBeGreaterThanOrEqual(0);
+        expect(im.robust!.predicted).toBeLessThanOrEqual(9);
+        expect(im.knnLabel).toBeGreaterThanOrEqual(0);
+        expect(im.knnLabel).toBeLessThanOrEqual(9);
       }
+      expect(m.robustTop1).toBeCloseTo(c.images!.filter((im) => im.robust!.predicted === im.digit).length / 5, 9);
+      expect(m.knnLabelAccuracy).toBeCloseTo(c.images!.filter((im) => im.knnLabel === im.digit).length / 5, 9);
     }
     const record = last.record!;
     expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done', config: tiny });
@@ -157,13 +166,13 @@ describe('benchmark records', () => {
       attacks: [{ id: 'mi-face', name: 'MI-Face', threat: 'white-box' }],
       reference: { images: 60, perDigit: 12, fidImages: 60 },
       cells: [
-        { defense: 'target-none', attack: 'mi-face', status: 'done', steps: 3, seeds: [1, 2], seconds: 1.5, metrics: { images: 10, top1: 0.8, top5: 1, knnDistance: 90.123456789, psnr: 12, ssim: 0.3, prdc: null, fid: 120, meanTargetConfidence: 0.99 } },
+        { defense: 'target-none', attack: 'mi-face', status: 'done', steps: 3, seeds: [1, 2], seconds: 1.5, metrics: { images: 10, top1: 0.8, top5: 1, robustTop1: 0.6, bothTop1: 0.5, knnLabelAccuracy: 0.7, knnDistance: 90.123456789, psnr: 12, ssim: 0.3, prdc: null, fid: 120, meanTargetConfidence: 0.99 } },
         { defense: 'target-mid', attack: 'plg-mi', status: 'no-prior', note: 'no prior for this target, "x"', steps: 150, seeds: [], seconds: 0 },
       ],
     } as const;
     const csv = recordToCsv(record as never).trim().split('\n');
-    expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,seeds,steps,images,top1,top5,knn_distance,fid,/);
-    expect(csv[1]).toMatch(/^target-none,0\.9976,mi-face,done,1-2,3,10,0\.8,1,90\.1235,120,/);
+    expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,seeds,steps,images,top1,top5,judge2_top1,both_top1,knn_label,knn_distance,fid,/);
+    expect(csv[1]).toMatch(/^target-none,0\.9976,mi-face,done,1-2,3,10,0\.8,1,0\.6,0\.5,0\.7,90\.1235,120,/);
     expect(csv[2]).toMatch(/no-prior,,150,.*"no prior for this target, ""x"""$/);
     expect(parseBenchmarkRecord(JSON.stringify(record))).toEqual(record);
     expect(() => parseBenchmarkRecord('{')).toThrow(/not JSON/);

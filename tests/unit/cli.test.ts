@@ -75,6 +75,13 @@ describe('npm run mi -- attack --seeds', () => {
     expect(result.attackAccuracy.perSeedTop1).toHaveLength(2);
     const hits = result.perClass.filter((c: { digit: number; evaluator: { predicted: number } }) => c.evaluator.predicted === c.digit).length;
     expect(result.attackAccuracy.top1).toBeCloseTo(hits / 10, 10);
+    // The second judge reads every image too; "both" counts the images both judges call right.
+    type Judged = { digit: number; evaluator: { predicted: number }; robust: { predicted: number } };
+    const second = result.perClass.filter((c: Judged) => c.robust.predicted === c.digit).length;
+    const both = result.perClass.filter((c: Judged) => c.robust.predicted === c.digit && c.evaluator.predicted === c.digit).length;
+    expect(result.attackAccuracy.robustTop1).toBeCloseTo(second / 10, 10);
+    expect(result.attackAccuracy.bothTop1).toBeCloseTo(both / 10, 10);
+    expect(result.attackAccuracy.perSeedRobustTop1).toHaveLength(2);
     expect(fs.existsSync(path.join(out, 'recon-3-1.png'))).toBe(true);
     // Different seeds start from different noise, so they end in different images.
     expect(Array.from(readGrayPng(path.join(out, 'recon-3-0.png')))).not.toEqual(Array.from(readGrayPng(path.join(out, 'recon-3-1.png'))));
@@ -91,6 +98,9 @@ describe('npm run mi -- attack with a GAN attack', () => {
     expect(result.perClass.map((c: { digit: number }) => c.digit)).toEqual([0, 1, 2, 3, 4]);
     for (const c of result.perClass) expect(c.knnDistance).toBeGreaterThan(0);
     expect(result.knnDistance).toBeGreaterThan(0);
+    // KNN-label: the digit of the nearest MNIST training image of any digit, in the second judge's features.
+    for (const c of result.perClass) expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).toContain(c.knnLabel);
+    expect(result.attackAccuracy.knnLabel).toBeCloseTo(result.perClass.filter((c: { digit: number; knnLabel: number }) => c.knnLabel === c.digit).length / 5, 10);
     // Quality metrics against the private set: PSNR / SSIM to the nearest private image, FID, PRDC (pooled; per class
     // there is one reconstruction per seed, too few for k = 3).
     for (const c of result.perClass) {

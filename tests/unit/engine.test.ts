@@ -48,13 +48,26 @@ describe('engine jobs', () => {
     expect(snaps.at(-1)!.step).toBe(pausedAt);
     await engine.step(id);
     expect(snaps.at(-1)!.step).toBe(pausedAt + 1);
+    // A pause that lands while a step is in flight still shows where the job stopped: the next manual step is the
+    // shown one plus one, and nothing arrives after the paused snapshot.
+    for (const wait of [0, 1, 3, 7, 15]) {
+      await engine.resume(id);
+      await sleep(wait);
+      await engine.pause(id);
+      const shown = snaps.at(-1)!;
+      expect(shown.state).toBe('paused');
+      await sleep(60);
+      expect(snaps.at(-1)).toBe(shown);
+      await engine.step(id);
+      expect(snaps.at(-1)!.step).toBe(shown.step + 1);
+    }
 
     await engine.cancel(id);
     expect(snaps.at(-1)!.state).toBe('cancelled');
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
-  it('runs to the end with throttled snapshots carrying the evaluator verdict', async () => {
+  it('runs to the end with throttled snapshots carrying both judges\' verdicts', async () => {
     const snaps: AttackSnapshot[] = [];
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
@@ -66,6 +79,10 @@ describe('engine jobs', () => {
     expect(final.pixels.length).toBe(5 * 784);
     expect(final.evaluator.predicted).toHaveLength(5);
     expect(final.evaluator.top5.every((t) => t.length === 5)).toBe(true);
+    expect(final.robust!.predicted).toHaveLength(5);
+    const share = (hit: (k: number) => boolean) => [0, 1, 2, 3, 4].filter(hit).length / 5;
+    expect(final.attackAccuracy.robustTop1).toBe(share((k) => final.robust!.predicted[k] === final.classes[k]));
+    expect(final.attackAccuracy.bothTop1).toBe(share((k) => final.robust!.predicted[k] === final.classes[k] && final.evaluator.predicted[k] === final.classes[k]));
     expect(final.targetConfidence.every((c) => c > 0.9)).toBe(true);
     // At most ~20 messages a second, plus the first and the last.
     expect(snaps.length).toBeLessThanOrEqual(Math.ceil(seconds * 20) + 2);

@@ -11,12 +11,13 @@ import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
 import { judgeSamples } from '../../scripts/lib/prior-recipes.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
+import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
 const manifest = readManifest();
 const { test } = loadSplits();
 
 /** Accuracy floors that the issue sets for the shipped roles. */
-const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993 };
+const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993, 'judge-robust': 0.99 };
 const { privateTest } = loadSplits();
 
 beforeAll(useWasm);
@@ -36,6 +37,10 @@ describe('models/manifest.json', () => {
     const target = manifest.models.find((m) => m.id === 'target-none')!;
     expect(target.classes).toEqual([0, 1, 2, 3, 4]);
     expect(manifest.models.find((m) => m.id === 'evaluator')!.classes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The second judge: all ten digits, another architecture than the evaluator, and its robustness measured.
+    const second = manifest.models.find((m) => m.id === 'judge-robust')!;
+    expect(second).toMatchObject({ role: 'evaluator', classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], robustness: { attack: 'PGD' } });
+    expect(second.architecture).not.toBe(manifest.models.find((m) => m.id === 'evaluator')!.architecture);
   });
 });
 
@@ -65,6 +70,16 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     model.dispose();
     expect(acc).toBeGreaterThanOrEqual(entry.testAccuracy);
     if (FLOOR[id] !== undefined) expect(acc).toBeGreaterThanOrEqual(FLOOR[id]);
+  });
+
+  it.skipIf(!entry.robustness)('is as robust as it claims: accuracy under the PGD budget it was trained for, re-measured', async () => {
+    const r = entry.robustness!;
+    expect(r).toMatchObject(PGD_CHECK(r.eps));
+    const model = await loadModelFromDir(dir);
+    const acc = await robustAccuracy(model, test, (d) => entry.classes.indexOf(d), entry.classes.length, PGD_CHECK(r.eps), r.images, entry.seed);
+    model.dispose();
+    // Seeded random starts: the same figure up to the backend's rounding.
+    expect(acc).toBeGreaterThanOrEqual(r.accuracy - 0.002);
   });
 
   it.skipIf(!entry.trapdoor)('carries the trapdoor it claims: triggers as listed, trapdoor accuracy re-measured', async () => {
@@ -109,6 +124,9 @@ describe.each((manifest.priors ?? []).map((p) => [p.id, p] as const))('shipped G
     g.dispose();
     q.sampleDigits.forEach((share, d) => expect(share, `digit ${d}`).toBeCloseTo(prior.sampleDigits[d], 2));
     q.classFidelity?.forEach((share, c) => expect(share, `class ${c}`).toBeCloseTo(prior.classFidelity![c], 2));
+    // Its quality as the manifest states it: FID against real public digits and the share read as 5-9.
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+    expect(q.publicShare).toBeCloseTo(prior.publicShare, 2);
     // The papers' protocol: a GAN of public digits 5-9 mostly draws 5-9.
     if (prior.kind === 'gan' && prior.knowledge === 'disjoint') expect(q.sampleDigits.slice(5).reduce((a, b) => a + b, 0)).toBeGreaterThan(0.85);
   });

@@ -1,37 +1,112 @@
-// Judging reconstructions, one code path for the engine (live snapshots, the benchmark) and the CLI: the evaluator's
-// verdict (attack accuracy top-1 / top-5 over all its digits), and the quality record of quality.ts against private
-// training images in the evaluator's feature space (the reference).
+// Judging reconstructions, one code path for the engine (live snapshots, the benchmark) and the CLI: two judges'
+// verdicts (the evaluator's attack accuracy top-1 / top-5 over all its digits, the adversarially trained second
+// judge's top-1, and the share both call the attacked digit), KNN-label accuracy in the second judge's feature space,
+// and the quality record of quality.ts against private training images in the evaluator's feature space.
 import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, PIXELS, PRIVATE_CLASSES, filterDigits } from '../data/mnist.ts';
-import { featuresOf, setFeatures } from './knn.ts';
+import { featuresOf, nearestLabels, setFeatures } from './knn.ts';
 import { attackQuality, type AttackQuality } from './quality.ts';
 
-export interface Verdict {
-  /** Per image: the evaluator's digit, its probability, and its five likeliest digits. */
-  evaluator: { predicted: number[]; confidence: number[]; top5: number[][] };
-  /** Share of images whose attacked digit is the evaluator's first guess / among its five. */
-  accuracy: { top1: number; top5: number };
+/** A classifier that judges reconstructions, with the digit of each of its outputs. */
+export interface Judge {
+  model: tf.LayersModel;
+  classes: number[];
 }
 
-/** The evaluator's verdict on images (n * 784 values in [0, 1]) attacked as `digits`. */
-export async function evaluatorVerdict(evaluator: tf.LayersModel, evaluatorClasses: number[], pixels: Float32Array, digits: number[]): Promise<Verdict> {
-  const probs = tf.tidy(() => tf.softmax(evaluator.predict(tf.tensor4d(pixels, [digits.length, 28, 28, 1])) as tf.Tensor2D));
+/** The two judges: the evaluator, and the second judge (another architecture, adversarially trained). */
+export interface Judges {
+  evaluator: Judge;
+  robust: Judge;
+}
+
+/** One judge's reading of each image: its digit, that digit's probability, and its five likeliest digits. */
+export interface Reading {
+  predicted: number[];
+  confidence: number[];
+  top5: number[][];
+}
+
+export interface Verdict {
+  evaluator: Reading;
+  /** The second judge's digit and probability per image. */
+  robust: Pick<Reading, 'predicted' | 'confidence'>;
+  /**
+   * Shares of the images whose attacked digit is the evaluator's first guess / among its five, the second judge's
+   * first guess, and the first guess of both.
+   */
+  accuracy: { top1: number; top5: number; robustTop1: number; bothTop1: number };
+}
+
+/** One judge's reading of images (n * 784 values in [0, 1]). */
+export async function readImages(judge: Judge, pixels: Float32Array, n: number): Promise<Reading> {
+  const probs = tf.tidy(() => tf.softmax(judge.model.predict(tf.tensor4d(pixels, [n, 28, 28, 1])) as tf.Tensor2D));
   const p = await probs.data();
   probs.dispose();
-  const k = evaluatorClasses.length;
+  const k = judge.classes.length;
   const predicted: number[] = [], confidence: number[] = [], top5: number[][] = [];
-  let hit1 = 0, hit5 = 0;
-  digits.forEach((digit, i) => {
+  for (let i = 0; i < n; i++) {
     const row = Array.from(p.subarray(i * k, (i + 1) * k));
-    const order = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]).map(([, j]) => evaluatorClasses[j]);
+    const order = row.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]).map(([, j]) => judge.classes[j]);
     predicted.push(order[0]);
-    confidence.push(row[evaluatorClasses.indexOf(order[0])]);
+    confidence.push(row[judge.classes.indexOf(order[0])]);
     top5.push(order.slice(0, 5));
-    if (order[0] === digit) hit1++;
-    if (order.slice(0, 5).includes(digit)) hit5++;
-  });
-  const n = Math.max(1, digits.length);
-  return { evaluator: { predicted, confidence, top5 }, accuracy: { top1: hit1 / n, top5: hit5 / n } };
+  }
+  return { predicted, confidence, top5 };
+}
+
+/** Both judges' verdicts on images attacked as `digits`. */
+export async function judgeImages(judges: Judges, pixels: Float32Array, digits: number[]): Promise<Verdict> {
+  const ev = await readImages(judges.evaluator, pixels, digits.length);
+  const rb = await readImages(judges.robust, pixels, digits.length);
+  const share = (hit: (i: number) => boolean) => digits.filter((_, i) => hit(i)).length / Math.max(1, digits.length);
+  return {
+    evaluator: ev, robust: { predicted: rb.predicted, confidence: rb.confidence },
+    accuracy: {
+      top1: share((i) => ev.predicted[i] === digits[i]), top5: share((i) => ev.top5[i].includes(digits[i])),
+      robustTop1: share((i) => rb.predicted[i] === digits[i]), bothTop1: share((i) => ev.predicted[i] === digits[i] && rb.predicted[i] === digits[i]),
+    },
+  };
+}
+
+/**
+ * Training images of all ten digits (private and public) in the second judge's feature space: KNN-label accuracy
+ * asks whether a reconstruction's nearest one shows the attacked digit.
+ */
+export interface LabelReference {
+  features: Float32Array;
+  labels: ArrayLike<number>;
+  dim: number;
+  /** Images per digit when it is a subset; null when it is every training image. */
+  perDigit: number | null;
+}
+
+/** A cheap label reference for the browser: the first `perDigit` images of each digit of `sets`, featurised here. */
+export async function buildLabelReference(robust: tf.LayersModel, sets: DigitSet[], perDigit: number): Promise<LabelReference> {
+  const parts = sets.map((set) => filterDigits(set, [...new Set(set.labels)].sort((a, b) => a - b), perDigit));
+  const features: Float32Array[] = [];
+  let dim = 0;
+  for (const part of parts) {
+    const f = await setFeatures(robust, part);
+    features.push(f.values);
+    dim = f.dim;
+  }
+  const all = new Float32Array(features.reduce((n, f) => n + f.length, 0));
+  let o = 0;
+  for (const f of features) { all.set(f, o); o += f.length; }
+  return { features: all, labels: parts.flatMap((p) => Array.from(p.labels)), dim, perDigit };
+}
+
+/** The digit of each image's nearest reference image (second judge's features) and the share that are the attacked digit. */
+export async function knnLabels(robust: tf.LayersModel, pixels: Float32Array, digits: number[], reference: LabelReference): Promise<{ labels: number[]; accuracy: number }> {
+  const x = tf.tensor4d(pixels, [digits.length, 28, 28, 1]);
+  let q: { values: Float32Array; dim: number };
+  try {
+    q = await featuresOf(robust, x);
+  } finally {
+    x.dispose();
+  }
+  const labels = nearestLabels(q.values, reference.features, reference.labels, reference.dim);
+  return { labels, accuracy: labels.filter((l, i) => l === digits[i]).length / Math.max(1, digits.length) };
 }
 
 /** Private training images with their evaluator features: what reconstructions are compared with. */

@@ -54,3 +54,19 @@ export function knnDistance(query: ArrayLike<number>, queryDigits: ArrayLike<num
   }
   return { distance, nearest };
 }
+
+/** For each query, the label of the nearest reference feature of any label (KNN-label accuracy's lookup). */
+export function nearestLabels(query: ArrayLike<number>, reference: ArrayLike<number>, referenceLabels: ArrayLike<number>, dim: number): number[] {
+  const n = query.length / dim, labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = Infinity, arg = -1;
+    for (let j = 0; j < referenceLabels.length; j++) {
+      let d = 0;
+      for (let k = 0; k < dim && d < best; k++) { const t = query[i * dim + k] - reference[j * dim + k]; d += t * t; }
+      if (d < best) { best = d; arg = j; }
+    }
+    if (arg < 0) throw new Error('KNN-label: the reference is empty');
+    labels.push(referenceLabels[arg]);
+  }
+  return labels;
+}

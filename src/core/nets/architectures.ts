@@ -45,6 +45,28 @@ export function buildEvaluator(seed: number): tf.LayersModel {
   });
 }
 
+/**
+ * The second judge: another family than the evaluator (5x5 convs with max-pooling, a 128-unit feature layer),
+ * trained with heavy warps and adversarially (FGSM with a random start), so that it does not share the evaluator's
+ * or the target's adversarial features. Never shown to an attack.
+ */
+export function buildRobustJudge(seed: number): tf.LayersModel {
+  return tf.sequential({
+    name: 'judge_robust',
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 3, activation: 'relu', kernelInitializer: init(seed + 2), name: 'conv3' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.3, seed, name: 'drop' }),
+      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(seed + 3), name: 'features' }),
+      tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }), name: 'logits' }),
+    ],
+  });
+}
+
 /** A model that maps images to [penultimate features, logits] (for KNN / FID / trapdoor signatures). */
 export function withFeatures(model: tf.LayersModel): tf.LayersModel {
   const features = model.getLayer('features');

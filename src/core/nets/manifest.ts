@@ -26,6 +26,8 @@ export interface ModelEntry {
   trainBackend: string;
   /** Trap-MID targets: the trapdoor they carry. */
   trapdoor?: TrapdoorInfo;
+  /** The second judge: its accuracy under the L-inf attack it was trained against (measured on MNIST test). */
+  robustness?: { attack: 'PGD'; eps: number; steps: number; stepSize: number; images: number; accuracy: number };
   /** sha256 of weights.bin. */
   sha256: string;
   bytes: number;
@@ -95,6 +97,10 @@ export interface PriorEntry {
   sampleDigits: number[];
   /** cgan: share of samples of each class that the evaluator reads as that class's digit. */
   classFidelity?: number[];
+  /** FID (evaluator features) between those 1000 samples and 1000 real public digits 5-9: lower draws more like them. */
+  fid: number;
+  /** Share of the 1000 samples the evaluator reads as a public digit 5-9. */
+  publicShare: number;
 }
 
 export interface Manifest {

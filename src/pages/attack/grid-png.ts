@@ -8,7 +8,7 @@ const SIDE = 28;
 const ZOOM = 5;
 const PAD = 16;
 const HEAD = 58;
-const FOOT = 62;
+const FOOT = 78;
 const OK = '#1e7d4f';
 const BAD = '#b65a12';
 
@@ -27,7 +27,7 @@ function digitCanvas(pixels: Float32Array, offset: number): HTMLCanvasElement {
 
 /**
  * Draws the kept reconstructions of `snap` side by side under `title` and `subtitle`: per digit the image, "digit d"
- * beside a chip of its colour, the target's confidence and the evaluator's verdict (green when it sees the attacked digit).
+ * beside a chip of its colour, the target's confidence and both judges' verdicts (green when they see the attacked digit).
  */
 export function drawReconstructionGrid(snap: AttackSnapshot, title: string, subtitle: string, colors: readonly string[]): HTMLCanvasElement {
   const n = snap.classes.length;
@@ -65,6 +65,12 @@ export function drawReconstructionGrid(snap: AttackSnapshot, title: string, subt
       ctx.font = 'bold 12px system-ui, sans-serif';
       ctx.fillStyle = match ? OK : BAD;
       ctx.fillText(`evaluator sees ${predicted} (${pct(snap.evaluator.confidence[k])}) ${match ? '✓' : '✗'}`, x, (y += 17), cell);
+    }
+    const second = snap.robust?.predicted[k];
+    if (second !== undefined) {
+      ctx.font = '12px system-ui, sans-serif';
+      ctx.fillStyle = second === digit ? OK : BAD;
+      ctx.fillText(`judge 2 sees ${second} (${pct(snap.robust!.confidence[k])}) ${second === digit ? '✓' : '✗'}`, x, (y += 16), cell);
     }
   });
   return canvas;

@@ -24,7 +24,7 @@ const pct = (v: number) => `${Math.round(100 * v)}%`;
 
 /**
  * An attack run's figures for RunStats: the step counter, the page's own figures (`between`), then the evaluator's
- * verdict (top-1, and top-5 unless `top5` is off).
+ * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on).
  */
 export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true }: { between?: RunStat[]; top5?: boolean } = {}): RunStat[] {
   const step = snap?.step ?? 0;
@@ -35,6 +35,10 @@ export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { bet
     {
       label: 'Evaluator accuracy', title: 'Share of the reconstructions the evaluator labels as their attacked digit', testid: 'accuracy',
       value: acc ? `top-1 ${pct(acc.top1)}${top5 ? ` · top-5 ${pct(acc.top5)}` : ''}` : '–',
+    },
+    {
+      label: 'Second judge', title: 'Share the second judge (another design, trained against adversarial images) labels as their attacked digit, and the share both judges do',
+      testid: 'accuracy-2', value: acc?.robustTop1 !== undefined ? `top-1 ${pct(acc.robustTop1)} · both ${pct(acc.bothTop1!)}` : '–',
     },
   ];
 }
