@@ -4,12 +4,13 @@
 // MI-Face, GMI and PLG-MI step; ours and, where tfjs has them, the stock kernels. webgpu runs through Dawn (the `webgpu` package)
 // when it finds an adapter: a real GPU, or SwiftShader on the CPU with
 // VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (labelled with that adapter: not a GPU figure).
-// --quick skips the stock cpu figures (about a minute).
+// --quick skips the stock cpu figures (about a minute). It also lists each GAN prior's recorded training time and backend.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { ROOT, loadSplits, loadModelFromDir, MODELS_DIR } from './lib/node-io.ts';
+import { readManifest } from './lib/manifest.ts';
 import { registerNodeWebGpu } from './lib/node-webgpu.ts';
 import { type BackendName, registerTrainingKernels, softwareAdapter } from '../src/core/backend.ts';
 import { benchmarkBackend, type BenchRow, FILTER_GRAD_CASE, TRAIN_STEP_CASE } from '../src/core/bench.ts';
@@ -59,7 +60,14 @@ if (stockCpuTrain && wasmTrain) summary.wasmTrainingStepSpeedupOverStockCpu = Nu
 const gpuTrain = find('webgpu', TRAIN_STEP_CASE, 'ours'), gpuGrad = find('webgpu', FILTER_GRAD_CASE, 'ours');
 if (gpuTrain && gpuGrad) summary.webgpuFilterGradShareOfTrainingStep = Number((gpuGrad / gpuTrain).toFixed(3));
 
-const record = { date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, rows, summary };
+// How long each shipped GAN prior took to train, and on what (from the manifest its training wrote).
+const priors = (readManifest().priors ?? []).map((p) => ({ id: p.id, epochs: p.epochs, trainSeconds: p.trainSeconds, trainBackend: p.trainBackend, fid: p.fid, publicShare: p.publicShare }));
+console.error('GAN priors (training time as recorded by npm run train; FID vs 1000 public digits; share of samples read as 5-9):');
+for (const p of priors) {
+  console.error(`  ${p.id.padEnd(38)} ${String(p.epochs).padStart(3)} epochs  ${(p.trainSeconds / 60).toFixed(1).padStart(6)} min on ${p.trainBackend}  FID ${p.fid?.toFixed(1) ?? '-'}  5-9 ${p.publicShare !== undefined ? `${(100 * p.publicShare).toFixed(1)}%` : '-'}`);
+}
+
+const record = { date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, rows, summary, priors };
 fs.mkdirSync(path.dirname(args.out), { recursive: true });
 fs.writeFileSync(args.out, JSON.stringify(record, null, 2) + '\n');
 console.log(JSON.stringify(summary));

@@ -5,6 +5,7 @@
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
 //          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
+//   judge  --images DIR [--json]      (recon-<digit>-<k>.png files, judged by both judges, with KNN-label accuracy)
 //   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
 //          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
 // attack writes DIR/recon-<digit>-<k>.png (28x28 grayscale) and DIR/result.json, and prints one JSON object
@@ -40,6 +41,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
                     knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness ${NATURALNESS_MODES.map((m) => m.value).join('|')} --injection ${INJECTION_MODES.map((m) => m.value).join('|')}
        npm run mi -- detect --target ID --images DIR [--json]
+       npm run mi -- judge --images DIR [--json]
        npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
                     [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
 
@@ -340,10 +342,7 @@ async function trainCommand(argv: string[]): Promise<void> {
 async function detectCommand(argv: string[]): Promise<void> {
   const values = parse(argv, { target: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' } });
   if (!values.target) throw new UsageError('--target is required');
-  if (!values.images) throw new UsageError('--images DIR is required');
-  if (!fs.existsSync(values.images) || !fs.statSync(values.images).isDirectory()) throw new UsageError(`--images: '${values.images}' is not a folder`);
-  const files = fs.readdirSync(values.images).filter((f) => f.toLowerCase().endsWith('.png')).sort();
-  if (files.length === 0) throw new UsageError(`--images: no .png files in '${values.images}'`);
+  const files = pngFiles(values.images);
   await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const { detectorFor, scoreImages } = await import('./lib/detector.ts');
   const detector = await detectorFor(values.target).catch((e) => { throw new UsageError((e as Error).message); });
@@ -359,11 +358,53 @@ async function detectCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** The .png files of the --images folder, sorted; a clear usage error when there are none. */
+function pngFiles(dir: string | undefined): string[] {
+  if (!dir) throw new UsageError('--images DIR is required');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--images: '${dir}' is not a folder`);
+  const files = fs.readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  if (files.length === 0) throw new UsageError(`--images: no .png files in '${dir}'`);
+  return files;
+}
+
+/**
+ * Judges reconstructions saved as PNGs (recon-<digit>-<k>.png, as `attack --out` writes them) by both judges, with
+ * KNN-label accuracy: the same figures `attack` prints, for images made anywhere.
+ */
+async function judgeCommand(argv: string[]): Promise<void> {
+  const values = parse(argv, { images: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' } });
+  const files = pngFiles(values.images);
+  const digits = files.map((f) => {
+    const m = /^recon-(\d)-/.exec(f);
+    if (!m) throw new UsageError(`--images: '${f}' is not named recon-<digit>-<k>.png, so its attacked digit is unknown`);
+    return Number(m[1]);
+  });
+  await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
+  const { judgeImages } = await import('../src/core/metrics/judge.ts');
+  const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
+  const judges = { evaluator: await judge('evaluator'), robust: await judge('judge-robust') };
+  const images = files.map((f) => readGrayPng(path.join(values.images!, f)));
+  const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
+  const verdict = await judgeImages(judges, pixels, digits);
+  const knn = await knnLabelsOf(images, digits);
+  judges.evaluator.model.dispose(); judges.robust.model.dispose();
+  const rows = files.map((file, i) => ({ file, digit: digits[i], evaluator: verdict.evaluator.predicted[i], robust: verdict.robust.predicted[i], knnLabel: knn.labels[i] }));
+  const result = { command: 'judge', images: rows.length, attackAccuracy: { ...verdict.accuracy, knnLabel: knn.accuracy }, perImage: rows };
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    for (const r of rows) console.log(`  ${r.file.padEnd(24)} digit ${r.digit}  evaluator ${r.evaluator}  judge 2 ${r.robust}  nearest training image ${r.knnLabel}`);
+    const a = result.attackAccuracy;
+    console.log(`${rows.length} images: evaluator top-1 ${a.top1.toFixed(2)}, top-5 ${a.top5.toFixed(2)}; judge 2 top-1 ${a.robustTop1.toFixed(2)}; both ${a.bothTop1.toFixed(2)}; KNN-label ${a.knnLabel.toFixed(2)}`);
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'attack') await attackCommand(rest);
   else if (command === 'train') await trainCommand(rest);
   else if (command === 'detect') await detectCommand(rest);
+  else if (command === 'judge') await judgeCommand(rest);
   else if (command === 'bench') await benchCommand(rest);
   else throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
 } catch (e) {

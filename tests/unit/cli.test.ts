@@ -37,6 +37,8 @@ describe('npm run mi', () => {
     [['train', '--defense', 'mid', '--injection', 'ink'], /--injection applies to trap-mid/],
     [['train', '--defense', 'trap-mid', '--injection', 'patch'], /--injection: 'patch' must be one of blend, ink, stroke/],
     [['detect', '--target', 'target-none'], /--images DIR is required/],
+    [['judge'], /--images DIR is required/],
+    [['judge', '--images', path.join(ROOT, 'models')], /no \.png files/],
     [['detect', '--target', 'target-none', '--images', '/nonexistent'], /is not a folder/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {
     const r = mi(...args);
@@ -83,6 +85,19 @@ describe('npm run mi -- attack --seeds', () => {
     expect(result.attackAccuracy.bothTop1).toBeCloseTo(both / 10, 10);
     expect(result.attackAccuracy.perSeedRobustTop1).toHaveLength(2);
     expect(fs.existsSync(path.join(out, 'recon-3-1.png'))).toBe(true);
+    // `judge` reads the written PNGs back (8-bit grey levels) and gives the same verdicts, up to that rounding.
+    const judged = mi('judge', '--images', out, '--json');
+    expect(judged.code, judged.stderr).toBe(0);
+    const j = JSON.parse(judged.stdout.trim().split('\n').at(-1)!);
+    expect(j.images).toBe(10);
+    const same = j.perImage.filter((r: { file: string; evaluator: number; robust: number }) => {
+      const [, digit, k] = /recon-(\d)-(\d+)/.exec(r.file)!.map(Number);
+      const c = result.perClass.find((x: { digit: number; file: string }) => x.file === `recon-${digit}-${k}.png`);
+      return c.evaluator.predicted === r.evaluator && c.robust.predicted === r.robust;
+    }).length;
+    expect(same).toBeGreaterThanOrEqual(9);
+    expect(Math.abs(j.attackAccuracy.top1 - result.attackAccuracy.top1)).toBeLessThanOrEqual(0.1);
+    expect(j.attackAccuracy.knnLabel).toBeGreaterThanOrEqual(0);
     // Different seeds start from different noise, so they end in different images.
     expect(Array.from(readGrayPng(path.join(out, 'recon-3-0.png')))).not.toEqual(Array.from(readGrayPng(path.join(out, 'recon-3-1.png'))));
   });
