@@ -49,6 +49,7 @@ test('Run forms the reconstructions, advances the step counter and draws the cha
     // ... and the second judge's, under it.
     await expect(page.getByTestId(`verdict2-${d}`)).toContainText(/judge 2 sees\s*\d \(\d+(\.\d)?%\)/);
     await expect(page.getByTestId(`verdict2-${d}`)).toHaveAttribute('data-match', /^(true|false)$/);
+    await expect(page.getByTestId(`verdict2-${d}`)).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
   }
   await expect(page.getByTestId('accuracy')).toHaveText(/top-1 \d+% · top-5 \d+%/);
   await expect(page.getByTestId('accuracy-2')).toHaveText(/top-1 \d+% · both \d+%/);
