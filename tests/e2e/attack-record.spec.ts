@@ -6,7 +6,8 @@ import { PNG } from 'pngjs';
 import { expect, openLab, reconstructionImages, test } from './fixtures.ts';
 
 const DIGITS = [0, 1, 2, 3, 4];
-const verdicts = (page: import('@playwright/test').Page) => Promise.all(DIGITS.map((d) => page.getByTestId(`verdict-${d}`).innerText()));
+// Both judges' lines of every card.
+const verdicts = (page: import('@playwright/test').Page) => Promise.all(DIGITS.flatMap((d) => [page.getByTestId(`verdict-${d}`).innerText(), page.getByTestId(`verdict2-${d}`).innerText()]));
 
 test('exports the grid (PNG) and the run record (JSON) of a Trap-MID run, and opens the record again', async ({ page }) => {
   await openLab(page, '?backend=wasm&target=target-trap-mid&steps=6&seed=4', 'wasm');
@@ -22,7 +23,7 @@ test('exports the grid (PNG) and the run record (JSON) of a Trap-MID run, and op
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
   expect(png.suggestedFilename()).toBe('attack-mi-face-target-trap-mid-seed4-step6.png');
   const grid = PNG.sync.read(fs.readFileSync(await png.path()));
-  expect([grid.width, grid.height]).toEqual([16 + 5 * (140 + 16), 58 + 140 + 62]);
+  expect([grid.width, grid.height]).toEqual([16 + 5 * (140 + 16), 58 + 140 + 78]);
   // The title is drawn (dark text on white) and the first reconstruction sits below it on its black background.
   const at = (x: number, y: number) => grid.data[4 * (y * grid.width + x)];
   expect(at(0, 0)).toBe(255);
@@ -34,10 +35,13 @@ test('exports the grid (PNG) and the run record (JSON) of a Trap-MID run, and op
   const jsonPath = await json.path();
   const record = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
   expect(record).toMatchObject({
-    format: 'inversion-playground-attack', version: 1, backend: 'wasm', state: 'done', step: 6, maxSteps: 6,
+    format: 'inversion-playground-attack', version: 2, backend: 'wasm', state: 'done', step: 6, maxSteps: 6,
     config: { attack: 'mi-face', targetId: 'target-trap-mid', seed: 4, steps: 6 },
   });
   expect(record.images.map((im: { digit: number }) => im.digit)).toEqual(DIGITS);
+  // The second judge's verdict on every image, and its top-1 beside the evaluator's.
+  expect(record.images.every((im: { robust?: { predicted: number } }) => Number.isInteger(im.robust?.predicted))).toBe(true);
+  expect(record.attackAccuracy.robustTop1).toBeGreaterThanOrEqual(0);
   expect(record.trapdoor.threshold).toBeGreaterThan(0);
   expect(record.images.every((im: { trapdoorScore?: number }) => typeof im.trapdoorScore === 'number')).toBe(true);
 

@@ -29,6 +29,7 @@ function shownRows(page: Page): Promise<ShownRow[]> {
 }
 
 test('runs on WASM: the table fills with all three measurements and the result is published', async ({ page, context }) => {
+  test.setTimeout(240_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await openBench(page, '?backend=wasm&repeats=1', 'wasm');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
@@ -38,7 +39,8 @@ test('runs on WASM: the table fills with all three measurements and the result i
   await page.getByTestId('run').click();
   // The page stays live while the worker measures: the pending row is there and the clock ticks.
   await expect(page.getByTestId('bench-pending')).toBeVisible();
-  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  // Generous: a loaded 2-core machine needs ~50 s for this (the speed figures themselves live in npm run bench).
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(page.getByTestId('bench-pending')).toHaveCount(0);
 
   const rows = await shownRows(page);
