@@ -98,13 +98,7 @@ export async function buildLabelReference(robust: tf.LayersModel, sets: DigitSet
 
 /** The digit of each image's nearest reference image (second judge's features) and the share that are the attacked digit. */
 export async function knnLabels(robust: tf.LayersModel, pixels: Float32Array, digits: number[], reference: LabelReference): Promise<{ labels: number[]; accuracy: number }> {
-  const x = tf.tensor4d(pixels, [digits.length, 28, 28, 1]);
-  let q: { values: Float32Array; dim: number };
-  try {
-    q = await featuresOf(robust, x);
-  } finally {
-    x.dispose();
-  }
+  const q = await pixelFeatures(robust, pixels, digits.length);
   const labels = nearestLabels(q.values, reference.features, reference.labels, reference.dim);
   return { labels, accuracy: labels.filter((l, i) => l === digits[i]).length / Math.max(1, digits.length) };
 }
@@ -149,16 +143,20 @@ export function referenceImage(reference: PrivateReference, i: number): Uint8Arr
 
 /** KNN distance, PSNR / SSIM to the nearest private image, FID and PRDC of reconstructions against the reference. */
 export async function scoreReconstructions(evaluator: tf.LayersModel, pixels: Float32Array, digits: number[], reference: PrivateReference): Promise<AttackQuality> {
-  const x = tf.tensor4d(pixels, [digits.length, 28, 28, 1]);
-  let q: { values: Float32Array; dim: number };
-  try {
-    q = await featuresOf(evaluator, x);
-  } finally {
-    x.dispose();
-  }
+  const q = await pixelFeatures(evaluator, pixels, digits.length);
   return attackQuality(
     { pixels, digits, features: q.values, dim: q.dim },
     { pixels: reference.set.images, digits: reference.set.labels, features: reference.features, dim: reference.dim, pixelScale: 1 / 255 },
     { reference: reference.fidIndices },
   );
+}
+
+/** Penultimate features of n images given as n * 784 values in [0, 1]. */
+async function pixelFeatures(model: tf.LayersModel, pixels: Float32Array, n: number): Promise<{ values: Float32Array; dim: number }> {
+  const x = tf.tensor4d(pixels, [n, 28, 28, 1]);
+  try {
+    return await featuresOf(model, x);
+  } finally {
+    x.dispose();
+  }
 }
