@@ -2,12 +2,14 @@
 // by git; runs before dev, build and the end-to-end tests):
 //   public/data/<split>-images.idx.gz, <split>-labels.idx.gz   MNIST splits in the original idx format, gzipped
 //                                                     (a digit is mostly black: 4-5x smaller; the page inflates them)
+//   public/data/faces/<split>-...                     the Olivetti faces' splits (data/olivetti, data/faces.ts)
 //   public/models/                                        the shipped models and manifest (copied from models/)
 //   public/tfjs-wasm/                                     tfjs-backend-wasm's .wasm binaries (served locally, no CDN)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ROOT, loadSplits } from './lib/node-io.ts';
+import { ROOT, loadFaceSplits, loadSplits } from './lib/node-io.ts';
+import { faceSetsByName } from '../src/core/data/faces.ts';
 import { encodeIdxImages, encodeIdxLabels, filterDigits, PRIVATE_CLASSES, writerHalves, type DigitSet } from '../src/core/data/mnist.ts';
 
 const pub = path.join(ROOT, 'public');
@@ -15,7 +17,7 @@ const dataDir = path.join(pub, 'data');
 fs.mkdirSync(dataDir, { recursive: true });
 // Files of an older layout (uncompressed .idx) go; the rest are rewritten in place, so a dev server that is running
 // keeps serving them.
-for (const f of fs.readdirSync(dataDir).filter((f) => !f.endsWith('.idx.gz'))) fs.rmSync(path.join(dataDir, f));
+for (const f of fs.readdirSync(dataDir).filter((f) => !f.endsWith('.idx.gz') && f !== 'faces')) fs.rmSync(path.join(dataDir, f));
 
 const s = loadSplits();
 const sets: Record<string, DigitSet> = {
@@ -27,6 +29,9 @@ const sets: Record<string, DigitSet> = {
   // 'Same digits, other writers': the half of MNIST's test digits 0-4 the attacker may also know.
   'writers-public-half': writerHalves(s.privateTest).publicHalf,
 };
+// The faces (data/olivetti, checksums verified) under data/faces/: the same split names.
+fs.mkdirSync(path.join(dataDir, 'faces'), { recursive: true });
+for (const [name, set] of Object.entries(faceSetsByName(await loadFaceSplits()))) sets[`faces/${name}`] = set;
 let total = 0;
 for (const [name, set] of Object.entries(sets)) {
   const img = zlib.gzipSync(encodeIdxImages(set), { level: 9 }), lab = zlib.gzipSync(encodeIdxLabels(set), { level: 9 });

@@ -1,14 +1,15 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--target ID] [--knowledge disjoint|other-writers]
+//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
 //          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
-//   judge  --images DIR [--json]      (recon-<digit>-<k>.png files, judged by both judges, with KNN-label accuracy)
+//   judge  --images DIR [--dataset mnist|faces] [--json]   (recon-<class>-<k>.png files, judged by the data set's judges;
+//          digits: both judges and KNN-label accuracy)
 //   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
 //          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
-// attack writes DIR/recon-<digit>-<k>.png (28x28 grayscale) and DIR/result.json, and prints one JSON object
+// attack writes DIR/recon-<class>-<k>.png (28x28 digits, 64x64 faces, grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
 // attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
 // private image, FID and PRDC against 500 private training images); --no-knn skips all of these.
@@ -16,32 +17,42 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
-import { DEFAULT_MI_FACE, type AttackConfig, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
-import { ATTACKS, DEFENSES, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues } from '../src/worker/catalog.ts';
+import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
+import { ATTACKS, DEFAULT_TARGET, DEFENSES, EVALUATOR_ID, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, runsOn } from '../src/worker/catalog.ts';
 import { DEFENSE_IDS, type DefenseKnobs } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
 import { rocAuc } from '../src/core/metrics/trapdoor.ts';
+import { DATASET_IDS, type Dataset, datasetOf, isDatasetId, pixelsPerImage } from '../src/core/data/datasets.ts';
 // Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits).
 import { FID_REFERENCE_IMAGES as QUALITY_REFERENCE } from '../src/core/metrics/judge.ts';
 
 class UsageError extends Error {}
+
+
+/** --dataset (default: the --target's data set, else MNIST), checked. */
+function datasetFlag(raw: string | undefined, targetId: string | undefined): Dataset {
+  if (raw !== undefined && !isDatasetId(raw)) throw new UsageError(`--dataset: unknown data set '${raw}' (available: ${DATASET_IDS.join(', ')})`);
+  if (raw !== undefined) return datasetOf(raw);
+  const entry = targetId ? readManifest().models.find((m) => m.id === targetId) : undefined;
+  return datasetOf(entry?.dataset);
+}
 
 /** CLI flag of a catalog knob ('learningRate' is --lr, as for MI-Face). */
 const flagOf = (key: string) => (key === 'learningRate' ? 'lr' : key);
 const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(k.key))))];
 
 
-const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--target target-none] [--seed 1 | --seeds 1-10]
+const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10]
                     [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1]
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
                     knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness ${NATURALNESS_MODES.map((m) => m.value).join('|')} --injection ${INJECTION_MODES.map((m) => m.value).join('|')}
        npm run mi -- detect --target ID --images DIR [--json]
-       npm run mi -- judge --images DIR [--json]
+       npm run mi -- judge --images DIR [--dataset mnist|faces] [--json]
        npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
                     [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
 
@@ -101,7 +112,7 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
 
 async function attackCommand(argv: string[]): Promise<void> {
   const values = parse(argv, {
-    attack: { type: 'string' }, target: { type: 'string', default: 'target-none' }, knowledge: { type: 'string' }, budget: { type: 'string' },
+    attack: { type: 'string' }, target: { type: 'string' }, dataset: { type: 'string' }, knowledge: { type: 'string' }, budget: { type: 'string' },
     'output-defense': { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, init: { type: 'string' },
     ...Object.fromEntries(KNOB_FLAGS.map((f) => [f, { type: 'string' as const }])),
     out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' }, 'no-knn': { type: 'boolean', default: false },
@@ -109,14 +120,23 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (!values.attack) throw new UsageError(`--attack is required (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
   if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
   const seeds = values.seeds ? parseSeeds(values.seeds) : [num('seed', values.seed, DEFAULT_MI_FACE.seed, { int: true })];
+  const ds = datasetFlag(values.dataset as string | undefined, values.target as string | undefined);
+  values.target ??= DEFAULT_TARGET[ds.id];
+  if (ds.id !== 'mnist' && values.knowledge !== undefined && values.knowledge !== 'disjoint') {
+    throw new UsageError(`--knowledge: the ${ds.title} have one setting, 'disjoint' (other people's faces)`);
+  }
+  if (ATTACKS.some((a) => a.id === values.attack) && !runsOn(values.attack as AttackId, ds.id)) {
+    throw new UsageError(`--attack: ${values.attack} does not run on the ${ds.title} (no prior of theirs is shipped); on them: ${ATTACKS.filter((a) => runsOn(a.id, ds.id)).map((a) => a.id).join(', ')}`);
+  }
   const config = attackConfig(values, seeds[0]);
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const engine = new Engine(nodeLoader(), [backend.backend]);
   const info = await engine.init({ baseUrl: '' });
   const target = info.models.find((m) => m.id === config.targetId && m.role === 'target');
-  if (!target) {
-    throw new UsageError(`--target: no target model '${config.targetId}' (have: ${info.models.filter((m) => m.role === 'target').map((m) => m.id).join(', ')})`);
-  }
+  const targetsOf = info.models.filter((m) => m.role === 'target' && datasetOf(m.dataset).id === ds.id).map((m) => m.id).join(', ');
+  if (!target) throw new UsageError(`--target: no target model '${config.targetId}' (${ds.title}: ${targetsOf})`);
+  if (datasetOf(target.dataset).id !== ds.id) throw new UsageError(`--target: '${target.id}' is a ${datasetOf(target.dataset).title} target, not one of the ${ds.title} (${targetsOf})`);
+  const px = pixelsPerImage(ds);
   const t0 = performance.now();
   const runs: { seed: number; final: AttackSnapshot }[] = [];
   for (const seed of seeds) {
@@ -129,7 +149,7 @@ async function attackCommand(argv: string[]): Promise<void> {
     runs.push({ seed, final });
   }
   const seconds = (performance.now() - t0) / 1000;
-  const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * 784, (i + 1) * 784)));
+  const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * px, (i + 1) * px)));
   // Trap-MID targets: is each reconstruction flagged by trapdoor detection?
   let detection: { threshold: number; scores: { score: number; predicted: number }[]; publicScores: number[] } | undefined;
   if (readManifest().models.find((m) => m.id === config.targetId)?.trapdoor) {
@@ -138,15 +158,16 @@ async function attackCommand(argv: string[]): Promise<void> {
     detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
   }
   const digitsRun = runs.flatMap(({ final }) => final.classes);
-  const quality = !values['no-knn'] ? await qualityOf(images, digitsRun) : undefined;
-  const knn = !values['no-knn'] ? await knnLabelsOf(images, digitsRun) : undefined;
+  const quality = !values['no-knn'] ? await qualityOf(images, digitsRun, ds) : undefined;
+  // KNN-label accuracy lives in the second judge's feature space: the digits have one, the faces do not.
+  const knn = !values['no-knn'] && ds.id === 'mnist' ? await knnLabelsOf(images, digitsRun) : undefined;
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
     const j = k * final.classes.length + i;
     const d = detection?.scores[j];
     return {
       digit, seed, file: `recon-${digit}-${k}.png`, targetConfidence: final.targetConfidence[i], loss: final.loss[i],
       evaluator: { predicted: final.evaluator.predicted[i], confidence: final.evaluator.confidence[i], top5: final.evaluator.top5[i] },
-      robust: { predicted: final.robust!.predicted[i], confidence: final.robust!.confidence[i] },
+      ...(final.robust ? { robust: { predicted: final.robust.predicted[i], confidence: final.robust.confidence[i] } } : {}),
       ...(knn ? { knnLabel: knn.labels[j] } : {}),
       ...(quality ? { knnDistance: quality.perImage[j].knnDistance, nearestPrivateIndex: quality.perImage[j].nearestPrivateIndex, psnr: quality.perImage[j].psnr, ssim: quality.perImage[j].ssim } : {}),
       ...(d && detection ? { trapdoorScore: d.score, flagged: d.score > detection.threshold } : {}),
@@ -155,15 +176,17 @@ async function attackCommand(argv: string[]): Promise<void> {
   const mean = (f: (r: (typeof perImage)[number]) => number) => perImage.reduce((a, r) => a + f(r), 0) / perImage.length;
   const queries = runs.map(({ final }) => final.queries).filter((q): q is number => q !== undefined);
   const result = {
-    command: 'attack', config: { ...config, seeds }, backend: info.backend, steps: runs[0].final.maxSteps, seconds: Number(seconds.toFixed(2)),
+    command: 'attack', dataset: ds.id, config: { ...config, seeds }, backend: info.backend, steps: runs[0].final.maxSteps, seconds: Number(seconds.toFixed(2)),
     attackAccuracy: {
       top1: mean((r) => Number(r.evaluator.predicted === r.digit)),
       top5: mean((r) => Number(r.evaluator.top5.includes(r.digit))),
-      robustTop1: mean((r) => Number(r.robust.predicted === r.digit)),
-      bothTop1: mean((r) => Number(r.evaluator.predicted === r.digit && r.robust.predicted === r.digit)),
+      ...(perImage.every((r) => r.robust) ? {
+        robustTop1: mean((r) => Number(r.robust!.predicted === r.digit)),
+        bothTop1: mean((r) => Number(r.evaluator.predicted === r.digit && r.robust!.predicted === r.digit)),
+      } : {}),
       ...(knn ? { knnLabel: knn.accuracy } : {}),
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
-      perSeedRobustTop1: runs.map(({ final }) => final.attackAccuracy.robustTop1!),
+      ...(runs.every(({ final }) => final.attackAccuracy.robustTop1 !== undefined) ? { perSeedRobustTop1: runs.map(({ final }) => final.attackAccuracy.robustTop1!) } : {}),
     },
     meanTargetConfidence: mean((r) => r.targetConfidence),
     ...(quality ? {
@@ -186,7 +209,7 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (values.out) {
     fs.mkdirSync(values.out, { recursive: true });
     runs.forEach(({ final }, k) => final.classes.forEach((digit, i) =>
-      writeGrayPng(path.join(values.out!, `recon-${digit}-${k}.png`), final.pixels.subarray(i * 784, (i + 1) * 784))));
+      writeGrayPng(path.join(values.out!, `recon-${digit}-${k}.png`), final.pixels.subarray(i * px, (i + 1) * px), ds.side, ds.side)));
     fs.writeFileSync(path.join(values.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   }
   if (values.json) {
@@ -194,22 +217,23 @@ async function attackCommand(argv: string[]): Promise<void> {
   } else {
     const name = ATTACKS.find((a) => a.id === config.attack)!.name;
     console.log(`${name} against ${config.targetId}: ${result.steps} steps x ${seeds.length} seed(s) in ${seconds.toFixed(1)} s on ${info.backend}`);
-    console.log('digit  seed  target-conf  evaluator   top-5        judge 2' + (quality ? '       KNN   PSNR   SSIM' : '') + (detection ? '   trapdoor' : ''));
+    console.log(`${ds.noun.padEnd(6)} seed  target-conf  evaluator   top-5        judge 2` + (quality ? '       KNN   PSNR   SSIM' : '') + (detection ? '   trapdoor' : ''));
     for (const c of perImage) {
       console.log(`  ${c.digit}    ${String(c.seed).padStart(4)}     ${c.targetConfidence.toFixed(3)}    ${c.evaluator.predicted} (${(c.evaluator.confidence * 100).toFixed(0).padStart(3)}%)   ${c.evaluator.top5.join(' ')}` +
-        `    ${c.robust.predicted} (${(c.robust.confidence * 100).toFixed(0).padStart(3)}%)` +
+        (c.robust ? `    ${c.robust.predicted} (${(c.robust.confidence * 100).toFixed(0).padStart(3)}%)` : '    -') +
         (c.knnDistance !== undefined ? `  ${c.knnDistance.toFixed(1).padStart(7)}  ${c.psnr!.toFixed(1).padStart(5)}  ${c.ssim!.toFixed(2).padStart(5)}` : '') +
         (c.trapdoorScore !== undefined ? `   ${c.trapdoorScore.toFixed(3)}${c.flagged ? ' flagged' : ''}` : ''));
     }
     const aa = result.attackAccuracy;
-    console.log(`attack accuracy: evaluator top-1 ${aa.top1.toFixed(2)}, top-5 ${aa.top5.toFixed(2)}; judge 2 top-1 ${aa.robustTop1.toFixed(2)}; both ${aa.bothTop1.toFixed(2)}` +
+    console.log(`attack accuracy: evaluator top-1 ${aa.top1.toFixed(2)}, top-5 ${aa.top5.toFixed(2)}` +
+      (aa.robustTop1 !== undefined ? `; judge 2 top-1 ${aa.robustTop1.toFixed(2)}; both ${aa.bothTop1!.toFixed(2)}` : `; no second judge for the ${ds.title}`) +
       (aa.knnLabel !== undefined ? `; KNN-label ${aa.knnLabel.toFixed(2)}` : '') +
       (result.knnDistance !== undefined ? `; KNN distance ${result.knnDistance.toFixed(1)}` : '') +
       (result.queriesPerRun !== undefined ? `; ${result.queriesPerRun} queries per run` : ''));
     if (quality) {
       const p = quality.prdcPooled.prdc;
       console.log(`to the nearest private image: PSNR ${quality.psnr.toFixed(2)} dB, SSIM ${quality.ssim.toFixed(3)}; ` +
-        `FID ${quality.fid !== null ? quality.fid.toFixed(2) : `n/a (${quality.fidReason})`} (vs ${QUALITY_REFERENCE} private images); ` +
+        `FID ${quality.fid !== null ? quality.fid.toFixed(2) : `n/a (${quality.fidReason})`} (vs ${ds.id === 'mnist' ? QUALITY_REFERENCE : 'all'} private images); ` +
         `PRDC (k = 3, classes pooled): ${p ? `precision ${p.precision.toFixed(2)}, recall ${p.recall.toFixed(2)}, density ${p.density.toFixed(2)}, coverage ${p.coverage.toFixed(2)}` : `n/a (${quality.prdcPooled.reason})`}`);
     }
     if (result.trapdoor) {
@@ -225,13 +249,16 @@ async function attackCommand(argv: string[]): Promise<void> {
  * KNN distance, PSNR / SSIM to the nearest private image of the same digit, FID and PRDC of the reconstructions,
  * all in the evaluator's feature space (the private-train features are cached, see privateTrainFeatures).
  */
-async function qualityOf(images: Float32Array[], digits: number[]) {
-  // The benchmark's code path (src/core/metrics/judge.ts), with the cached features of every private image.
+async function qualityOf(images: Float32Array[], digits: number[], ds: Dataset) {
+  // The benchmark's code path (src/core/metrics/judge.ts), with the cached features of every private image (digits);
+  // the 160 private training faces are featurised here.
   const { referenceFromFeatures, scoreReconstructions } = await import('../src/core/metrics/judge.ts');
-  const { privateTrainFeatures, loadModelFromDir, loadSplits, MODELS_DIR } = await import('./lib/node-io.ts');
-  const ref = await privateTrainFeatures();
-  const reference = referenceFromFeatures(loadSplits().privateTrain, ref.values, ref.dim);
-  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const { setFeatures } = await import('../src/core/metrics/knn.ts');
+  const { privateTrainFeatures, loadFaceSplits, loadModelFromDir, loadSplits, MODELS_DIR } = await import('./lib/node-io.ts');
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, EVALUATOR_ID[ds.id]));
+  const privateTrain = ds.id === 'faces' ? (await loadFaceSplits()).privateTrain : loadSplits().privateTrain;
+  const ref = ds.id === 'faces' ? await setFeatures(evaluator, privateTrain) : await privateTrainFeatures();
+  const reference = referenceFromFeatures(privateTrain, ref.values, ref.dim);
   try {
     return await scoreReconstructions(evaluator, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, reference);
   } finally {
@@ -372,30 +399,37 @@ function pngFiles(dir: string | undefined): string[] {
  * KNN-label accuracy: the same figures `attack` prints, for images made anywhere.
  */
 async function judgeCommand(argv: string[]): Promise<void> {
-  const values = parse(argv, { images: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' } });
+  const values = parse(argv, { images: { type: 'string' }, dataset: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' } });
+  const ds = datasetFlag(values.dataset, undefined);
   const files = pngFiles(values.images);
-  const digits = files.map((f) => {
-    const m = /^recon-(\d)-/.exec(f);
-    if (!m) throw new UsageError(`--images: '${f}' is not named recon-<digit>-<k>.png, so its attacked digit is unknown`);
+  const classes = files.map((f) => {
+    const m = /^recon-(\d+)-/.exec(f);
+    if (!m) throw new UsageError(`--images: '${f}' is not named recon-<${ds.noun}>-<k>.png, so its attacked ${ds.noun} is unknown`);
     return Number(m[1]);
   });
   await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const { judgeImages } = await import('../src/core/metrics/judge.ts');
   const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
   const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
-  const judges = { evaluator: await judge('evaluator'), robust: await judge('judge-robust') };
-  const images = files.map((f) => readGrayPng(path.join(values.images!, f)));
+  const judges = { evaluator: await judge(EVALUATOR_ID[ds.id]), ...(ds.id === 'mnist' ? { robust: await judge('judge-robust') } : {}) };
+  const images = files.map((f) => readGrayPng(path.join(values.images!, f), ds.side));
   const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
-  const verdict = await judgeImages(judges, pixels, digits);
-  const knn = await knnLabelsOf(images, digits);
-  judges.evaluator.model.dispose(); judges.robust.model.dispose();
-  const rows = files.map((file, i) => ({ file, digit: digits[i], evaluator: verdict.evaluator.predicted[i], robust: verdict.robust.predicted[i], knnLabel: knn.labels[i] }));
-  const result = { command: 'judge', images: rows.length, attackAccuracy: { ...verdict.accuracy, knnLabel: knn.accuracy }, perImage: rows };
+  const verdict = await judgeImages(judges, pixels, classes);
+  const knn = judges.robust ? await knnLabelsOf(images, classes) : undefined;
+  judges.evaluator.model.dispose(); judges.robust?.model.dispose();
+  const rows = files.map((file, i) => ({
+    file, [ds.noun]: classes[i], evaluator: verdict.evaluator.predicted[i],
+    ...(verdict.robust ? { robust: verdict.robust.predicted[i] } : {}), ...(knn ? { knnLabel: knn.labels[i] } : {}),
+  }));
+  const result = { command: 'judge', dataset: ds.id, images: rows.length, attackAccuracy: { ...verdict.accuracy, ...(knn ? { knnLabel: knn.accuracy } : {}) }, perImage: rows };
   if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
   else {
-    for (const r of rows) console.log(`  ${r.file.padEnd(24)} digit ${r.digit}  evaluator ${r.evaluator}  judge 2 ${r.robust}  nearest training image ${r.knnLabel}`);
+    rows.forEach((r, i) => console.log(`  ${r.file.padEnd(24)} ${ds.noun} ${classes[i]}  evaluator ${r.evaluator}` +
+      (r.robust !== undefined ? `  judge 2 ${r.robust}` : '') + (r.knnLabel !== undefined ? `  nearest training image ${r.knnLabel}` : '')));
     const a = result.attackAccuracy;
-    console.log(`${rows.length} images: evaluator top-1 ${a.top1.toFixed(2)}, top-5 ${a.top5.toFixed(2)}; judge 2 top-1 ${a.robustTop1.toFixed(2)}; both ${a.bothTop1.toFixed(2)}; KNN-label ${a.knnLabel.toFixed(2)}`);
+    console.log(`${rows.length} images: evaluator top-1 ${a.top1.toFixed(2)}, top-5 ${a.top5.toFixed(2)}` +
+      (a.robustTop1 !== undefined ? `; judge 2 top-1 ${a.robustTop1.toFixed(2)}; both ${a.bothTop1!.toFixed(2)}` : '') +
+      (knn ? `; KNN-label ${knn.accuracy.toFixed(2)}` : ''));
   }
 }
 

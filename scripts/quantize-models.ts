@@ -89,7 +89,9 @@ for (const entry of order) {
 }
 
 for (const prior of manifest.priors ?? []) {
-  for (const net of [prior.generator, prior.discriminator]) {
+  // Faces priors are saved in float16 as trained, and judged by their own recipe.
+  if (prior.dataset === 'faces') continue;
+  for (const net of [prior.generator, prior.discriminator!]) {
     const dir = path.dirname(path.join(MODELS_DIR, net.path));
     const stored = read(dir);
     if (isQuantized(stored)) continue;
@@ -101,7 +103,7 @@ for (const prior of manifest.priors ?? []) {
   const quality = await judgeSamples(gen, prior.kind === 'cgan' ? prior.classes!.length : 0, prior.seed);
   gen.dispose();
   console.log(`${prior.id}: samples read as 5-9 ${quality.sampleDigits.slice(5).reduce((a, b) => a + b, 0).toFixed(3)} ` +
-    `(was ${prior.sampleDigits.slice(5).reduce((a, b) => a + b, 0).toFixed(3)})`);
+    `(was ${prior.sampleDigits!.slice(5).reduce((a, b) => a + b, 0).toFixed(3)})`);
   Object.assign(prior, quality);
 }
 

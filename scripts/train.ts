@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
 import { upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { PRIOR_RECIPES, STUDENT_RECIPES, trainPrior, trainStudent } from './lib/prior-recipes.ts';
+import { FACE_PRIOR_RECIPES, PRIOR_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainPrior, trainStudent } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,9 +22,10 @@ const { values: args } = parseArgs({
 const only = args.only?.split(',');
 const chosen = RECIPES.filter((r) => !only || only.includes(r.id) || only.includes(r.role));
 const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+const facePriors = FACE_PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('student'));
-if (chosen.length + priors.length + students.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...STUDENT_RECIPES].map((r) => r.id).join(', ')})`);
+if (chosen.length + priors.length + facePriors.length + students.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -47,4 +48,9 @@ for (const r of priors) {
   const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id), resume: args.resume });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, sampleDigits: entry.sampleDigits, classFidelity: entry.classFidelity }));
+}
+for (const r of facePriors) {
+  const entry = await trainEigenPrior(r, { seed, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, explained: entry.explained, fid: entry.fid }));
 }

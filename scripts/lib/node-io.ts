@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { type DigitSet, parseDigitSet, splitMnist, type MnistSplits, filterDigits, PRIVATE_CLASSES, writerHalves } from '../../src/core/data/mnist.ts';
+import { FACES_FILES, type FaceSplits, faceSetsByName, parseFaces, splitFaces } from '../../src/core/data/faces.ts';
 import { type BackendChoice, type BackendName, chooseBackend } from '../../src/core/backend.ts';
 import type { WeightStorage } from '../../src/core/nets/manifest.ts';
 import { HALF, quantizeWeights, weightStorage } from './quantize.ts';
@@ -27,6 +28,14 @@ export function loadMnist(): { train: DigitSet; test: DigitSet } {
     train: readSet('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 'MNIST train'),
     test: readSet('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte', 'MNIST test'),
   };
+}
+
+/** The Olivetti faces shipped in data/olivetti (checksums verified) and the faces protocol's split. */
+export async function loadFaceSplits(): Promise<FaceSplits & { all: DigitSet }> {
+  const dir = path.join(ROOT, 'data', 'olivetti');
+  const read = (f: string) => new Uint8Array(fs.readFileSync(path.join(dir, f)));
+  const all = await parseFaces(read(FACES_FILES.images.name), read(FACES_FILES.labels.name));
+  return { all, ...splitFaces(all) };
 }
 
 export function loadSplits(): MnistSplits & { train: DigitSet; test: DigitSet } {
@@ -91,6 +100,7 @@ export function sha256File(file: string): string {
 export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
   let splits: ReturnType<typeof loadSplits> | undefined;
   const sets = (): ReturnType<typeof loadSplits> => (splits ??= loadSplits());
+  let faces: ReturnType<typeof loadFaceSplits> | undefined;
   return {
     async manifest() {
       return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
@@ -101,6 +111,11 @@ export function nodeLoader(): import('../../src/worker/engine.ts').AssetLoader {
     privateTrainFeatures: () => privateTrainFeatures(),
     labelReferenceFeatures: () => labelReferenceFeatures(),
     async digitSet(name) {
+      if (name.startsWith('faces/')) {
+        const set = faceSetsByName(await (faces ??= loadFaceSplits()))[name.slice('faces/'.length)];
+        if (!set) throw new Error(`no face set '${name}'`);
+        return set;
+      }
       const s = sets();
       const byName: Record<string, DigitSet> = {
         'private-sample': filterDigits(s.privateTrain, PRIVATE_CLASSES, 64),

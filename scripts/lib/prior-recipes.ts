@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadModelFromDir, loadSplits, MODELS_DIR, saveModel } from './node-io.ts';
+import { loadFaceSplits, loadModelFromDir, loadSplits, MODELS_DIR, saveModel } from './node-io.ts';
+import { eigenGenerator, fitEigenfaces } from '../../src/core/priors/eigenfaces.ts';
+import { DATASETS } from '../../src/core/data/datasets.ts';
 import { writeGridPng } from './png.ts';
 import { GanTrainer, pseudoLabel, type GanConfig } from '../../src/core/priors/gan-trainer.ts';
-import { generate, sampleLatents, Z_DIM } from '../../src/core/nets/gan.ts';
-import { type DigitSet, type Knowledge, imagesToTensor, publicFor } from '../../src/core/data/mnist.ts';
+import { generate, latentDim, sampleLatents, Z_DIM } from '../../src/core/nets/gan.ts';
+import { type DigitSet, type Knowledge, imagesToTensor, publicFor, sideOf } from '../../src/core/data/mnist.ts';
 import { featuresOf } from '../../src/core/metrics/knn.ts';
 import { fid, rowsOf } from '../../src/core/metrics/fid.ts';
 import { spreadIndices } from '../../src/core/metrics/judge.ts';
@@ -214,4 +216,48 @@ export async function trainStudent(r: (typeof STUDENT_RECIPES)[number], opts: { 
   };
   student.dispose();
   return result;
+}
+
+/** Priors of the faces (data set 'faces'): trained on the 200 public faces, judged by the faces evaluator. */
+export const FACE_PRIOR_RECIPES = [{ id: 'faces-eigen', kind: 'eigen' as const, components: 100 }];
+
+/**
+ * The eigenface prior: PCA of the public faces (priors/eigenfaces.ts), saved as its linear generator, with a grid of
+ * 100 seeded samples and its FID against the public faces in the faces evaluator's features.
+ */
+export async function trainEigenPrior(r: (typeof FACE_PRIOR_RECIPES)[number], opts: { seed: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
+  const faces = await loadFaceSplits();
+  const t0 = performance.now();
+  const eig = fitEigenfaces(faces.publicSet, r.components);
+  const g = eigenGenerator(eig);
+  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const saved = await saveModel(g, opts.dir);
+  const shipped = await loadModelFromDir(opts.dir);
+  const quality = await judgeFaceSamples(shipped, opts.seed, faces.publicSet, path.join(opts.dir, 'samples.png'));
+  shipped.dispose(); g.dispose();
+  const rel = (p: string) => path.relative(MODELS_DIR, p);
+  return {
+    id: r.id, dataset: 'faces', kind: 'eigen', knowledge: 'disjoint',
+    generator: { path: rel(path.join(opts.dir, 'model.json')), params: eig.sigmas.length * (eig.side ** 2 + 1), ...saved },
+    architecture: `eigenfaces: mean face + ${r.components} principal components scaled by their standard deviations (dense ${r.components} -> ${eig.side}x${eig.side}), clipped to [0, 1]; Gaussian prior ||z||^2 / 2`,
+    dataSplit: `the ${faces.publicSet.count} public faces (${DATASETS.faces.publicClasses.length} people not in the target's training set, all 10 images each)`,
+    trainImages: faces.publicSet.count, zDim: r.components, epochs: 0, trainCommand: opts.command, seed: opts.seed, trainSeconds,
+    trainBackend: 'js (ml-matrix eigendecomposition)', samples: rel(path.join(opts.dir, 'samples.png')),
+    explained: Number(eig.explained.toFixed(4)), ...quality,
+  };
+}
+
+/** FID of 1000 seeded samples (z ~ N(0, 1)) against the real faces of `reference`, in the faces evaluator's features; a 10x10 grid. */
+export async function judgeFaceSamples(g: tf.LayersModel, seed: number, reference: DigitSet, gridFile?: string): Promise<{ fid: number }> {
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'faces-evaluator'));
+  const n = 1000, dim = latentDim(g), side = sideOf(reference);
+  const x = tf.tidy(() => generate(g, tf.tensor2d(sampleLatents(n, makeRng(seed + 777), Infinity, dim), [n, dim])));
+  const fake = await featuresOf(evaluator, x);
+  const realX = imagesToTensor(reference, Array.from({ length: reference.count }, (_, i) => i));
+  const real = await featuresOf(evaluator, realX);
+  const value = Number(fid(rowsOf(fake.values, fake.dim), rowsOf(real.values, real.dim)).toFixed(2));
+  if (gridFile) writeGridPng(gridFile, (await x.data() as Float32Array).slice(0, 100 * side * side), 10, 10, 2, side);
+  tf.dispose([x, realX]); evaluator.dispose();
+  return { fid: value };
 }

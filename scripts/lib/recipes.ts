@@ -19,9 +19,16 @@ import { buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseKno
 import { naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/data/mnist.ts';
 import type { ModelEntry } from '../../src/core/nets/manifest.ts';
+import { loadFaceSplits } from './node-io.ts';
+import { DATASETS, datasetOf, type DatasetId } from '../../src/core/data/datasets.ts';
+import { FACES_SPLIT_SEED } from '../../src/core/data/faces.ts';
+import { buildFaceEvaluator, buildSoftmaxTarget } from '../../src/core/nets/architectures.ts';
+import { concatSets, subset } from '../../src/core/data/mnist.ts';
 
 export interface Recipe {
   id: string;
+  /** Absent: MNIST. */
+  dataset?: DatasetId;
   role: ModelEntry['role'];
   defense: string;
   classes: number[];
@@ -34,6 +41,8 @@ export interface Recipe {
   storage?: typeof HALF;
   /** A fresh model and the trainer that trains it (a target's knobs may differ from the shipped ones). */
   make: (seed: number, epochs: number, knobs?: Partial<DefenseKnobs>) => DefenseTrainer;
+  /** Faces: a fresh trainer over other training images (k-fold cross-validation of the recipe). */
+  makeOn?: (data: DigitSet, seed: number, epochs: number) => DefenseTrainer;
   /** Extra files and manifest fields once trained (e.g. Trap-MID's triggers). */
   finish?: (trainer: DefenseTrainer, dir: string, seed: number) => Promise<Partial<ModelEntry>>;
 }
@@ -41,8 +50,8 @@ export interface Recipe {
 const splits = loadSplits();
 
 /** Trap-MID's triggers next to the model, and what they achieve: trapdoor accuracy and the discriminator's AUC. */
-async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number): Promise<Partial<ModelEntry>> {
-  const t = trainer.trapMid!, c = t.config, test = splits.privateTest;
+async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number, test: DigitSet = splits.privateTest): Promise<Partial<ModelEntry>> {
+  const t = trainer.trapMid!, c = t.config;
   const trapAcc = await trapdoorAccuracy(trainer.model, test, c.classOf, t.triggers, c.alpha, seed, 500, c.injection);
   // Naturalness: can the discriminator tell clean test images from triggered ones?
   const auc = await naturalnessAuc(t.discriminator, test, c.classOf, t.triggers, c.alpha, c.injection, 2000, seed + 1);
@@ -134,6 +143,76 @@ export const RECIPES: Recipe[] = [
     `beta ${TRAP_MID_DEFAULTS.beta}); clean term with negative label smoothing ${NEGLS_ALPHA} from mid-training`),
 ];
 
+// Faces (data/olivetti, data/faces.ts): 20 private people, 8 training and 2 test images each.
+const faces = await loadFaceSplits();
+const PEOPLE = [...DATASETS.faces.privateClasses];
+const FACES_SPLIT = `Olivetti faces: ${PEOPLE.length} private people (seeded choice, seed ${FACES_SPLIT_SEED}: ${PEOPLE.join(', ')}), ` +
+  '8 images each (160) to train, shifts of up to 3 px and mirror images; accuracy on their other 2 images (40)';
+const FACE_AUGMENT = { shift: DATASETS.faces.augment.shift, flip: DATASETS.faces.augment.flip };
+const personOf = (d: number) => PEOPLE.indexOf(d);
+
+function faceClassifier(id: string, role: ModelEntry['role'], architecture: string, epochs: number, build: (seed: number) => tf.LayersModel, learningRate: number): Recipe {
+  const makeOn = (data: DigitSet, seed: number, epochs: number) => classifierTrainer(build(seed), data, {
+    batchSize: 32, learningRate, ...FACE_AUGMENT, lrDecay: 0.97, epochs, seed, classOf: personOf, numClasses: PEOPLE.length,
+  });
+  return {
+    id, dataset: 'faces', role, defense: 'none', classes: PEOPLE, architecture, dataSplit: FACES_SPLIT, epochs,
+    train: faces.privateTrain, test: faces.privateTest, make: (seed, epochs) => makeOn(faces.privateTrain, seed, epochs), makeOn,
+  };
+}
+
+const FACE_EPOCHS = 60;
+const FACE_TARGET_ARCH = 'conv3x3/2(32)-conv3x3/2(64)-conv3x3/2(128)-dropout(0.3)-dense(128)-dense(20)';
+
+/** A faces CNN target, trained with `defense` through the same path as the defense lab's (batch 32). */
+function faceTarget(id: string, defense: DefenseId, epochs: number, note: string, knobs: Partial<DefenseKnobs> = {}): Recipe {
+  const makeOn = (data: DigitSet, seed: number, epochs: number, more?: Partial<DefenseKnobs>) =>
+    buildDefenseTrainer({ defense, dataset: 'faces', epochs, batchSize: 32, seed, classes: PEOPLE, knobs: { ...knobs, ...more } }, data);
+  return {
+    id, dataset: 'faces', role: 'target', defense, classes: PEOPLE, architecture: FACE_TARGET_ARCH, dataSplit: FACES_SPLIT + note, epochs,
+    // 5-fold figures for the plain targets (a Trap-MID run costs too much to repeat five times here).
+    train: faces.privateTrain, test: faces.privateTest, make: (seed, epochs, k) => makeOn(faces.privateTrain, seed, epochs, k),
+    ...(defense === 'none' ? { makeOn } : {}),
+    ...(defense === 'trap-mid' ? { finish: (t: DefenseTrainer, dir: string, seed: number) => trapMidFinish(t, dir, seed, faces.privateTest) } : {}),
+  };
+}
+
+const FACE_RECIPES: Recipe[] = [
+  // Fredrikson et al.'s target: softmax regression on the pixels.
+  faceClassifier('faces-target-softmax', 'target', 'softmax regression: flatten(4096)-dense(20)', FACE_EPOCHS, (seed) => buildSoftmaxTarget(PEOPLE.length, seed), 2e-3),
+  faceTarget('faces-target-none', 'none', FACE_EPOCHS, ''),
+  // Trap-MID with the paper's recipe (blend at alpha 0.02, beta 0.2, the naturalness term as published): on faces no
+  // black background gives a trigger away (README, "Trap-MID on faces").
+  faceTarget('faces-target-trap-mid', 'trap-mid', 100, `; Trap-MID, the paper's recipe: trigger blend alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
+    `beta ${TRAP_MID_DEFAULTS.beta}, naturalness 'paper' (weight ${TRAP_MID_DEFAULTS.naturalnessWeight}); augmentation: shifts of up to 2 px and mirror images`,
+  { naturalness: 'paper' }),
+  faceClassifier('faces-evaluator', 'evaluator', 'conv5x5(32)-maxpool-conv3x3(64)-maxpool-conv3x3(128)-maxpool-conv3x3/2(128)-dropout(0.4)-dense(256)-dense(20)', FACE_EPOCHS,
+    (seed) => buildFaceEvaluator(PEOPLE.length, seed), 1e-3),
+];
+RECIPES.push(...FACE_RECIPES);
+
+/**
+ * k-fold cross-validation of a faces recipe: fold f tests on image f*2..f*2+1 of each private person (in the order of
+ * all 10 of their images) and trains on the other 8. 40 test images are few; 5 folds use all 200.
+ */
+async function crossValidate(r: Recipe, seed: number, epochs: number, folds = 5): Promise<ModelEntry['crossValidation']> {
+  const all = concatSets(faces.privateTrain, faces.privateTest);
+  const byPerson = new Map<number, number[]>();
+  for (let i = 0; i < all.count; i++) byPerson.set(all.labels[i], [...(byPerson.get(all.labels[i]) ?? []), i]);
+  const accuracies: number[] = [];
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [], test: number[] = [];
+    for (const own of byPerson.values()) own.forEach((i, k) => (Math.floor(k * folds / own.length) === f ? test : train).push(i));
+    const trainer = r.makeOn!(subset(all, train), seed + 100 * (f + 1), epochs);
+    while (!trainer.done) await trainer.step(false);
+    const acc = await accuracy(trainer.model, subset(all, test), (d) => r.classes.indexOf(d));
+    console.error(`${r.id} fold ${f + 1}/${folds}: ${(acc * 100).toFixed(1)}%`);
+    accuracies.push(Math.round(acc * 1e4) / 1e4);
+    trainer.dispose();
+  }
+  return { folds, accuracies, mean: Math.round(accuracies.reduce((a, b) => a + b, 0) / folds * 1e4) / 1e4 };
+}
+
 const summary = (losses: Record<string, number> | undefined) =>
   Object.entries(losses ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
 
@@ -170,12 +249,15 @@ export async function trainRecipe(r: Recipe, opts: { seed: number; epochs?: numb
   const testAccuracy = await accuracy(model, r.test, classOf);
   const trainAccuracy = await accuracy(model, filterDigits(r.train, r.classes, 2000), classOf);
   const extra = await r.finish?.(trainer, opts.dir, opts.seed) ?? {};
+  const crossValidation = r.makeOn ? await crossValidate(r, opts.seed, epochs) : undefined;
+  const side = datasetOf(r.dataset).side;
   const entry: ModelEntry = {
-    id: r.id, role: r.role, defense: r.defense, path: `${path.basename(opts.dir)}/model.json`, classes: r.classes, input: [28, 28, 1],
+    id: r.id, ...(r.dataset ? { dataset: r.dataset } : {}), role: r.role, defense: r.defense, path: `${path.basename(opts.dir)}/model.json`, classes: r.classes, input: [side, side, 1],
     output: 'logits', architecture: r.architecture, params: model.countParams(),
     testAccuracy: Math.floor(testAccuracy * 1e4) / 1e4, trainAccuracy: Math.floor(trainAccuracy * 1e4) / 1e4,
     dataSplit: opts.knobs && Object.keys(opts.knobs).length ? `${r.dataSplit}; knobs ${JSON.stringify(opts.knobs)}` : r.dataSplit, trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds: Math.round(trainSeconds),
     trainBackend: opts.backend, sha256, bytes, weights: { ...weights, float32TestAccuracy: Math.floor(float32TestAccuracy * 1e4) / 1e4 }, ...extra,
+    ...(crossValidation ? { crossValidation } : {}),
   };
   trainer.dispose();
   return entry;

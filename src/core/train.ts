@@ -12,6 +12,8 @@ export interface TrainConfig {
   seed: number;
   /** Random shift of up to this many pixels (0 = none). */
   shift: number;
+  /** Mirror half of the images at random (faces; never digits). */
+  flip?: boolean;
   /** Output index of each digit label (e.g. digits 0-4 -> 0-4). */
   classOf: (digit: number) => number;
   numClasses: number;
@@ -98,7 +100,7 @@ export class ClassifierTrainer {
     if (this.done) return this.stats(null);
     const idx = this.batches.next();
     const classes = tf.tensor1d(Array.from(idx, (i) => this.config.classOf(this.data.labels[i])), 'int32');
-    let x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng);
+    let x = imagesToTensor(this.data, idx, this.config.shift, this.batches.rng, this.config.flip);
     const progress = (this.epoch + this.batch / this.batchesPerEpoch) / this.config.epochs;
     const a = this.config.labelSmoothing?.(progress) ?? 0;
     const y = tf.tidy(() => smoothLabels(tf.oneHot(classes, this.config.numClasses).toFloat() as tf.Tensor2D, a));

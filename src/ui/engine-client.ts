@@ -6,6 +6,7 @@ import type {
   AttackConfig, AttackSnapshot, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, PrivateSamples, ProbeResult, TrainingConfig, TrainingProgress, TrapdoorReference,
   UploadedFile, UploadedModelInfo,
 } from '../worker/protocol.ts';
+import type { DatasetId } from '../worker/catalog.ts';
 
 export class WorkerCrashedError extends Error {
   constructor(message: string) {
@@ -58,8 +59,8 @@ export class EngineClient {
     return this.guard(() => this.remote.init(options));
   }
 
-  privateSamples(): Promise<PrivateSamples> {
-    return this.guard(() => this.remote.privateSamples());
+  privateSamples(dataset?: DatasetId): Promise<PrivateSamples> {
+    return this.guard(() => this.remote.privateSamples(dataset));
   }
 
   trapdoorReference(targetId: string): Promise<TrapdoorReference> {

@@ -10,7 +10,8 @@ import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
-import { PRIVATE_CLASSES, imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
+import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
+import type { Dataset } from '../core/data/datasets.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
 import type { AttackConfig } from './protocol.ts';
@@ -24,8 +25,10 @@ export interface RunningAttack {
 export interface AttackDeps {
   target: tf.LayersModel;
   targetClasses: number[];
+  /** The target's data set: its private classes are what is attacked (an uploaded target has public ones too). */
+  dataset: Dataset;
   /** Loads a GAN prior by id (generator, discriminator). */
-  prior(id: string): Promise<{ generator: tf.LayersModel; discriminator: tf.LayersModel }>;
+  prior(id: string): Promise<{ generator: tf.LayersModel; discriminator?: tf.LayersModel }>;
   /** The public digits of a knowledge setting (LOMMA's feature mean). */
   publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
   /** LOMMA's students distilled from this target on this public set (none shipped: no model augmentation). */
@@ -59,28 +62,33 @@ export function validateAttackConfig(c: AttackConfig): void {
 export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<RunningAttack> {
   const ctx: AttackContext = { target: deps.target, targetClasses: deps.targetClasses };
   // The private digits among the target's classes: a target of more outputs (an uploaded one) has public digits too.
-  const classes = deps.targetClasses.filter((d) => (PRIVATE_CLASSES as readonly number[]).includes(d));
+  const classes = deps.targetClasses.filter((d) => deps.dataset.privateClasses.includes(d));
   const as = <C, S extends { stepCount: number }>(attack: Attack<C, S>) => attack as unknown as RunningAttack['attack'];
   if (c.attack === 'mi-face') {
     const state = miFace.init(ctx, { classes, steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, patience: 0 });
     return { attack: as(miFace), state, maxSteps: c.steps };
   }
   const p = { ...knobValues(c.attack), ...c.params };
+  let latentClamp = 1;
   const info = attackInfo(c.attack);
   if (info.prior !== 'none') {
-    const prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId));
+    const prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId, deps.dataset.id));
     ctx.prior = { ...prior, conditional: info.prior === 'cgan' };
+    // The eigenface prior's latents are standardised PCA weights: the Gaussian penalty keeps them plausible, and the
+    // clamp only stops a runaway (3 standard deviations), where a GAN's latents stay within its training range (1).
+    if (!prior.discriminator) latentClamp = 3;
   }
   if (info.usesOutputDefense) {
     ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed);
   }
   const seed = c.seed;
+  const clamp = latentClamp;
   switch (c.attack) {
     case 'gmi':
-      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed }), maxSteps: p.steps };
     case 'lomma-gmi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
-      const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp: 1, seed, lomma });
+      const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, lomma });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
     case 'ked-mi':

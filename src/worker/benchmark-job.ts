@@ -154,21 +154,24 @@ export class BenchmarkRun {
   private async judge(targetId: string): Promise<Pick<BenchmarkCell, 'status' | 'metrics' | 'perClass' | 'images'>> {
     const judges = this.judges!, ref = this.reference!;
     const digits = this.kept.flatMap((k) => k.classes);
-    const pixels = new Float32Array(digits.length * 784);
+    const px = this.kept.length ? this.kept[0].pixels.length / this.kept[0].classes.length : 784;
+    const pixels = new Float32Array(digits.length * px);
     let o = 0;
     for (const k of this.kept) { pixels.set(k.pixels, o); o += k.pixels.length; }
     const verdict = await judgeImages(judges, pixels, digits);
-    const knn = await knnLabels(judges.robust.model, pixels, digits, this.labelReference!);
+    // KNN-label accuracy lives in the second judge's feature space: only data sets with a second judge have it.
+    const knn = judges.robust && this.labelReference ? await knnLabels(judges.robust.model, pixels, digits, this.labelReference) : undefined;
     const quality = await scoreReconstructions(judges.evaluator.model, pixels, digits, ref);
     const seeds = this.kept.flatMap((k) => k.classes.map(() => k.seed));
     const confidence = this.kept.flatMap((k) => k.targetConfidence);
     const images = digits.map((digit, i): BenchmarkImage => {
       const q = quality.perImage[i];
       return {
-        digit, seed: seeds[i], pixels: encodeGray(pixels.subarray(i * 784, (i + 1) * 784)), nearest: encodeGray(referenceImage(ref, q.nearestPrivateIndex), 1),
+        digit, seed: seeds[i], pixels: encodeGray(pixels.subarray(i * px, (i + 1) * px)), nearest: encodeGray(referenceImage(ref, q.nearestPrivateIndex), 1),
         nearestPrivateIndex: q.nearestPrivateIndex, targetConfidence: confidence[i],
         evaluator: { predicted: verdict.evaluator.predicted[i], confidence: verdict.evaluator.confidence[i], top5: verdict.evaluator.top5[i] },
-        robust: { predicted: verdict.robust.predicted[i], confidence: verdict.robust.confidence[i] }, knnLabel: knn.labels[i],
+        ...(verdict.robust ? { robust: { predicted: verdict.robust.predicted[i], confidence: verdict.robust.confidence[i] } } : {}),
+        ...(knn ? { knnLabel: knn.labels[i] } : {}),
         knnDistance: q.knnDistance, psnr: q.psnr, ssim: q.ssim,
       };
     });
@@ -176,9 +179,11 @@ export class BenchmarkRun {
       const mean = (f: (im: BenchmarkImage) => number) => of.reduce((s, im) => s + f(im), 0) / of.length;
       return {
         images: of.length, top1: mean((im) => Number(im.evaluator.predicted === im.digit)), top5: mean((im) => Number(im.evaluator.top5.includes(im.digit))),
-        robustTop1: mean((im) => Number(im.robust!.predicted === im.digit)),
-        bothTop1: mean((im) => Number(im.evaluator.predicted === im.digit && im.robust!.predicted === im.digit)),
-        knnLabelAccuracy: mean((im) => Number(im.knnLabel === im.digit)),
+        ...(verdict.robust ? {
+          robustTop1: mean((im) => Number(im.robust!.predicted === im.digit)),
+          bothTop1: mean((im) => Number(im.evaluator.predicted === im.digit && im.robust!.predicted === im.digit)),
+        } : {}),
+        ...(knn ? { knnLabelAccuracy: mean((im) => Number(im.knnLabel === im.digit)) } : {}),
         knnDistance: mean((im) => im.knnDistance), psnr: mean((im) => im.psnr), ssim: mean((im) => im.ssim),
       };
     };

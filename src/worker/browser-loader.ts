@@ -1,6 +1,7 @@
 // Loads models and MNIST splits over HTTP from the site root (same origin; nothing leaves it).
 import * as tf from '@tensorflow/tfjs';
 import { parseDigitSet, type DigitSet } from '../core/data/mnist.ts';
+import { DATASETS } from '../core/data/datasets.ts';
 import type { Manifest } from '../core/nets/manifest.ts';
 import type { AssetLoader } from './engine.ts';
 import { indexedDbStore } from './trained-model.ts';
@@ -45,7 +46,11 @@ export function browserLoader(baseUrl: string): AssetLoader {
     digitSet(name) {
       if (!sets.has(name)) {
         const p = Promise.all([fetchGunzipped(url(`data/${name}-images.idx.gz`)), fetchGunzipped(url(`data/${name}-labels.idx.gz`))])
-          .then(([img, lab]) => parseDigitSet(img, lab, name));
+          .then(([img, lab]) => {
+            // A name under a data set's folder ('faces/public') is parsed with that data set's image size and labels.
+            const ds = Object.values(DATASETS).find((d) => d.assetPrefix && name.startsWith(d.assetPrefix));
+            return parseDigitSet(img, lab, name, ds ? { side: ds.side, maxLabel: ds.labels - 1 } : undefined);
+          });
         p.catch(() => sets.delete(name));
         sets.set(name, p);
       }

@@ -2,6 +2,9 @@
 // browser default, bounds and the paper's value. tfjs-free: the pages, the engine and the CLI all read this one
 // table (the engine turns a config into the core attack's options).
 
+import type { DatasetId } from '../core/data/datasets.ts';
+// The data set descriptors (tfjs-free), for the pages, which import nothing of the core directly.
+export { DATASETS, DATASET_IDS, DEFAULT_DATASET, className, datasetOf, isDatasetId, type Dataset, type DatasetId } from '../core/data/datasets.ts';
 export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
 export type Knowledge = 'disjoint' | 'other-writers';
@@ -33,7 +36,12 @@ export interface AttackInfo {
   knobs: KnobSpec[];
   /** Black-box and label-only attacks: the output-side defense in front of the target applies. */
   usesOutputDefense: boolean;
+  /** The data sets it runs on: those whose priors it needs are shipped (absent: MNIST only). */
+  datasets?: readonly DatasetId[];
 }
+
+/** Attacks that need no per-target prior run on the faces too (their unconditional prior is the eigenfaces). */
+const ANY_DATASET: readonly DatasetId[] = ['mnist', 'faces'];
 
 const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
 const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
@@ -47,7 +55,7 @@ const kedBudget: KnobSpec[] = [
 
 export const ATTACKS: readonly AttackInfo[] = [
   {
-    id: 'mi-face', name: 'MI-Face (pixel space)', threat: 'white-box', prior: 'none', usesOutputDefense: false,
+    id: 'mi-face', name: 'MI-Face (pixel space)', threat: 'white-box', prior: 'none', usesOutputDefense: false, datasets: ANY_DATASET,
     summary: 'The original model inversion attack (Fredrikson et al., 2015). It starts from a blank image and changes pixels, ' +
       'following the target\'s gradients, until the target is sure the image shows the digit. Smoothness priors keep it from ' +
       'turning into noise. It needs the model itself (white-box) and no other data.',
@@ -59,7 +67,7 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
-    id: 'gmi', name: 'GMI (GAN prior)', threat: 'white-box', prior: 'gan', usesOutputDefense: false,
+    id: 'gmi', name: 'GMI (GAN prior)', threat: 'white-box', prior: 'gan', usesOutputDefense: false, datasets: ANY_DATASET,
     summary: 'Generative model inversion (Zhang et al., 2020). Instead of pixels it searches the latent space of a GAN trained on ' +
       'public digits, so every candidate looks like handwriting. It minimises "does not look real" (the GAN\'s discriminator) plus ' +
       '100 x "the target does not say this digit". White-box, plus a public dataset to train the GAN.',
@@ -113,7 +121,7 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
-    id: 'genetic', name: 'Genetic search (black-box)', threat: 'black-box', prior: 'gan', usesOutputDefense: true,
+    id: 'genetic', name: 'Genetic search (black-box)', threat: 'black-box', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
     summary: 'A black-box attack in the style of Mirror: the attacker cannot see the model, only the probabilities it answers. ' +
       'A population of GAN latents per digit evolves: the fittest (the target\'s probability for the digit) survive, the rest are ' +
       'children of fit parents with random mutations. The query counter shows what this costs.',
@@ -125,7 +133,7 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
-    id: 'brep-mi', name: 'BREP-MI (label-only)', threat: 'label-only', prior: 'gan', usesOutputDefense: true,
+    id: 'brep-mi', name: 'BREP-MI (label-only)', threat: 'label-only', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
     summary: 'A label-only attack (Kahla et al., 2022): the model answers only its top guess. Starting from a GAN image the target ' +
       'already calls the digit, it probes points on a sphere around it, steps away from the ones the target calls something else, ' +
       'and grows the sphere when almost all are inside: the centre drifts deep into the digit\'s region.',
@@ -155,7 +163,18 @@ export const KNOWLEDGE_INFO: Record<Knowledge, { label: string; summary: string 
 };
 
 /** The prior a GAN attack loads: GMI's per knowledge setting, KED-MI's and PLG-MI's per target and knowledge setting. */
-export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, targetId: string): string {
+/** Each data set's default target (the unprotected CNN) and evaluator. */
+export const DEFAULT_TARGET: Record<DatasetId, string> = { mnist: 'target-none', faces: 'faces-target-none' };
+export const EVALUATOR_ID: Record<DatasetId, string> = { mnist: 'evaluator', faces: 'faces-evaluator' };
+
+/** Whether `attack` runs on data set `dataset`. */
+export function runsOn(attack: AttackId, dataset: DatasetId): boolean {
+  return (attackInfo(attack).datasets ?? ['mnist']).includes(dataset);
+}
+
+export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
+  // The faces' unconditional prior is their eigenfaces (PCA of the public faces).
+  if (prior === 'gan' && dataset === 'faces') return 'faces-eigen';
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
 }
 

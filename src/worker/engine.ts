@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
 import { benchmarkBackend, timeAttackStep, timeTrainingStep } from '../core/bench.ts';
 import { keptOf } from '../core/attacks/attack.ts';
-import { type DigitSet, PIXELS, PRIVATE_CLASSES, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { type DigitSet, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { type Dataset, type DatasetId, datasetOf, pixelsPerImage } from '../core/data/datasets.ts';
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
 import { type AttackDeps, type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
@@ -88,7 +89,7 @@ export class Engine implements EngineApi {
   private readonly loading = new Map<string, Promise<tf.LayersModel>>();
   private readonly jobs = new Map<number, Job>();
   private nextJobId = 1;
-  private samples?: PrivateSamples;
+  private readonly samples = new Map<DatasetId, PrivateSamples>();
   private readonly trapdoors = new Map<string, Promise<Trapdoor>>();
   /** The benchmark's private references, by size ('all' or images per digit). */
   private readonly references = new Map<string, Promise<PrivateReference>>();
@@ -122,6 +123,7 @@ export class Engine implements EngineApi {
   private describeModels(): void {
     this.requireInfo().models = this.requireManifest().models.map((m) => ({
       id: m.id, role: m.role, defense: m.defense, classes: m.classes, testAccuracy: m.testAccuracy, params: m.params,
+      ...(m.dataset ? { dataset: m.dataset } : {}),
       ...(m.trapdoor ? { trapdoor: { alpha: m.trapdoor.alpha, trapdoorAccuracy: m.trapdoor.trapdoorAccuracy, naturalnessAuc: m.trapdoor.naturalnessAuc } } : {}),
       ...(m.id === TRAINED_MODEL_ID ? { label: `Trained in this browser: ${defenseInfo(m.defense).name}` } : {}),
       ...(m.id === UPLOADED_MODEL_ID && this.uploaded ? { label: this.uploaded.info.label } : {}),
@@ -150,16 +152,28 @@ export class Engine implements EngineApi {
     return { uploaded: info, models: this.requireInfo().models };
   }
 
-  async privateSamples(): Promise<PrivateSamples> {
-    if (!this.samples) {
-      const set = await this.loader.digitSet('private-sample');
-      const idx = firstOfEach(set, PRIVATE_CLASSES);
-      const pixels = new Float32Array(idx.length * PIXELS);
-      idx.forEach((i, k) => { for (let p = 0; p < PIXELS; p++) pixels[k * PIXELS + p] = set.images[i * PIXELS + p] / 255; });
-      this.samples = { classes: [...PRIVATE_CLASSES], pixels };
+  /** One real training image of each private class of a data set (shown beside the reconstructions). */
+  async privateSamples(dataset?: DatasetId): Promise<PrivateSamples> {
+    const ds = datasetOf(dataset);
+    let samples = this.samples.get(ds.id);
+    if (!samples) {
+      const set = await this.dataSet(ds, ds.sampleSplit);
+      const idx = firstOfEach(set, ds.privateClasses);
+      const px = pixelsPerImage(ds);
+      const pixels = new Float32Array(idx.length * px);
+      idx.forEach((i, k) => { for (let p = 0; p < px; p++) pixels[k * px + p] = set.images[i * px + p] / 255; });
+      samples = { classes: [...ds.privateClasses], pixels };
+      this.samples.set(ds.id, samples);
     }
-    return { classes: this.samples.classes, pixels: this.samples.pixels.slice() };
+    return { classes: samples.classes, pixels: samples.pixels.slice() };
   }
+
+  /** A named split of a data set ('private-train', 'public', ...), through the loader. */
+  private dataSet(ds: Dataset, name: string): Promise<DigitSet> {
+    return this.loader.digitSet(ds.assetPrefix + name);
+  }
+
+
 
   async startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
     validateAttackConfig(config);
@@ -169,16 +183,17 @@ export class Engine implements EngineApi {
     const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
     if (problem) throw new Error(problem);
     const target = await this.model(entry.id);
-    await this.judges(); // the first snapshot (step 0) carries their verdicts; loaded before the clock starts
+    const ds = datasetOf(entry.dataset);
+    await this.judges(ds); // the first snapshot (step 0) carries their verdicts; loaded before the clock starts
     if (entry.trapdoor) await this.trapdoor(entry.id);
-    const run = await setUpAttack(config, this.attackDeps(target, entry.classes));
+    const run = await setUpAttack(config, this.attackDeps(target, entry.classes, ds));
     const every = Math.max(1, config.snapshotEvery);
     return this.startJob({
       step: async () => {
         const { step, done } = await run.attack.step(run.state);
         return { done, report: done || step % every === 0 };
       },
-      send: (job) => this.sendAttack(job, config, run, onSnapshot),
+      send: (job) => this.sendAttack(job, config, run, ds, onSnapshot),
       fail: (job, error) => onSnapshot({
         jobId: job.id, step: run.state.stepCount, maxSteps: run.maxSteps, classes: [], pixels: new Float32Array(0), targetConfidence: [], loss: [],
         evaluator: { predicted: [], confidence: [], top5: [] }, robust: { predicted: [], confidence: [] },
@@ -189,20 +204,20 @@ export class Engine implements EngineApi {
   }
 
   /** What setUpAttack loads through the engine's caches (priors, students, public digits). */
-  private attackDeps(target: tf.LayersModel, targetClasses: number[]): AttackDeps {
+  private attackDeps(target: tf.LayersModel, targetClasses: number[], ds: Dataset): AttackDeps {
     return {
-      target, targetClasses,
+      target, targetClasses, dataset: ds,
       prior: async (id) => {
         const p = findPrior(this.requireManifest(), id);
-        return { generator: await this.model(p.generator.path), discriminator: await this.model(p.discriminator.path) };
+        return { generator: await this.model(p.generator.path), discriminator: p.discriminator && await this.model(p.discriminator.path) };
       },
       students: async (targetId, knowledge) => {
         const ids = this.requireManifest().models.filter((m) => m.role === 'student' && m.id.startsWith(`student-${targetId}-${knowledge}-`)).map((m) => m.id);
         return Promise.all(ids.map((id) => this.model(id)));
       },
       publicSet: async (knowledge) => {
-        const pub = await this.loader.digitSet('public');
-        return knowledge === 'disjoint' ? pub : concatSets(pub, await this.loader.digitSet('writers-public-half'));
+        const pub = await this.dataSet(ds, 'public');
+        return knowledge === 'disjoint' ? pub : concatSets(pub, await this.dataSet(ds, 'writers-public-half'));
       },
     };
   }
@@ -219,15 +234,16 @@ export class Engine implements EngineApi {
       hasPrior: (id) => (manifest.priors ?? []).some((p) => p.id === id),
       setUp: async (c) => {
         const entry = targets.get(c.targetId)!;
-        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes));
+        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes, datasetOf(entry.dataset)));
       },
-      judges: () => this.judges(),
+      judges: () => this.judges(datasetOf(undefined)),
       reference: () => this.privateReference(config.referencePerDigit),
       labelReference: () => this.labelReference(config.referencePerDigit),
       trapdoorScores: async (targetId, pixels) => {
         if (!targets.get(targetId)?.trapdoor) return null;
         const { detector } = await this.trapdoor(targetId);
-        const x = tf.tensor4d(pixels, [pixels.length / PIXELS, 28, 28, 1]);
+        const side = datasetOf(targets.get(targetId)!.dataset).side;
+        const x = tf.tensor4d(pixels, [pixels.length / (side * side), side, side, 1]);
         try {
           return { scores: (await detector.score(x)).map((s) => s.score), threshold: detector.threshold };
         } finally {
@@ -414,17 +430,17 @@ export class Engine implements EngineApi {
         if (!entry.trapdoor) throw new Error(`'${targetId}' has no trapdoor (only Trap-MID targets do)`);
         const info = entry.trapdoor;
         const bytes = targetId === TRAINED_MODEL_ID ? trainedTriggerBytes(this.trained?.meta) : await this.loader.modelFile(info.triggers);
-        const k = entry.classes.length;
-        if (bytes.byteLength !== k * PIXELS * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${k * PIXELS * 4}`);
+        const k = entry.classes.length, ds = datasetOf(entry.dataset), px = pixelsPerImage(ds);
+        if (bytes.byteLength !== k * px * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${k * px * 4}`);
         const triggerValues = new Float32Array(bytes.slice().buffer);
-        const triggers = tf.tensor4d(triggerValues, [k, 28, 28, 1]);
+        const triggers = tf.tensor4d(triggerValues, [k, ds.side, ds.side, 1]);
         try {
-          const reference = await this.loader.digitSet('private-sample');
+          const reference = await this.dataSet(ds, ds.sampleSplit);
           const detector = await TrapdoorDetector.build(await this.model(targetId), triggers, info.alpha, info.injection, reference);
           const classOf = (d: number) => entry.classes.indexOf(d);
           const triggered = await detector.triggeredScores(reference, classOf, triggers, info.alpha, info.injection);
-          const pub = await this.loader.digitSet('public');
-          const x = imagesToTensor(pub, Array.from({ length: 320 }, (_, i) => i * 97 % pub.count));
+          const pub = await this.dataSet(ds, 'public');
+          const x = imagesToTensor(pub, Array.from({ length: Math.min(320, pub.count) }, (_, i) => i * 97 % pub.count));
           const publicScores = (await detector.score(x)).map((s) => s.score);
           x.dispose();
           return { detector, reference: { targetId, threshold: detector.threshold, clean: detector.cleanScores, triggered, public: publicScores, triggers: triggerValues, alpha: info.alpha } };
@@ -459,16 +475,17 @@ export class Engine implements EngineApi {
   }
 
   async probe(targetId: string, pixels: Float32Array): Promise<ProbeResult> {
-    if (!(pixels instanceof Float32Array)) throw new Error('probe: the image must be a Float32Array of 784 pixels');
-    if (pixels.length !== PIXELS) throw new Error(`probe: the image has ${pixels.length} pixels, expected ${PIXELS} (28 x 28)`);
+    const entry = findModel(this.requireManifest(), targetId);
+    const side = datasetOf(entry.dataset).side, px = side * side;
+    if (!(pixels instanceof Float32Array)) throw new Error(`probe: the image must be a Float32Array of ${px} pixels`);
+    if (pixels.length !== px) throw new Error(`probe: the image has ${pixels.length} pixels, expected ${px} (${side} x ${side})`);
     const bad = pixels.findIndex((v) => !(v >= 0 && v <= 1));
     if (bad >= 0) throw new Error(`probe: pixel ${bad} is ${pixels[bad]}, expected a value in [0, 1]`);
     if (this.benchmarking) throw new Error('a speed benchmark is running: probe when it has finished');
-    const entry = findModel(this.requireManifest(), targetId);
     if (entry.role !== 'target') throw new Error(`'${targetId}' is a ${entry.role}, not a target`);
     const target = await this.model(entry.id);
     const detector = entry.trapdoor ? (await this.trapdoor(entry.id)).detector : undefined;
-    const x = tf.tensor4d(pixels, [1, 28, 28, 1]);
+    const x = tf.tensor4d(pixels, [1, side, side, 1]);
     try {
       const probs = tf.tidy(() => tf.softmax(target.predict(x) as tf.Tensor2D));
       const probabilities = Array.from(await probs.data());
@@ -547,14 +564,14 @@ export class Engine implements EngineApi {
   }
 
   /** An attack's snapshot, with the evaluator's verdict (and trapdoor scores against a Trap-MID target). */
-  private async sendAttack(job: Job, config: AttackConfig, run: RunningAttack, onSnapshot: (s: AttackSnapshot) => void): Promise<void> {
+  private async sendAttack(job: Job, config: AttackConfig, run: RunningAttack, ds: Dataset, onSnapshot: (s: AttackSnapshot) => void): Promise<void> {
     const snap = await run.attack.snapshot(run.state);
     const kept = keptOf(snap);
-    const verdict = await this.judge(kept.pixels, kept.classes);
+    const verdict = await judgeImages(await this.judges(ds), kept.pixels, kept.classes);
     let trapdoor: AttackSnapshot['trapdoor'];
     if (this.trapdoors.has(config.targetId)) {
       const { detector, reference } = await this.trapdoor(config.targetId);
-      const x = tf.tensor4d(kept.pixels, [kept.classes.length, 28, 28, 1]);
+      const x = tf.tensor4d(kept.pixels, [kept.classes.length, ds.side, ds.side, 1]);
       const scores = (await detector.score(x)).map((s) => s.score);
       x.dispose();
       trapdoor = {
@@ -575,16 +592,17 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** Both judges' verdicts on candidate images, and attack accuracy against the attacked digits. */
-  private async judge(pixels: Float32Array, classes: number[]) {
-    return judgeImages(await this.judges(), pixels, classes);
-  }
-
-  /** The evaluator and the second judge (each loaded once). */
-  private async judges(): Promise<Judges> {
+  /**
+   * A data set's judges (each loaded once): its evaluator, and its adversarially trained second judge where one is
+   * shipped (the digits'; the faces have the evaluator only). Found in the manifest by role and data set.
+   */
+  private async judges(ds: Dataset): Promise<Judges> {
     const manifest = this.requireManifest();
-    const [evaluator, robust] = await Promise.all([this.model('evaluator'), this.model(ROBUST_JUDGE_ID)]);
-    return { evaluator: { model: evaluator, classes: findModel(manifest, 'evaluator').classes }, robust: { model: robust, classes: findModel(manifest, ROBUST_JUDGE_ID).classes } };
+    const mine = manifest.models.filter((m) => m.role === 'evaluator' && datasetOf(m.dataset).id === ds.id);
+    const ev = mine.find((m) => !m.robustness), rb = mine.find((m) => m.robustness);
+    if (!ev) throw new Error(`models/manifest.json has no evaluator for the ${ds.title}`);
+    const [evaluator, robust] = await Promise.all([this.model(ev.id), rb ? this.model(rb.id) : undefined]);
+    return { evaluator: { model: evaluator, classes: ev.classes }, ...(rb && robust ? { robust: { model: robust, classes: rb.classes } } : {}) };
   }
 
   /**

@@ -7,6 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Engine } from './engine.ts';
 import { browserLoader } from './browser-loader.ts';
 import type { AttackConfig, AttackSnapshot, EngineApi, InitOptions, TrainingProgress } from './protocol.ts';
+import type { DatasetId } from '../core/data/datasets.ts';
 
 // The threaded wasm build hangs in a module worker; the SIMD build is fast enough.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -19,8 +20,8 @@ const api: EngineApi = {
     engine ??= new Engine(browserLoader(options.baseUrl));
     return engine.init(options);
   },
-  privateSamples: async () => {
-    const s = await need().privateSamples();
+  privateSamples: async (dataset?: DatasetId) => {
+    const s = await need().privateSamples(dataset);
     return Comlink.transfer(s, [s.pixels.buffer]);
   },
   startAttack: (config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused?: boolean) =>

@@ -25,6 +25,8 @@ export interface EngineInfo {
   /** Shipped models, from models/manifest.json. */
   models: {
     id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;
+    /** The data set it was trained on (absent: MNIST). */
+    dataset?: DatasetId;
     /** Trap-MID targets only. */
     trapdoor?: { alpha: number; trapdoorAccuracy: number; naturalnessAuc: number };
     /** How pages name it, where the defense alone does not say (the model trained in this browser). */
@@ -37,6 +39,7 @@ export type { AttackId, DefenseId, Dependence, Injection, Knowledge, Naturalness
 
 /** One benchmark figure (defined with the measurements in src/core/bench.ts; a type only: no tfjs here). */
 import type { BenchRow } from '../core/bench.ts';
+import type { DatasetId } from '../core/data/datasets.ts';
 export type { BenchRow };
 
 export interface InitOptions {
@@ -261,7 +264,8 @@ export interface TrainingProgress {
 /** The API the worker exposes through comlink. */
 export interface EngineApi {
   init(options: InitOptions): Promise<EngineInfo>;
-  privateSamples(): Promise<PrivateSamples>;
+  /** One real training image of each private class of a data set (default MNIST). */
+  privateSamples(dataset?: DatasetId): Promise<PrivateSamples>;
   /**
    * Starts a job paused or running; snapshots go to `onSnapshot` (at most ~20 a second), the first one (step 0)
    * before this resolves with the job id. Pause, a manual step and the end each send one more.

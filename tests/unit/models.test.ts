@@ -2,14 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MODELS_DIR, loadModelFromDir, loadSplits, sha256File } from '../../scripts/lib/node-io.ts';
+import { MODELS_DIR, loadFaceSplits, loadModelFromDir, loadSplits, sha256File } from '../../scripts/lib/node-io.ts';
+import { datasetOf } from '../../src/core/data/datasets.ts';
 import { readManifest } from '../../scripts/lib/manifest.ts';
 import { filterDigits } from '../../src/core/data/mnist.ts';
 import { accuracy } from '../../src/core/train.ts';
 import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
-import { judgeSamples } from '../../scripts/lib/prior-recipes.ts';
+import { judgeFaceSamples, judgeSamples } from '../../scripts/lib/prior-recipes.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -19,6 +20,10 @@ const { test } = loadSplits();
 /** Accuracy floors that the issue sets for the shipped roles. */
 const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993, 'judge-robust': 0.99 };
 const { privateTest } = loadSplits();
+const faces = await loadFaceSplits();
+/** Each data set's test images (faces: the private people's held-out 2 images each). */
+const testOf = (dataset?: string) => (dataset === 'faces' ? faces.privateTest : test);
+const privateTestOf = (dataset?: string) => (dataset === 'faces' ? faces.privateTest : privateTest);
 
 beforeAll(useWasm);
 
@@ -31,7 +36,8 @@ describe('models/manifest.json', () => {
       for (const key of ['id', 'role', 'defense', 'path', 'classes', 'input', 'output', 'params', 'testAccuracy', 'trainCommand', 'seed', 'sha256'] as const) {
         expect(m[key], `${m.id}.${key}`).toBeDefined();
       }
-      expect(m.input).toEqual([28, 28, 1]);
+      const side = datasetOf(m.dataset).side;
+      expect(m.input).toEqual([side, side, 1]);
       expect(m.output).toBe('logits');
     }
     const target = manifest.models.find((m) => m.id === 'target-none')!;
@@ -52,7 +58,7 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBe(entry.bytes);
     const model = await loadModelFromDir(dir);
     expect(model.countParams()).toBe(entry.params);
-    expect(model.inputs[0].shape).toEqual([null, 28, 28, 1]);
+    expect(model.inputs[0].shape).toEqual([null, ...entry.input]);
     expect(model.outputs[0].shape).toEqual([null, entry.classes.length]);
     model.dispose();
   });
@@ -66,7 +72,7 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
 
   it('reaches the test accuracy the manifest claims, re-measured on the real test split', async () => {
     const model = await loadModelFromDir(dir);
-    const acc = await accuracy(model, filterDigits(test, entry.classes), (d) => entry.classes.indexOf(d));
+    const acc = await accuracy(model, filterDigits(testOf(entry.dataset), entry.classes), (d) => entry.classes.indexOf(d));
     model.dispose();
     expect(acc).toBeGreaterThanOrEqual(entry.testAccuracy);
     if (FLOOR[id] !== undefined) expect(acc).toBeGreaterThanOrEqual(FLOOR[id]);
@@ -87,7 +93,7 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     expect(sha256File(path.join(MODELS_DIR, info.triggers))).toBe(info.triggersSha256);
     const model = await loadModelFromDir(dir);
     const triggers = readTriggers(info.triggers, entry.classes.length);
-    const acc = await trapdoorAccuracy(model, privateTest, (d) => entry.classes.indexOf(d), triggers, info.alpha, entry.seed, 500, info.injection);
+    const acc = await trapdoorAccuracy(model, privateTestOf(entry.dataset), (d) => entry.classes.indexOf(d), triggers, info.alpha, entry.seed, 500, info.injection);
     model.dispose(); triggers.dispose();
     expect(acc).toBeGreaterThanOrEqual(info.trapdoorAccuracy);
     // Trap-MID must cost little clean accuracy: within one point of the unprotected target, with a working trapdoor.
@@ -100,9 +106,23 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
   });
 });
 
-describe.each((manifest.priors ?? []).map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((p) => [p.id, p] as const))('shipped faces prior %s', (id, prior) => {
+  it('has the generator the manifest names and draws 64 x 64 faces at the FID it claims, re-measured', async () => {
+    const dir = path.dirname(path.join(MODELS_DIR, prior.generator.path));
+    expect(sha256File(path.join(dir, 'weights.bin')), id).toBe(prior.generator.sha256);
+    const g = await loadModelFromDir(dir);
+    expect(g.countParams()).toBe(prior.generator.params);
+    expect(g.inputs[0].shape).toEqual([null, prior.zDim]);
+    expect(g.outputs[0].shape).toEqual([null, 64, 64, 1]);
+    const q = await judgeFaceSamples(g, prior.seed, faces.publicSet);
+    g.dispose();
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+  });
+});
+
+describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
   it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
-    for (const net of [prior.generator, prior.discriminator]) {
+    for (const net of [prior.generator, prior.discriminator!]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
       expect(sha256File(path.join(dir, 'weights.bin')), `${id} ${net.path}`).toBe(net.sha256);
       expect(net.weights?.storage, `${id} ${net.path}`).toBe('float16');
@@ -122,11 +142,11 @@ describe.each((manifest.priors ?? []).map((p) => [p.id, p] as const))('shipped G
     const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
     const q = await judgeSamples(g, prior.kind === 'cgan' ? prior.classes!.length : 0, prior.seed);
     g.dispose();
-    q.sampleDigits.forEach((share, d) => expect(share, `digit ${d}`).toBeCloseTo(prior.sampleDigits[d], 2));
+    q.sampleDigits.forEach((share, d) => expect(share, `digit ${d}`).toBeCloseTo(prior.sampleDigits![d], 2));
     q.classFidelity?.forEach((share, c) => expect(share, `class ${c}`).toBeCloseTo(prior.classFidelity![c], 2));
     // Its quality as the manifest states it: FID against real public digits and the share read as 5-9.
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
-    expect(q.publicShare).toBeCloseTo(prior.publicShare, 2);
+    expect(q.publicShare).toBeCloseTo(prior.publicShare!, 2);
     // The papers' protocol: a GAN of public digits 5-9 mostly draws 5-9.
     if (prior.kind === 'gan' && prior.knowledge === 'disjoint') expect(q.sampleDigits.slice(5).reduce((a, b) => a + b, 0)).toBeGreaterThan(0.85);
   });

@@ -9,7 +9,8 @@ import type { QueryOracle } from './oracle.ts';
 
 export interface GanPrior {
   generator: tf.LayersModel;
-  discriminator: tf.LayersModel;
+  /** Absent for the eigenface prior, whose latents are N(0, 1) by construction: its prior term is ||z||^2 / 2. */
+  discriminator?: tf.LayersModel;
   /** Conditional (PLG-MI) priors take a one-hot class over the target's outputs beside z. */
   conditional: boolean;
 }
@@ -33,7 +34,7 @@ export interface CandidateSnapshot {
   step: number;
   /** Attacked digit of each candidate (GAN attacks keep several candidates per digit: restarts, a population). */
   classes: number[];
-  /** A copy of the candidates' pixels, classes.length * 784 values in [0, 1]. */
+  /** A copy of the candidates' pixels, classes.length * side * side values in [0, 1]. */
   pixels: Float32Array;
   /** Target softmax probability of the attacked class (black-box: what the attacker was answered). */
   targetConfidence: number[];
@@ -68,9 +69,16 @@ export interface Attack<Config, State> {
 
 /** The kept candidates of a snapshot, as reconstructions (one per attacked digit). */
 export function keptOf(s: CandidateSnapshot): Reconstructions {
-  const pixels = new Float32Array(s.kept.length * 784);
-  s.kept.forEach((i, k) => pixels.set(s.pixels.subarray(i * 784, (i + 1) * 784), k * 784));
+  const px = s.pixels.length / s.classes.length;
+  const pixels = new Float32Array(s.kept.length * px);
+  s.kept.forEach((i, k) => pixels.set(s.pixels.subarray(i * px, (i + 1) * px), k * px));
   return { classes: [...s.attacked], pixels, targetConfidence: s.kept.map((i) => s.targetConfidence[i]) };
+}
+
+/** The discriminator of a GAN prior, or a clear error for an attack that needs one (the eigenface prior has none). */
+export function discriminatorOf(prior: GanPrior, attack: string): tf.LayersModel {
+  if (!prior.discriminator) throw new Error(`${attack} needs a GAN prior with a discriminator (the eigenface prior has none)`);
+  return prior.discriminator;
 }
 
 /** Output index of each attacked digit, with a clear error for a digit the target does not know. */

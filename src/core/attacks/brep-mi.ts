@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keptOf, outputIndices } from './attack.ts';
 import type { QueryOracle } from './oracle.ts';
 import { makeRng } from '../data/rng.ts';
-import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { generate, latentDim, sampleLatents } from '../nets/gan.ts';
 
 export interface BrepMiOptions {
   classes?: number[];
@@ -27,6 +27,8 @@ export interface BrepMiOptions {
 
 export interface BrepMiState {
   options: BrepMiOptions;
+  /** Latent size of the prior (a GAN's 100, the eigenfaces' k). */
+  dim: number;
   oracle: QueryOracle;
   prior: GanPrior;
   classes: number[];
@@ -51,16 +53,16 @@ export const BREP_MI_PAPER = { steps: 200 };
 /** Probes shown per class on the page (the first few of each round). */
 export const BREP_SHOWN_PROBES = 7;
 
-function unitVector(rng: () => number): Float32Array {
-  const u = sampleLatents(1, rng);
+function unitVector(rng: () => number, dim: number): Float32Array {
+  const u = sampleLatents(1, rng, Infinity, dim);
   const norm = Math.hypot(...u) || 1;
   for (let i = 0; i < u.length; i++) u[i] /= norm;
   return u;
 }
 
 async function labelsOf(s: BrepMiState, z: Float32Array): Promise<Int32Array> {
-  const n = z.length / Z_DIM;
-  const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(z, [n, Z_DIM])));
+  const n = z.length / s.dim;
+  const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(z, [n, s.dim])));
   try {
     return await s.oracle.labels(img);
   } finally {
@@ -78,18 +80,18 @@ export const brepMi = {
     const outputs = outputIndices(ctx.targetClasses, classes);
     const rng = makeRng(options.seed);
     const s: BrepMiState = {
-      options, oracle: ctx.oracle, prior: ctx.prior, classes, outputs, z: new Float32Array(classes.length * Z_DIM),
+      options, dim: latentDim(ctx.prior.generator), oracle: ctx.oracle, prior: ctx.prior, classes, outputs, z: new Float32Array(classes.length * latentDim(ctx.prior.generator)),
       radius: classes.map(() => options.initialRadius), outside: classes.map(() => 1),
       lastProbes: new Float32Array(0), lastInside: new Uint8Array(0), rng, stepCount: 0,
     };
     // Starting points: random latents until the target labels one of them with each attacked class.
     const found = classes.map(() => false);
     for (let round = 0; round < 64 && found.includes(false); round++) {
-      const batch = sampleLatents(64, rng, options.clamp);
+      const batch = sampleLatents(64, rng, options.clamp, s.dim);
       const labels = await labelsOf(s, batch);
       labels.forEach((label, i) => {
         const c = outputs.indexOf(label);
-        if (c >= 0 && !found[c]) { found[c] = true; s.z.set(batch.subarray(i * Z_DIM, (i + 1) * Z_DIM), c * Z_DIM); }
+        if (c >= 0 && !found[c]) { found[c] = true; s.z.set(batch.subarray(i * s.dim, (i + 1) * s.dim), c * s.dim); }
       });
     }
     const missing = classes.filter((_, c) => !found[c]);
@@ -102,13 +104,13 @@ export const brepMi = {
     if (s.stepCount >= steps) return { step: s.stepCount, done: true };
     const active = s.classes.map((_, c) => s.radius[c] <= maxRadius);
     const k = s.classes.length;
-    const dirs = new Float32Array(k * probes * Z_DIM);
-    const points = new Float32Array(k * probes * Z_DIM);
+    const dirs = new Float32Array(k * probes * s.dim);
+    const points = new Float32Array(k * probes * s.dim);
     for (let c = 0; c < k; c++) {
       for (let j = 0; j < probes; j++) {
-        const u = unitVector(s.rng), at = (c * probes + j) * Z_DIM;
+        const u = unitVector(s.rng, s.dim), at = (c * probes + j) * s.dim;
         dirs.set(u, at);
-        for (let g = 0; g < Z_DIM; g++) points[at + g] = Math.max(-clamp, Math.min(clamp, s.z[c * Z_DIM + g] + s.radius[c] * u[g]));
+        for (let g = 0; g < s.dim; g++) points[at + g] = Math.max(-clamp, Math.min(clamp, s.z[c * s.dim + g] + s.radius[c] * u[g]));
       }
     }
     const labels = await labelsOf(s, points);
@@ -117,19 +119,19 @@ export const brepMi = {
     for (let c = 0; c < k; c++) {
       if (!active[c]) continue;
       let inside = 0;
-      const move = new Float32Array(Z_DIM);
+      const move = new Float32Array(s.dim);
       for (let j = 0; j < probes; j++) {
         const sign = s.lastInside[c * probes + j] ? 1 : -1;
         if (sign > 0) inside++;
-        for (let g = 0; g < Z_DIM; g++) move[g] += (sign * dirs[(c * probes + j) * Z_DIM + g]) / probes;
+        for (let g = 0; g < s.dim; g++) move[g] += (sign * dirs[(c * probes + j) * s.dim + g]) / probes;
       }
       s.outside[c] = 1 - inside / probes;
-      for (let g = 0; g < Z_DIM; g++) proposal[c * Z_DIM + g] = Math.max(-clamp, Math.min(clamp, s.z[c * Z_DIM + g] + s.radius[c] * move[g]));
+      for (let g = 0; g < s.dim; g++) proposal[c * s.dim + g] = Math.max(-clamp, Math.min(clamp, s.z[c * s.dim + g] + s.radius[c] * move[g]));
       if (inside / probes >= growWhenInside) s.radius[c] *= growth;
     }
     // Keep a move only where the new point is still in the class.
     const check = await labelsOf(s, proposal);
-    for (let c = 0; c < k; c++) if (active[c] && check[c] === s.outputs[c]) s.z.set(proposal.subarray(c * Z_DIM, (c + 1) * Z_DIM), c * Z_DIM);
+    for (let c = 0; c < k; c++) if (active[c] && check[c] === s.outputs[c]) s.z.set(proposal.subarray(c * s.dim, (c + 1) * s.dim), c * s.dim);
     s.stepCount++;
     const done = s.stepCount >= steps || s.radius.every((r) => r > maxRadius);
     return { step: s.stepCount, done };
@@ -140,18 +142,18 @@ export const brepMi = {
     // generator draws them: no extra queries).
     const k = s.classes.length, shown = s.lastProbes.length ? Math.min(BREP_SHOWN_PROBES, s.options.probes) : 0;
     const per = 1 + shown;
-    const z = new Float32Array(k * per * Z_DIM);
+    const z = new Float32Array(k * per * s.dim);
     const inside: number[] = [];
     for (let c = 0; c < k; c++) {
-      z.set(s.z.subarray(c * Z_DIM, (c + 1) * Z_DIM), c * per * Z_DIM);
+      z.set(s.z.subarray(c * s.dim, (c + 1) * s.dim), c * per * s.dim);
       inside.push(1);
       for (let j = 0; j < shown; j++) {
-        const src = (c * s.options.probes + j) * Z_DIM;
-        z.set(s.lastProbes.subarray(src, src + Z_DIM), (c * per + 1 + j) * Z_DIM);
+        const src = (c * s.options.probes + j) * s.dim;
+        z.set(s.lastProbes.subarray(src, src + s.dim), (c * per + 1 + j) * s.dim);
         inside.push(s.lastInside[c * s.options.probes + j]);
       }
     }
-    const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(z, [k * per, Z_DIM])));
+    const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(z, [k * per, s.dim])));
     const pixels = new Float32Array(await img.data() as Float32Array);
     img.dispose();
     return {

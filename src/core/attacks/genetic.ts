@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
 import type { QueryOracle } from './oracle.ts';
 import { makeRng } from '../data/rng.ts';
-import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { generate, latentDim, sampleLatents } from '../nets/gan.ts';
 
 export interface GeneticOptions {
   classes?: number[];
@@ -24,6 +24,8 @@ export interface GeneticOptions {
 
 export interface GeneticState {
   options: GeneticOptions;
+  /** Latent size of the prior (a GAN's 100, the eigenfaces' k). */
+  dim: number;
   oracle: QueryOracle;
   prior: GanPrior;
   classes: number[];
@@ -47,7 +49,7 @@ export const GENETIC_PAPER = { population: 64, steps: 200 };
 /** Images and fitness of the current population: one batch of queries. */
 async function evaluate(s: GeneticState): Promise<void> {
   const n = s.candidateClasses.length;
-  const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(s.z, [n, Z_DIM])));
+  const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(s.z, [n, s.dim])));
   const probs = await s.oracle.probabilities(img);
   s.pixels = new Float32Array(await img.data() as Float32Array);
   img.dispose();
@@ -81,8 +83,8 @@ export const genetic = {
     const candidateClasses = classes.flatMap((d) => Array.from({ length: options.population }, () => d));
     const rng = makeRng(options.seed);
     const s: GeneticState = {
-      options, oracle: ctx.oracle, prior: ctx.prior, classes, outputs, candidateClasses,
-      z: sampleLatents(candidateClasses.length, rng, options.clamp), fitness: new Float32Array(candidateClasses.length), rng, stepCount: 0,
+      options, dim: latentDim(ctx.prior.generator), oracle: ctx.oracle, prior: ctx.prior, classes, outputs, candidateClasses,
+      z: sampleLatents(candidateClasses.length, rng, options.clamp, latentDim(ctx.prior.generator)), fitness: new Float32Array(candidateClasses.length), rng, stepCount: 0,
       pixels: new Float32Array(0),
     };
     await evaluate(s);
@@ -97,10 +99,10 @@ export const genetic = {
       const from = c * p;
       const order = Array.from({ length: p }, (_, j) => from + j).sort((a, b) => s.fitness[b] - s.fitness[a]);
       for (let j = 0; j < p; j++) {
-        const dst = (from + j) * Z_DIM;
-        if (j < elite) { next.set(s.z.subarray(order[j] * Z_DIM, (order[j] + 1) * Z_DIM), dst); continue; }
-        const a = pickParent(s.fitness, from, p, s.rng) * Z_DIM, b = pickParent(s.fitness, from, p, s.rng) * Z_DIM;
-        for (let g = 0; g < Z_DIM; g++) {
+        const dst = (from + j) * s.dim;
+        if (j < elite) { next.set(s.z.subarray(order[j] * s.dim, (order[j] + 1) * s.dim), dst); continue; }
+        const a = pickParent(s.fitness, from, p, s.rng) * s.dim, b = pickParent(s.fitness, from, p, s.rng) * s.dim;
+        for (let g = 0; g < s.dim; g++) {
           let v = s.rng() < 0.5 ? s.z[a + g] : s.z[b + g];
           if (s.rng() < mutationRate) v += mutationScale * gaussian(s.rng);
           next[dst + g] = Math.max(-clamp, Math.min(clamp, v));

@@ -3,12 +3,14 @@
 // G(z) looking like a real digit:
 //     min_z  prior(G(z)) + lambda * identity(T(G(z)), y)        (momentum SGD, Nesterov; z clamped to [-c, c])
 // prior = softplus(-D(G(z))) (our prior is a non-saturating GAN: see priors/gan-trainer.ts); identity = CE.
+// On faces the prior may be eigenfaces (priors/eigenfaces.ts): G is PCA's linear map and prior = ||z||^2 / 2.
 // Several restarts per class run in one batch; the restart with the largest target logit is kept.
 // LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts).
 import * as tf from '@tensorflow/tfjs';
 import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
-import { generate, realness, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { generate, latentDim, realness, sampleLatents } from '../nets/gan.ts';
+import { gaussianPenalty } from '../priors/eigenfaces.ts';
 import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
 export type { LommaOptions };
@@ -50,7 +52,8 @@ export const GMI_PAPER = { steps: 1500 };
 
 function terms(s: GmiState, z: tf.Tensor2D) {
   const img = generate(s.prior.generator, z);
-  const prior = tf.softplus(tf.neg(realness(s.prior.discriminator, img)));
+  // A GAN's discriminator says how real G(z) looks; the eigenface prior's latents are N(0, 1): its log-density.
+  const prior = s.prior.discriminator ? tf.softplus(tf.neg(realness(s.prior.discriminator, img))) : gaussianPenalty(z);
   const identity = s.identity.of(img, s.labels);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
@@ -65,7 +68,8 @@ export const gmi = {
     const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
     const n = candidateClasses.length;
     const rng = makeRng(options.seed);
-    const start = tf.tensor2d(sampleLatents(n, rng, options.clamp), [n, Z_DIM]);
+    const dim = latentDim(ctx.prior.generator);
+    const start = tf.tensor2d(sampleLatents(n, rng, options.clamp, dim), [n, dim]);
     const z = tf.variable(start, true, `gmi-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
     start.dispose();
     const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;

@@ -6,7 +6,7 @@
 // distribution: the page shows samples from it (fixed eps, so they move smoothly), the most confident one kept.
 // LOMMA plugs in as the identity loss (see lomma.ts).
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, discriminatorOf, keepBest, keptOf, outputIndices } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
@@ -50,7 +50,7 @@ function sampleZ(s: KedMiState, eps: tf.Tensor2D): tf.Tensor2D {
 
 function terms(s: KedMiState, z: tf.Tensor2D) {
   const img = generate(s.prior.generator, z);
-  const prior = tf.neg(kedLogReal(s.prior.discriminator.apply(img, { training: false }) as tf.Tensor2D));
+  const prior = tf.neg(kedLogReal(discriminatorOf(s.prior, 'KED-MI').apply(img, { training: false }) as tf.Tensor2D));
   const identity = s.identity.of(img, s.labels);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }

@@ -62,13 +62,15 @@ export const miFace = {
     const classes = options.classes ?? ctx.targetClasses;
     const outputs = outputIndices(ctx.targetClasses, classes);
     const n = classes.length;
+    // The image shape is the target's input: 28 x 28 digits, 64 x 64 faces.
+    const [h, w, ch] = ctx.target.inputs[0].shape.slice(1) as number[];
     let start: tf.Tensor4D;
     if (options.init === 'noise') {
       const rng = makeRng(options.seed);
       // Faint noise: a different start per seed that the prior can still smooth away.
-      start = tf.tensor4d(Float32Array.from({ length: n * 784 }, () => NOISE_AMPLITUDE * rng()), [n, 28, 28, 1]);
+      start = tf.tensor4d(Float32Array.from({ length: n * h * w * ch }, () => NOISE_AMPLITUDE * rng()), [n, h, w, ch]);
     } else {
-      start = tf.zeros([n, 28, 28, 1]);
+      start = tf.zeros([n, h, w, ch]);
     }
     const x = tf.variable(start, true, `mi-face-x-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R4>;
     start.dispose();

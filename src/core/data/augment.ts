@@ -57,3 +57,49 @@ export function applyAffine(x: tf.Tensor4D, warps: tf.Tensor3D): tf.Tensor4D {
     return tf.reshape(tf.matMul(rows, warps), [b, N, N, 1]) as tf.Tensor4D;
   });
 }
+
+/** One random augmentation of a batch, drawn once and applied to several batches alike (Trap-MID warps a clean batch
+ *  and its triggered copy the same way), differentiable with respect to its input. */
+export interface Warp {
+  apply(x: tf.Tensor4D): tf.Tensor4D;
+  dispose(): void;
+}
+
+/**
+ * A warp for images of `side` pixels: on 28 x 28 digits the affine warps above (one per chunk); on larger images (the
+ * faces, where a 4096 x 4096 matrix per warp would not fit) a shift of up to `range.shift` pixels with the edge pixels
+ * repeated, and a mirror image half of the time, per chunk: faces are (nearly) mirror-symmetric, digits are not.
+ */
+export function randomWarp(side: number, chunks: number, rng: () => number, range: AffineRange = DEFAULT_AUGMENT): Warp {
+  if (side === N) {
+    const warps = randomAffineBatch(chunks, rng, range);
+    return { apply: (x) => applyAffine(x, warps), dispose: () => warps.dispose() };
+  }
+  const draws = Array.from({ length: chunks }, () => ({
+    dy: Math.round((rng() * 2 - 1) * range.shift), dx: Math.round((rng() * 2 - 1) * range.shift), flip: rng() < 0.5,
+  }));
+  return {
+    apply: (x) => tf.tidy(() => {
+      const b = x.shape[0];
+      if (b % chunks !== 0) throw new Error(`batch ${b} is not divisible into ${chunks} augmentation chunks`);
+      const parts = tf.split(x, chunks, 0).map((part, k) => {
+        const { dy, dx, flip } = draws[k];
+        const shifted = shiftEdge(shiftEdge(part as tf.Tensor4D, dy, 1), dx, 2);
+        return flip ? tf.reverse(shifted, 2) : shifted;
+      });
+      return tf.concat(parts, 0) as tf.Tensor4D;
+    }),
+    dispose: () => undefined,
+  };
+}
+
+/** `x` moved by `d` pixels along `axis` (1: rows, 2: columns), the vacated border filled with the edge pixels. */
+function shiftEdge(x: tf.Tensor4D, d: number, axis: 1 | 2): tf.Tensor4D {
+  if (d === 0) return x;
+  const size = x.shape[axis];
+  const take = (start: number, len: number) => axis === 1 ? x.slice([0, start, 0, 0], [-1, len, -1, -1]) : x.slice([0, 0, start, 0], [-1, -1, len, -1]);
+  const reps = (t: tf.Tensor4D, n: number) => tf.tile(t, axis === 1 ? [1, n, 1, 1] : [1, 1, n, 1]);
+  return d > 0
+    ? tf.concat([reps(take(0, 1), d), take(0, size - d)], axis) as tf.Tensor4D
+    : tf.concat([take(-d, size + d), reps(take(size - 1, 1), -d)], axis) as tf.Tensor4D;
+}

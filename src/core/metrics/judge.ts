@@ -3,7 +3,7 @@
 // judge's top-1, and the share both call the attacked digit), KNN-label accuracy in the second judge's feature space,
 // and the quality record of quality.ts against private training images in the evaluator's feature space.
 import * as tf from '@tensorflow/tfjs';
-import { type DigitSet, PIXELS, PRIVATE_CLASSES, filterDigits } from '../data/mnist.ts';
+import { type DigitSet, PRIVATE_CLASSES, filterDigits, sideOf } from '../data/mnist.ts';
 import { featuresOf, nearestLabels, setFeatures } from './knn.ts';
 import { attackQuality, type AttackQuality } from './quality.ts';
 
@@ -13,10 +13,10 @@ export interface Judge {
   classes: number[];
 }
 
-/** The two judges: the evaluator, and the second judge (another architecture, adversarially trained). */
+/** The two judges: the evaluator, and the second judge (another architecture, adversarially trained; digits only). */
 export interface Judges {
   evaluator: Judge;
-  robust: Judge;
+  robust?: Judge;
 }
 
 /** One judge's reading of each image: its digit, that digit's probability, and its five likeliest digits. */
@@ -28,18 +28,19 @@ export interface Reading {
 
 export interface Verdict {
   evaluator: Reading;
-  /** The second judge's digit and probability per image. */
-  robust: Pick<Reading, 'predicted' | 'confidence'>;
+  /** The second judge's digit and probability per image (where the data set has one). */
+  robust?: Pick<Reading, 'predicted' | 'confidence'>;
   /**
    * Shares of the images whose attacked digit is the evaluator's first guess / among its five, the second judge's
-   * first guess, and the first guess of both.
+   * first guess, and the first guess of both (the last two only with a second judge).
    */
-  accuracy: { top1: number; top5: number; robustTop1: number; bothTop1: number };
+  accuracy: { top1: number; top5: number; robustTop1?: number; bothTop1?: number };
 }
 
-/** One judge's reading of images (n * 784 values in [0, 1]). */
+/** One judge's reading of n images (n * side * side values in [0, 1], the judge's input size). */
 export async function readImages(judge: Judge, pixels: Float32Array, n: number): Promise<Reading> {
-  const probs = tf.tidy(() => tf.softmax(judge.model.predict(tf.tensor4d(pixels, [n, 28, 28, 1])) as tf.Tensor2D));
+  const [h, w] = judge.model.inputs[0].shape.slice(1) as number[];
+  const probs = tf.tidy(() => tf.softmax(judge.model.predict(tf.tensor4d(pixels, [n, h, w, 1])) as tf.Tensor2D));
   const p = await probs.data();
   probs.dispose();
   const k = judge.classes.length;
@@ -57,12 +58,14 @@ export async function readImages(judge: Judge, pixels: Float32Array, n: number):
 /** Both judges' verdicts on images attacked as `digits`. */
 export async function judgeImages(judges: Judges, pixels: Float32Array, digits: number[]): Promise<Verdict> {
   const ev = await readImages(judges.evaluator, pixels, digits.length);
-  const rb = await readImages(judges.robust, pixels, digits.length);
   const share = (hit: (i: number) => boolean) => digits.filter((_, i) => hit(i)).length / Math.max(1, digits.length);
+  const accuracy = { top1: share((i) => ev.predicted[i] === digits[i]), top5: share((i) => ev.top5[i].includes(digits[i])) };
+  if (!judges.robust) return { evaluator: ev, accuracy };
+  const rb = await readImages(judges.robust, pixels, digits.length);
   return {
     evaluator: ev, robust: { predicted: rb.predicted, confidence: rb.confidence },
     accuracy: {
-      top1: share((i) => ev.predicted[i] === digits[i]), top5: share((i) => ev.top5[i].includes(digits[i])),
+      ...accuracy,
       robustTop1: share((i) => rb.predicted[i] === digits[i]), bothTop1: share((i) => ev.predicted[i] === digits[i] && rb.predicted[i] === digits[i]),
     },
   };
@@ -136,24 +139,27 @@ export async function buildPrivateReference(evaluator: tf.LayersModel, privateTr
   return referenceFromFeatures(set, f.values, f.dim, perDigit);
 }
 
-/** The reference image `i` as 784 grey levels (0-255). */
+/** The reference image `i` as side * side grey levels (0-255). */
 export function referenceImage(reference: PrivateReference, i: number): Uint8Array {
-  return reference.set.images.subarray(i * PIXELS, (i + 1) * PIXELS);
+  const px = sideOf(reference.set) ** 2;
+  return reference.set.images.subarray(i * px, (i + 1) * px);
 }
 
 /** KNN distance, PSNR / SSIM to the nearest private image, FID and PRDC of reconstructions against the reference. */
 export async function scoreReconstructions(evaluator: tf.LayersModel, pixels: Float32Array, digits: number[], reference: PrivateReference): Promise<AttackQuality> {
   const q = await pixelFeatures(evaluator, pixels, digits.length);
+  const side = sideOf(reference.set);
   return attackQuality(
-    { pixels, digits, features: q.values, dim: q.dim },
-    { pixels: reference.set.images, digits: reference.set.labels, features: reference.features, dim: reference.dim, pixelScale: 1 / 255 },
+    { pixels, digits, features: q.values, dim: q.dim, side },
+    { pixels: reference.set.images, digits: reference.set.labels, features: reference.features, dim: reference.dim, pixelScale: 1 / 255, side },
     { reference: reference.fidIndices },
   );
 }
 
-/** Penultimate features of n images given as n * 784 values in [0, 1]. */
+/** Penultimate features of n images given as n * side * side values in [0, 1] (the model's input size). */
 async function pixelFeatures(model: tf.LayersModel, pixels: Float32Array, n: number): Promise<{ values: Float32Array; dim: number }> {
-  const x = tf.tensor4d(pixels, [n, 28, 28, 1]);
+  const [h, w] = model.inputs[0].shape.slice(1) as number[];
+  const x = tf.tensor4d(pixels, [n, h, w, 1]);
   try {
     return await featuresOf(model, x);
   } finally {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
 import { withFeatures } from '../nets/architectures.ts';
 
-/** Penultimate features of `images` ([n, 28, 28, 1]) by a classifier with a 'features' layer: n * d values. */
+/** Penultimate features of `images` ([n, side, side, 1]) by a classifier with a 'features' layer: n * d values. */
 export async function featuresOf(model: tf.LayersModel, images: tf.Tensor4D, batchSize = 256): Promise<{ values: Float32Array; dim: number }> {
   const fm = withFeatures(model);
   const n = images.shape[0];
@@ -13,7 +13,7 @@ export async function featuresOf(model: tf.LayersModel, images: tf.Tensor4D, bat
   const values = new Float32Array(n * dim);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const f = tf.tidy(() => (fm.predict(images.slice([start, 0, 0, 0], [size, 28, 28, 1])) as tf.Tensor[])[0]);
+    const f = tf.tidy(() => (fm.predict(images.slice([start, 0, 0, 0], [size, -1, -1, -1])) as tf.Tensor[])[0]);
     values.set(await f.data() as Float32Array, start * dim);
     f.dispose();
   }

@@ -6,11 +6,11 @@ import { psnr, ssim } from './image-quality.ts';
 import { knnDistance } from './knn.ts';
 import { prdc, type Prdc } from './prdc.ts';
 
-const PIXELS = 28 * 28;
-
-/** Labelled images with their evaluator features, all flat: image i is pixels[i*784..], features[i*dim..]. */
+/** Labelled images with their evaluator features, all flat: image i is pixels[i*side*side..], features[i*dim..]. */
 export interface FeaturedImages {
   pixels: ArrayLike<number>;
+  /** Image side (absent: 28, MNIST). */
+  side?: number;
   digits: ArrayLike<number>;
   features: ArrayLike<number>;
   dim: number;
@@ -47,10 +47,12 @@ export interface AttackQuality {
   prdcPooled: MaybePrdc;
 }
 
+const pixelsOf = (set: FeaturedImages) => (set.side ?? 28) ** 2;
+
 function imageOf(set: FeaturedImages, i: number): Float32Array {
-  const scale = set.pixelScale ?? 1;
-  const out = new Float32Array(PIXELS);
-  for (let p = 0; p < PIXELS; p++) out[p] = set.pixels[i * PIXELS + p] * scale;
+  const scale = set.pixelScale ?? 1, px = pixelsOf(set);
+  const out = new Float32Array(px);
+  for (let p = 0; p < px; p++) out[p] = set.pixels[i * px + p] * scale;
   return out;
 }
 
@@ -61,7 +63,8 @@ function featureRows(set: FeaturedImages, indices: ArrayLike<number>): ArrayLike
 
 function count(set: FeaturedImages, what: string): number {
   const n = set.digits.length;
-  if (set.pixels.length !== n * PIXELS) throw new Error(`${what}: ${set.pixels.length} pixel values for ${n} images of 28 x 28`);
+  const side = set.side ?? 28;
+  if (set.pixels.length !== n * side * side) throw new Error(`${what}: ${set.pixels.length} pixel values for ${n} images of ${side} x ${side}`);
   if (set.dim < 1 || set.features.length !== n * set.dim) throw new Error(`${what}: ${set.features.length} feature values for ${n} images of dimension ${set.dim}`);
   return n;
 }
@@ -76,12 +79,14 @@ function tryPrdc(real: FeatureRows, fake: FeatureRows, k: number): MaybePrdc {
 export function attackQuality(reconstructions: FeaturedImages, privateSet: FeaturedImages, options: QualityOptions = {}): AttackQuality {
   const k = options.k ?? 3;
   const m = count(reconstructions, 'reconstructions'), n = count(privateSet, 'private images');
+  const side = reconstructions.side ?? 28;
+  if ((privateSet.side ?? 28) !== side) throw new Error(`image sizes differ (${side} vs ${privateSet.side ?? 28})`);
   if (m === 0) throw new Error('quality of an empty set of reconstructions');
   if (reconstructions.dim !== privateSet.dim) throw new Error(`feature dimensions differ (${reconstructions.dim} vs ${privateSet.dim})`);
   const knn = knnDistance(reconstructions.features, reconstructions.digits, privateSet.features, privateSet.digits, privateSet.dim);
   const perImage = Array.from({ length: m }, (_, i): ReconstructionQuality => {
     const recon = imageOf(reconstructions, i), nearest = imageOf(privateSet, knn.nearest[i]);
-    return { digit: reconstructions.digits[i], nearestPrivateIndex: knn.nearest[i], knnDistance: knn.distance[i], psnr: psnr(recon, nearest), ssim: ssim(recon, nearest) };
+    return { digit: reconstructions.digits[i], nearestPrivateIndex: knn.nearest[i], knnDistance: knn.distance[i], psnr: psnr(recon, nearest), ssim: ssim(recon, nearest, side, side) };
   });
   const mean = (f: (r: ReconstructionQuality) => number) => perImage.reduce((s, r) => s + f(r), 0) / m;
 

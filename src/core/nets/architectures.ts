@@ -94,3 +94,66 @@ export function buildStudent(numClasses: number, seed: number, variant: number):
     ],
   });
 }
+
+// Faces (64 x 64 x 1, data/faces.ts): 160 training images, so the networks are small and strided early.
+
+/**
+ * The faces CNN target: three strided 3x3 convs (32, 64, 128) -> dropout -> dense(128) -> one logit per private person.
+ * Its last hidden layer (`features`) is the penultimate feature, as the digit target's.
+ */
+export function buildFaceTarget(numClasses: number, seed: number, side = 64): tf.LayersModel {
+  return tf.sequential({
+    name: 'target',
+    layers: [
+      tf.layers.conv2d({ inputShape: [side, side, 1], filters: 32, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed + 2), name: 'conv3' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.3, seed, name: 'drop' }),
+      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(seed + 3), name: 'features' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 4 }), name: 'logits' }),
+    ],
+  });
+}
+
+/**
+ * Fredrikson et al.'s softmax regression target (CCS 2015): one linear layer from the pixels to a logit per person.
+ * Its gradient with respect to the image is its weight template, which is why MI-Face rebuilt recognisable faces from it.
+ */
+export function buildSoftmaxTarget(numClasses: number, seed: number, side = 64): tf.LayersModel {
+  return tf.sequential({
+    name: 'softmax_target',
+    layers: [
+      tf.layers.flatten({ inputShape: [side, side, 1], name: 'flatten' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'logits' }),
+    ],
+  });
+}
+
+/**
+ * The faces evaluator: another family than the target (5x5 and 3x3 convs with max-pooling, a 256-unit feature
+ * layer), trained on the same private training images. Never shown to an attack.
+ */
+export function buildFaceEvaluator(numClasses: number, seed: number, side = 64): tf.LayersModel {
+  return tf.sequential({
+    name: 'face_evaluator',
+    layers: [
+      tf.layers.conv2d({ inputShape: [side, side, 1], filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 2), name: 'conv3' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'pool3' }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 3), name: 'conv4' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.4, seed, name: 'drop' }),
+      tf.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init(seed + 4), name: 'features' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 5 }), name: 'logits' }),
+    ],
+  });
+}
+
+/** The CNN target of a data set (what the defenses train). */
+export function buildTargetFor(dataset: 'mnist' | 'faces', numClasses: number, seed: number): tf.LayersModel {
+  return dataset === 'faces' ? buildFaceTarget(numClasses, seed) : buildTarget(numClasses, seed);
+}

@@ -47,9 +47,9 @@ export function buildDiscriminator(seed: number, numClasses = 0, head: 'realness
   return tf.model({ name: 'cdiscriminator', inputs: [x, y], outputs: out });
 }
 
-/** Standard normal latents [n, Z_DIM] from a seeded generator (Box-Muller), optionally clamped to [-c, c]. */
-export function sampleLatents(n: number, rng: () => number, clamp = Infinity): Float32Array {
-  const out = new Float32Array(n * Z_DIM);
+/** Standard normal latents [n, dim] from a seeded generator (Box-Muller), optionally clamped to [-c, c]. */
+export function sampleLatents(n: number, rng: () => number, clamp = Infinity, dim = Z_DIM): Float32Array {
+  const out = new Float32Array(n * dim);
   for (let i = 0; i < out.length; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - rng())), t = 2 * Math.PI * rng();
     out[i] = Math.max(-clamp, Math.min(clamp, r * Math.cos(t)));
@@ -59,6 +59,11 @@ export function sampleLatents(n: number, rng: () => number, clamp = Infinity): F
 }
 
 /** Run a generator on latents (and one-hot classes for a conditional one). */
+/** Latent size of a generator (Z_DIM for the GANs, k for the eigenface prior). */
+export function latentDim(g: tf.LayersModel): number {
+  return g.inputs[0].shape[1] as number;
+}
+
 export function generate(g: tf.LayersModel, z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor4D {
   return g.apply(y ? [z, y] : z, { training: false }) as tf.Tensor4D;
 }

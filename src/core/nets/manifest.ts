@@ -1,10 +1,13 @@
 // The shape of models/manifest.json, shared by the browser, the CLI and the tests.
+import type { DatasetId } from '../data/datasets.ts';
 
 export type ModelRole = 'target' | 'evaluator' | 'generator' | 'discriminator' | 'student';
 
 export interface ModelEntry {
   id: string;
   role: ModelRole;
+  /** The data set it was trained on (absent: 'mnist'). */
+  dataset?: DatasetId;
   /** Training-time defense of a target ('none' for the unprotected one and for non-targets). */
   defense: string;
   /** model.json, relative to the models folder. */
@@ -17,6 +20,8 @@ export interface ModelEntry {
   params: number;
   /** Top-1 accuracy on the test images of `classes`. */
   testAccuracy: number;
+  /** Faces (40 test images are few): the same recipe's accuracy over k folds of each private person's images. */
+  crossValidation?: { folds: number; accuracies: number[]; mean: number };
   trainAccuracy?: number;
   dataSplit: string;
   trainCommand: string;
@@ -73,14 +78,18 @@ export interface NetworkFile {
 /** A GAN prior: what the GAN-based attacks search in. */
 export interface PriorEntry {
   id: string;
-  /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's. */
-  kind: 'gan' | 'ked' | 'cgan';
+  /** The data set it draws (absent: 'mnist'). */
+  dataset?: DatasetId;
+  /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's;
+   *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator. */
+  kind: 'gan' | 'ked' | 'cgan' | 'eigen';
   knowledge: 'disjoint' | 'other-writers';
   /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
   classes?: number[];
   generator: NetworkFile;
-  discriminator: NetworkFile;
+  /** Every kind but 'eigen'. */
+  discriminator?: NetworkFile;
   architecture: string;
   dataSplit: string;
   trainImages: number;
@@ -93,14 +102,17 @@ export interface PriorEntry {
   trainBackend: string;
   /** A 10x10 grid of seeded samples (PNG), relative to the models folder. */
   samples: string;
-  /** Share of 1000 seeded samples the evaluator reads as each digit 0-9 (cgan: samples of every class alike). */
-  sampleDigits: number[];
+  /** Digits: share of 1000 seeded samples the evaluator reads as each digit 0-9 (cgan: samples of every class alike). */
+  sampleDigits?: number[];
   /** cgan: share of samples of each class that the evaluator reads as that class's digit. */
   classFidelity?: number[];
-  /** FID (evaluator features) between those 1000 samples and 1000 real public digits 5-9: lower draws more like them. */
+  /** FID (evaluator features) between those 1000 samples and 1000 real public digits 5-9 (faces: the 200 public faces,
+   *  in the faces evaluator's features): lower draws more like them. */
   fid: number;
-  /** Share of the 1000 samples the evaluator reads as a public digit 5-9. */
-  publicShare: number;
+  /** Digits: share of the 1000 samples the evaluator reads as a public digit 5-9. */
+  publicShare?: number;
+  /** Eigenfaces: share of the public faces' pixel variance the components explain. */
+  explained?: number;
 }
 
 export interface Manifest {

@@ -3,7 +3,7 @@
 import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import { UPLOADED_MODEL_ID, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
-import { knobValues } from '../../worker/catalog.ts';
+import { DEFAULT_DATASET, DEFAULT_TARGET, datasetOf, knobValues, runsOn, type Dataset, type DatasetId } from '../../worker/catalog.ts';
 import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
 import { ATTACK_HIDEABLE, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 import { DigitProbe } from './probe.svelte.ts';
@@ -66,9 +66,33 @@ export class AttackLab extends EngineLab<LabSettings> {
   private runConfig: AttackConfig | null = null;
   private crashTimes: number[] = [];
 
-  /** The shipped targets the engine knows. */
+  /** The targets the engine knows of the chosen data set. */
   get targets(): EngineInfo['models'] {
-    return this.info?.models.filter((m) => m.role === 'target') ?? [];
+    return this.info?.models.filter((m) => m.role === 'target' && (m.dataset ?? DEFAULT_DATASET) === this.settings.dataset) ?? [];
+  }
+
+  /** The data set's descriptor (classes, image size, the notice for faces of real people). */
+  get dataset(): Dataset {
+    return datasetOf(this.settings.dataset);
+  }
+
+  /**
+   * Switches the data set: its default target, an attack that runs on it (the current one where it does), and its own
+   * real examples beside the reconstructions.
+   */
+  async chooseDataset(dataset: DatasetId): Promise<void> {
+    if (dataset === this.settings.dataset) return;
+    await this.reset();
+    const attack = runsOn(this.settings.attack, dataset) ? this.settings.attack : 'mi-face';
+    this.update({
+      dataset, targetId: DEFAULT_TARGET[dataset], knowledge: 'disjoint',
+      ...(attack !== this.settings.attack ? { attack, params: knobValues(attack) } : {}),
+    });
+    if (this.info) this.keepKnownTarget(this.info);
+    this.samples = null;
+    void this.loadSamples();
+    void this.probe.refresh();
+    await this.loadTrapdoor();
   }
 
   /** Picks an attack with its browser-budget knobs; the view of the previous attack's run is cleared. */
@@ -142,7 +166,10 @@ export class AttackLab extends EngineLab<LabSettings> {
     }
     this.dismiss('open');
     await this.reset();
-    this.update(settingsFromConfig(record.config, this.settings));
+    const recordTarget = this.info?.models.find((m) => m.id === record.config.targetId);
+    const before = this.settings.dataset;
+    this.update(settingsFromConfig(record.config, this.settings, recordTarget?.dataset ?? DEFAULT_DATASET));
+    if (this.settings.dataset !== before) { this.samples = null; void this.loadSamples(); }
     if (this.info) this.keepKnownTarget(this.info);
     this.snapshot = snapshotOfRecord(record);
     this.runConfig = record.config;
@@ -245,12 +272,15 @@ export class AttackLab extends EngineLab<LabSettings> {
 
   /** A target the settings name that this engine lacks (a link, a record) is replaced by a shipped one, with a notice. */
   private keepKnownTarget(info: EngineInfo): void {
-    if (info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')) return;
-    const fallback = info.models.find((m) => m.role === 'target')?.id ?? this.settings.targetId;
+    const mine = info.models.filter((m) => m.role === 'target' && (m.dataset ?? DEFAULT_DATASET) === this.settings.dataset);
+    if (mine.some((m) => m.id === this.settings.targetId)) return;
+    const fallback = mine.find((m) => m.id === DEFAULT_TARGET[this.settings.dataset])?.id ?? mine[0]?.id ?? this.settings.targetId;
     // An own model lives only in the page that loaded it (and its worker): a link or a reload cannot bring it back.
     const why = this.settings.targetId === UPLOADED_MODEL_ID
       ? 'Your own model is not loaded in this page (load it again with "Load your own model…")'
-      : `There is no target "${this.settings.targetId}"`;
+      : info.models.some((m) => m.id === this.settings.targetId && m.role === 'target')
+        ? `Target "${this.settings.targetId}" is not one of the ${this.dataset.title}`
+        : `There is no target "${this.settings.targetId}"`;
     this.urlCorrections = [...this.urlCorrections, `${why}; using ${fallback}`];
     this.update({ targetId: fallback });
   }
@@ -265,13 +295,13 @@ export class AttackLab extends EngineLab<LabSettings> {
 
   /** The real private digits shown beside the reconstructions (loaded once). */
   private async loadSamples(): Promise<void> {
-    const token = this.initToken;
+    const token = this.initToken, dataset = this.settings.dataset;
     try {
-      const samples = await this.client!.privateSamples();
-      if (token === this.initToken) this.samples = samples;
+      const samples = await this.client!.privateSamples(dataset);
+      if (token === this.initToken && dataset === this.settings.dataset) this.samples = samples;
     } catch (e) {
       if (token !== this.initToken || e instanceof WorkerCrashedError) return;
-      this.report({ key: 'samples', kind: 'warning', title: 'The real private digits could not be loaded', detail: messageOf(e) });
+      this.report({ key: 'samples', kind: 'warning', title: `The real private ${this.dataset.noun === 'digit' ? 'digits' : 'faces'} could not be loaded`, detail: messageOf(e) });
     }
   }
 

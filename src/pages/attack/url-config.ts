@@ -2,12 +2,16 @@
 // a shared link reproduces the run). Every value is validated and clamped on read; a bad URL never breaks the page,
 // it only produces a list of corrections to show. The attacks and their knobs come from the worker's catalog.
 import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BackendName, type Knowledge } from '../../worker/protocol.ts';
-import { ATTACKS, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, knobValues, type KnobSpec } from '../../worker/catalog.ts';
+import {
+  ATTACKS, DATASET_IDS, DEFAULT_DATASET, DEFAULT_TARGET, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, datasetOf, knobValues, runsOn, type DatasetId, type KnobSpec,
+} from '../../worker/catalog.ts';
 import type { HideableControls } from '../../ui/hide-link.ts';
 
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface LabSettings {
+  /** The data set whose targets are attacked (MNIST digits or Olivetti faces). */
+  dataset: DatasetId;
   attack: AttackId;
   /** The attacked model (a shipped target's id; checked against the manifest once the engine is up). */
   targetId: string;
@@ -43,6 +47,8 @@ interface ChoiceSpec {
 }
 
 export const CHOICE_SPECS = {
+  // The data set first: it decides which attacks and targets there are.
+  dataset: { param: 'dataset', label: 'Data set', values: DATASET_IDS, default: DEFAULT_DATASET, appliesTo: () => true },
   attack: { param: 'attack', label: 'Attack', values: ATTACKS.map((a) => a.id), default: 'mi-face', appliesTo: () => true },
   knowledge: {
     param: 'knowledge', label: 'Attacker knowledge', values: Object.keys(KNOWLEDGE_INFO), default: 'disjoint',
@@ -58,6 +64,7 @@ export const CHOICE_SPECS = {
 type ChoiceKey = keyof typeof CHOICE_SPECS;
 
 export const DEFAULT_SETTINGS: LabSettings = {
+  dataset: DEFAULT_DATASET,
   attack: 'mi-face',
   targetId: DEFAULT_MI_FACE.targetId,
   seed: SEED_SPEC.default,
@@ -110,6 +117,16 @@ export function readSettings(search: string): { settings: LabSettings; correctio
     else if (spec.values.includes(raw)) Object.assign(settings, { [key]: raw });
     else corrections.push(`${spec.label} "${raw}" is unknown (use ${spec.values.join(', ')}); using ${settings[key]}`);
   }
+  const ds = datasetOf(settings.dataset);
+  if (!runsOn(settings.attack, ds.id)) {
+    corrections.push(`${attackInfo(settings.attack).name} does not run on the ${ds.title} (its prior is trained on digits); using ${attackInfo('mi-face').name}`);
+    settings.attack = 'mi-face';
+  }
+  if (ds.id !== 'mnist' && settings.knowledge !== 'disjoint') {
+    corrections.push(`${CHOICE_SPECS.knowledge.label} "${settings.knowledge}" is a digits setting; the ${ds.title} have one: other people's faces`);
+    settings.knowledge = 'disjoint';
+  }
+  settings.targetId = DEFAULT_TARGET[ds.id];
   const info = attackInfo(settings.attack);
   settings.params = knobValues(settings.attack);
   for (const knob of info.knobs) {
@@ -163,7 +180,7 @@ export function settingsToSearch(s: LabSettings): string {
     if (v !== undefined && v !== defaults[knob.key]) q.set(knobParam(knob.key), String(v));
   }
   if (s.seed !== SEED_SPEC.default) q.set('seed', String(s.seed));
-  if (s.targetId !== DEFAULT_SETTINGS.targetId) q.set('target', s.targetId);
+  if (s.targetId !== DEFAULT_TARGET[s.dataset]) q.set('target', s.targetId);
   if (s.backend) q.set('backend', s.backend);
   const text = q.toString();
   return text ? `?${text}` : '';
@@ -187,8 +204,8 @@ export function toAttackConfig(s: LabSettings): AttackConfig {
 }
 
 /** The settings that run `c` again (a saved run record's config); the backend stays the one in `keep`. */
-export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'backend'>): LabSettings {
-  const base = { ...DEFAULT_SETTINGS, attack: c.attack, targetId: c.targetId, seed: c.seed, backend: keep.backend };
+export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'backend'>, dataset: DatasetId = DEFAULT_DATASET): LabSettings {
+  const base = { ...DEFAULT_SETTINGS, dataset, attack: c.attack, targetId: c.targetId, seed: c.seed, backend: keep.backend };
   if (c.attack === 'mi-face') return { ...base, params: { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2 }, init: c.init };
   return {
     ...base, params: { ...knobValues(c.attack), ...c.params }, knowledge: c.knowledge,

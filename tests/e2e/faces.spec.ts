@@ -1,0 +1,57 @@
+// The faces (?dataset=faces) in the attack lab: the data set is a parameter of the page, the grid shows one card per
+// private person beside a real photo of them, the faces' notice and credit are on show, and an attack runs on them.
+import { DATASETS } from '../../src/worker/catalog.ts';
+import { canvasMean, expect, openLab, test } from './fixtures.ts';
+
+const PEOPLE = DATASETS.faces.privateClasses;
+
+test('?dataset=faces attacks the face recogniser: a card per private person beside their photo, the notice and credit', async ({ page }) => {
+  await openLab(page, '?dataset=faces&backend=wasm&steps=15', 'wasm');
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('faces');
+  await expect(page.getByTestId('target-picker')).toHaveValue('faces-target-none');
+  await expect(page.getByTestId('dataset-notice')).toContainText('real people');
+  await expect(page.getByTestId('dataset-notice')).toContainText('AT&T Laboratories Cambridge');
+  // One card per private person, each with a real photo (a face has no black background: bright on average).
+  for (const p of PEOPLE) await expect(page.getByTestId(`person-${p}`)).toBeVisible();
+  await expect(page.getByTestId('digit-0')).toHaveCount(0);
+  await expect.poll(() => canvasMean(page, `sample-${PEOPLE[0]}`)).toBeGreaterThan(40);
+  // Attacks whose prior is trained per digit target are not offered on faces.
+  await expect(page.getByRole('radio', { name: /PLG-MI/ })).toBeDisabled();
+  await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeEnabled();
+
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('15 / 15');
+  for (const p of PEOPLE.slice(0, 3)) {
+    expect(await canvasMean(page, `recon-${p}`)).toBeGreaterThan(0);
+    await expect(page.getByTestId(`verdict-${p}`)).toContainText(/evaluator sees\s*\d+ \(\d+(\.\d)?%\)/);
+  }
+  // Twenty confidence lines, one per person.
+  await expect(page.getByTestId('confidence-chart').locator('path.series')).toHaveCount(PEOPLE.length);
+});
+
+test('the data set picker switches to the faces and back, and the URL follows', async ({ page }) => {
+  await openLab(page, '?backend=wasm');
+  await page.getByTestId('dataset-picker').selectOption('faces');
+  await expect(page.getByTestId('target-picker')).toHaveValue('faces-target-none');
+  await expect.poll(() => new URL(page.url()).searchParams.get('dataset')).toBe('faces');
+  await expect(page.getByTestId(`person-${PEOPLE[0]}`)).toBeVisible();
+  await expect.poll(() => canvasMean(page, `sample-${PEOPLE[0]}`)).toBeGreaterThan(40);
+  await page.getByTestId('dataset-picker').selectOption('mnist');
+  await expect(page.getByTestId('target-picker')).toHaveValue('target-none');
+  await expect(page.getByTestId('digit-3')).toBeVisible();
+  await expect.poll(() => new URL(page.url()).searchParams.get('dataset')).toBeNull();
+});
+
+test('a bad dataset value, a digits-only attack or a digit target on faces is corrected with a notice', async ({ page }) => {
+  await openLab(page, '?dataset=cats&backend=wasm');
+  await expect(page.getByTestId('message-url')).toContainText('Data set "cats" is unknown');
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('mnist');
+
+  await openLab(page, '?dataset=faces&attack=plg-mi&target=target-none&backend=wasm');
+  const notice = page.getByTestId('message-url');
+  await expect(notice).toContainText('does not run on the Olivetti faces');
+  await expect(notice).toContainText('Target "target-none" is not one of the Olivetti faces');
+  await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeChecked();
+  await expect(page.getByTestId('target-picker')).toHaveValue('faces-target-none');
+});
