@@ -7,8 +7,9 @@
 //   detect --target ID --images DIR [--json]
 //   judge  --images DIR [--dataset mnist|faces] [--json]   (recon-<class>-<k>.png files, judged by the data set's judges;
 //          digits: both judges and KNN-label accuracy)
-//   bench  [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper] [--knowledge disjoint|other-writers]
-//          [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
+//   bench  [--dataset mnist|faces] [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper]
+//          [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
+//          (the rows are the data set's targets, all of them unless --defenses; the faces: one judge, knowledge disjoint)
 // attack writes DIR/recon-<class>-<k>.png (28x28 digits, 64x64 faces, grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
 // attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
@@ -25,7 +26,7 @@ import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
 import { rocAuc } from '../src/core/metrics/trapdoor.ts';
-import { DATASET_IDS, type Dataset, datasetOf, isDatasetId, pixelsPerImage } from '../src/core/data/datasets.ts';
+import { DATASET_IDS, type Dataset, type DatasetId, datasetOf, isDatasetId, pixelsPerImage } from '../src/core/data/datasets.ts';
 // Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits).
 import { FID_REFERENCE_IMAGES as QUALITY_REFERENCE } from '../src/core/metrics/judge.ts';
 
@@ -53,8 +54,8 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     knobs: ${DEFENSES.filter((d) => d.knobs.length).map((d) => `${d.id}: ${d.knobs.map((k) => `--${k.key}`).join(' ')}`).join('; ')}; trap-mid and trap-mid-negls: --naturalness ${NATURALNESS_MODES.map((m) => m.value).join('|')} --injection ${INJECTION_MODES.map((m) => m.value).join('|')}
        npm run mi -- detect --target ID --images DIR [--json]
        npm run mi -- judge --images DIR [--dataset mnist|faces] [--json]
-       npm run mi -- bench [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3] [--budget browser|paper]
-                    [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
+       npm run mi -- bench [--dataset mnist|faces] [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3]
+                    [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
   try {
@@ -83,13 +84,13 @@ function parseSeeds(raw: string): number[] {
 }
 
 /** The config of one attack run from the command line (catalog defaults, or the paper's with --budget paper). */
-function attackConfig(values: Record<string, string | boolean | undefined>, seed: number): AttackConfig {
+function attackConfig(values: Record<string, string | boolean | undefined>, seed: number, dataset: DatasetId = 'mnist'): AttackConfig {
   const id = values.attack as string;
   const info = ATTACKS.find((a) => a.id === id);
   if (!info) throw new UsageError(`--attack: unknown attack '${id}' (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
   const budget = (values.budget as string | undefined) ?? 'browser';
   if (budget !== 'browser' && budget !== 'paper') throw new UsageError(`--budget: '${budget}' must be 'browser' or 'paper'`);
-  const base = knobValues(info.id, budget);
+  const base = knobValues(info.id, budget, dataset);
   const params: Record<string, number> = {};
   for (const k of info.knobs) {
     params[k.key] = num(flagOf(k.key), values[flagOf(k.key)] as string | undefined, base[k.key], { int: k.integer, min: k.min, max: k.max });
@@ -128,7 +129,7 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (ATTACKS.some((a) => a.id === values.attack) && !runsOn(values.attack as AttackId, ds.id)) {
     throw new UsageError(`--attack: ${values.attack} does not run on the ${ds.title} (no prior of theirs is shipped); on them: ${ATTACKS.filter((a) => runsOn(a.id, ds.id)).map((a) => a.id).join(', ')}`);
   }
-  const config = attackConfig(values, seeds[0]);
+  const config = attackConfig(values, seeds[0], ds.id);
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const engine = new Engine(nodeLoader(), [backend.backend]);
   const info = await engine.init({ baseUrl: '' });
@@ -284,26 +285,39 @@ async function benchCommand(argv: string[]): Promise<void> {
   const values = parse(argv, {
     defenses: { type: 'string' }, attacks: { type: 'string', default: 'mi-face' }, seeds: { type: 'string', default: '1' },
     budget: { type: 'string', default: 'browser' }, knowledge: { type: 'string', default: 'disjoint' }, steps: { type: 'string' },
-    json: { type: 'boolean', default: false }, out: { type: 'string' }, backend: { type: 'string' },
+    json: { type: 'boolean', default: false }, out: { type: 'string' }, backend: { type: 'string' }, dataset: { type: 'string' },
   });
   const { parseSeedList, STEPS_RANGE } = await import('../src/worker/benchmark-record.ts');
   const list = (raw: string) => raw.split(',').map((v) => v.trim()).filter(Boolean);
+  // The data set: --dataset, else that of the first --defenses target, else MNIST.
+  const ds = datasetFlag(values.dataset, values.defenses === undefined ? undefined : list(values.defenses)[0]);
   const attacks = list(values.attacks);
   for (const a of attacks) if (!ATTACKS.some((x) => x.id === a)) throw new UsageError(`--attacks: unknown attack '${a}' (available: ${ATTACKS.map((x) => x.id).join(', ')})`);
+  for (const a of attacks) {
+    if (!runsOn(a as AttackId, ds.id)) throw new UsageError(`--attacks: '${a}' does not run on the ${ds.title} (available: ${ATTACKS.filter((x) => runsOn(x.id, ds.id)).map((x) => x.id).join(', ')})`);
+  }
   if (attacks.length === 0) throw new UsageError('--attacks: name at least one attack');
   let seeds: number[];
   try { seeds = parseSeedList(values.seeds); } catch (e) { throw new UsageError(`--seeds: ${(e as Error).message}`); }
   if (values.budget !== 'browser' && values.budget !== 'paper') throw new UsageError(`--budget: '${values.budget}' must be 'browser' or 'paper'`);
   if (values.knowledge !== 'disjoint' && values.knowledge !== 'other-writers') throw new UsageError(`--knowledge: '${values.knowledge}' must be 'disjoint' or 'other-writers'`);
+  if (ds.id !== 'mnist' && values.knowledge !== 'disjoint') throw new UsageError(`--knowledge: the ${ds.title} have 'disjoint' only (other people's faces)`);
   const steps = values.steps === undefined ? undefined : num('steps', values.steps, 0, { int: true, ...STEPS_RANGE });
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const engine = new Engine(nodeLoader(), [backend.backend]);
   const info = await engine.init({ baseUrl: '' });
-  const targets = info.models.filter((m) => m.role === 'target').map((m) => m.id);
+  const all = info.models.filter((m) => m.role === 'target');
+  const targets = all.filter((m) => datasetOf(m.dataset).id === ds.id).map((m) => m.id);
   const defenses = values.defenses === undefined ? targets : list(values.defenses);
-  for (const d of defenses) if (!targets.includes(d)) throw new UsageError(`--defenses: no target '${d}' (have: ${targets.join(', ')})`);
+  for (const d of defenses) {
+    if (targets.includes(d)) continue;
+    const other = all.find((m) => m.id === d);
+    if (other) throw new UsageError(`--defenses: '${d}' is a target of the ${datasetOf(other.dataset).title}, not of the ${ds.title} (add --dataset ${datasetOf(other.dataset).id})`);
+    throw new UsageError(`--defenses: no target '${d}' (have: ${targets.join(', ')})`);
+  }
   if (defenses.length === 0) throw new UsageError('--defenses: name at least one target');
   const config: BenchmarkConfig = {
+    ...(ds.id !== 'mnist' ? { dataset: ds.id } : {}),
     defenses: [...new Set(defenses)], attacks: [...new Set(attacks)] as AttackConfig['attack'][], seeds,
     budget: values.budget, knowledge: values.knowledge, ...(steps !== undefined ? { steps } : {}),
   };

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cellOf, decodeGray, formatSeedList, recordToCsv } from '../../src/worker/benchmark-record.ts';
+import { datasetOf } from '../../src/core/data/datasets.ts';
 import type { BenchmarkCell, BenchmarkRecord } from '../../src/worker/protocol.ts';
 import { writeGrayPng } from './png.ts';
 
@@ -20,9 +21,10 @@ function figures(c: BenchmarkCell | undefined): string {
 /** The table, as `mi bench` prints it. */
 export function formatBenchTable(r: BenchmarkRecord): string {
   const c = r.config;
+  const ds = datasetOf(c.dataset);
   const name = Math.max(8, ...r.defenses.map((d) => d.id.length)) + 2;
   const lines = [
-    `${r.defenses.length} defense(s) x ${r.attacks.length} attack(s), seeds ${formatSeedList(c.seeds)}, ${c.budget} budget${c.steps ? ` (steps ${c.steps})` : ''}, ` +
+    `${ds.title}: ${r.defenses.length} defense(s) x ${r.attacks.length} attack(s), seeds ${formatSeedList(c.seeds)}, ${c.budget} budget${c.steps ? ` (steps ${c.steps})` : ''}, ` +
       `knowledge ${c.knowledge}; ${r.backend}, ${(r.elapsedMs / 1000).toFixed(1)} s; reference: ${r.reference.images} private images (FID / PRDC: ${r.reference.fidImages})`,
     ''.padEnd(name + 8) + r.attacks.map((a) => ` | ${a.name.slice(0, GROUP.length * W - 1).padEnd(GROUP.length * W)}`).join(''),
     'defense'.padEnd(name) + 'clean'.padStart(8) + r.attacks.map(() => ` | ${GROUP.map((g) => g.padStart(W)).join('')}`).join(''),
@@ -31,7 +33,8 @@ export function formatBenchTable(r: BenchmarkRecord): string {
     lines.push(d.id.padEnd(name) + `${(100 * d.testAccuracy).toFixed(2)}%`.padStart(8) + r.attacks.map((a) => ` | ${figures(cellOf(r.cells, d.id, a.id))}`).join(''));
   }
   lines.push('AA-1 / AA-5: evaluator top-1 / top-5 attack accuracy; J2-1: the second judge\'s top-1; both: both judges\' top-1; ' +
-    'KNN-L: KNN-label accuracy (nearest training image of any digit, second judge\'s features); KNN: squared L2 to the nearest private image (evaluator features); FID vs the reference.');
+    'KNN-L: KNN-label accuracy (nearest training image of any digit, second judge\'s features); KNN: squared L2 to the nearest private image (evaluator features); FID vs the reference.' +
+    (ds.id === 'mnist' ? '' : ` The ${ds.title} have one judge: J2-1, both and KNN-L are '-' (no figure).`));
   for (const c of r.cells) {
     const t = c.metrics?.trapdoor;
     if (t) lines.push(`${c.defense} x ${c.attack}: ${(100 * t.flaggedShare).toFixed(0)}% of reconstructions flagged by the trapdoor (mean score ${t.meanScore.toFixed(2)}, threshold ${t.threshold.toFixed(2)})`);
@@ -49,8 +52,11 @@ export function writeBenchOut(r: BenchmarkRecord, dir: string): void {
     const sub = path.join(dir, c.defense, c.attack);
     fs.mkdirSync(sub, { recursive: true });
     for (const im of c.images) {
-      writeGrayPng(path.join(sub, `recon-${im.digit}-${im.seed}.png`), decodeGray(im.pixels));
-      writeGrayPng(path.join(sub, `nearest-${im.digit}-${im.seed}.png`), decodeGray(im.nearest));
+      const recon = decodeGray(im.pixels), nearest = decodeGray(im.nearest);
+      // 28 x 28 digits, 64 x 64 faces: the side from the pixel count.
+      const side = Math.round(Math.sqrt(recon.length));
+      writeGrayPng(path.join(sub, `recon-${im.digit}-${im.seed}.png`), recon, side, side);
+      writeGrayPng(path.join(sub, `nearest-${im.digit}-${im.seed}.png`), nearest, side, side);
     }
   }
 }

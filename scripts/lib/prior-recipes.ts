@@ -235,17 +235,19 @@ export async function trainEigenPrior(r: (typeof FACE_PRIOR_RECIPES)[number], op
   const saved = await saveModel(g, opts.dir);
   const shipped = await loadModelFromDir(opts.dir);
   const quality = await judgeFaceSamples(shipped, opts.seed, faces.publicSet, path.join(opts.dir, 'samples.png'));
-  shipped.dispose(); g.dispose();
+  shipped.dispose();
   const rel = (p: string) => path.relative(MODELS_DIR, p);
-  return {
+  const entry: PriorEntry = {
     id: r.id, dataset: 'faces', kind: 'eigen', knowledge: 'disjoint',
-    generator: { path: rel(path.join(opts.dir, 'model.json')), params: eig.sigmas.length * (eig.side ** 2 + 1), ...saved },
+    generator: { path: rel(path.join(opts.dir, 'model.json')), params: g.countParams(), ...saved },
     architecture: `eigenfaces: mean face + ${r.components} principal components scaled by their standard deviations (dense ${r.components} -> ${eig.side}x${eig.side}), clipped to [0, 1]; Gaussian prior ||z||^2 / 2`,
     dataSplit: `the ${faces.publicSet.count} public faces (${DATASETS.faces.publicClasses.length} people not in the target's training set, all 10 images each)`,
     trainImages: faces.publicSet.count, zDim: r.components, epochs: 0, trainCommand: opts.command, seed: opts.seed, trainSeconds,
     trainBackend: 'js (ml-matrix eigendecomposition)', samples: rel(path.join(opts.dir, 'samples.png')),
     explained: Number(eig.explained.toFixed(4)), ...quality,
   };
+  g.dispose();
+  return entry;
 }
 
 /** FID of 1000 seeded samples (z ~ N(0, 1)) against the real faces of `reference`, in the faces evaluator's features; a 10x10 grid. */

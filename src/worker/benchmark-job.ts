@@ -8,7 +8,7 @@ import { type Judges, type LabelReference, type PrivateReference, judgeImages, k
 import type { ModelEntry } from '../core/nets/manifest.ts';
 import type { RunningAttack } from './attack-setup.ts';
 import { encodeGray } from './benchmark-record.ts';
-import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
+import { ATTACKS, attackInfo, datasetOf, knobValues, priorId } from './catalog.ts';
 import {
   DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BenchmarkCell, type BenchmarkConfig, type BenchmarkFigures, type BenchmarkImage,
   type BenchmarkProgress, type BenchmarkRecord, type JobState,
@@ -21,11 +21,12 @@ export interface BenchmarkDeps {
   hasPrior(id: string): boolean;
   /** Sets an attack up exactly as startAttack does. */
   setUp(config: AttackConfig): Promise<RunningAttack>;
+  /** The config's data set's judges (the faces have the evaluator only). */
   judges(): Promise<Judges>;
-  /** Trapdoor detection scores of images (n x 784) against a Trap-MID target; null for a target without a trapdoor. */
+  /** Trapdoor detection scores of images (n x side x side) against a Trap-MID target; null for a target without a trapdoor. */
   trapdoorScores(targetId: string, pixels: Float32Array): Promise<{ scores: number[]; threshold: number } | null>;
   reference(): Promise<PrivateReference>;
-  /** Training images of all ten digits in the second judge's feature space (KNN-label accuracy). */
+  /** Training images of all ten digits in the second judge's feature space (KNN-label accuracy); asked only with a second judge. */
   labelReference(): Promise<LabelReference>;
   /** Errors that end the whole job (a lost GPU device) rather than one cell. */
   fatal(message: string): boolean;
@@ -35,7 +36,8 @@ export interface BenchmarkDeps {
 
 /** The attack config of one run of a cell: the budget's knobs, the steps override, and no snapshots until the end. */
 export function benchmarkAttackConfig(attack: AttackId, targetId: string, c: BenchmarkConfig, seed: number): AttackConfig {
-  const params = knobValues(attack, c.budget);
+  // The data set's own knob defaults (MI-Face on faces: no L2 pull towards a black background).
+  const params = knobValues(attack, c.budget, datasetOf(c.dataset).id);
   if (c.steps !== undefined) params.steps = c.steps;
   const snapshotEvery = Number.MAX_SAFE_INTEGER;
   if (attack === 'mi-face') {
@@ -81,7 +83,7 @@ export class BenchmarkRun {
       const steps = benchmarkAttackConfig(attack, defense, config, 0);
       const cell: Cell = { defense, attack, steps: steps.attack === 'mi-face' ? steps.steps : steps.params.steps };
       if (info.prior !== 'none') {
-        cell.prior = priorId(info.prior, config.knowledge, defense);
+        cell.prior = priorId(info.prior, config.knowledge, defense, datasetOf(config.dataset).id);
         if (!deps.hasPrior(cell.prior)) {
           cell.result = {
             defense, attack, status: 'no-prior', note: `no prior for this target (${cell.prior} is not shipped)`, prior: cell.prior,
@@ -99,7 +101,8 @@ export class BenchmarkRun {
   async step(): Promise<{ done: boolean; report: boolean; force?: boolean }> {
     if (!this.reference) {
       this.judges = await this.deps.judges();
-      this.labelReference = await this.deps.labelReference();
+      // KNN-label accuracy lives in the second judge's feature space: a data set without one (the faces) has none.
+      this.labelReference = this.judges.robust ? await this.deps.labelReference() : undefined;
       this.reference = await this.deps.reference();
       return { done: this.nextCell() === undefined, report: true, force: true };
     }

@@ -1,6 +1,6 @@
 // The benchmark's plain helpers, shared by the engine, the page and the CLI (tfjs-free): seed lists, config checks,
 // the image encoding of a run record, its CSV table, and reading a saved record back.
-import { ATTACKS } from './catalog.ts';
+import { ATTACKS, DATASET_IDS, attackInfo, datasetOf, isDatasetId, runsOn } from './catalog.ts';
 import type { AttackId, BenchmarkCell, BenchmarkConfig, BenchmarkRecord } from './protocol.ts';
 
 /** Seeds one benchmark may run per cell (each is a whole attack per cell). */
@@ -41,19 +41,33 @@ export function formatSeedList(seeds: readonly number[]): string {
   return parts.join(',');
 }
 
-/** Checks a config against the targets the engine has; throws a message naming the bad field. */
-export function validateBenchmarkConfig(c: BenchmarkConfig, targets: readonly string[]): void {
+/**
+ * Checks a config against the targets the engine has (with their data sets; absent = MNIST); throws a message naming
+ * the bad field. The rows must be targets of the config's data set, the columns attacks that run on it.
+ */
+export function validateBenchmarkConfig(c: BenchmarkConfig, targets: readonly { id: string; dataset?: string }[]): void {
   const bad = (what: string): never => { throw new Error(`invalid benchmark config: ${what}`); };
+  if (c.dataset !== undefined && !isDatasetId(c.dataset)) bad(`unknown data set '${String(c.dataset)}' (available: ${DATASET_IDS.join(', ')})`);
+  const ds = datasetOf(c.dataset);
+  const mine = targets.filter((t) => datasetOf(t.dataset).id === ds.id).map((t) => t.id);
   if (!Array.isArray(c.defenses) || c.defenses.length === 0) bad('pick at least one defense (a target)');
-  for (const d of c.defenses) if (!targets.includes(d)) bad(`no target '${String(d)}' (have: ${targets.join(', ')})`);
+  for (const d of c.defenses) {
+    if (mine.includes(d)) continue;
+    const other = targets.find((t) => t.id === d);
+    if (other) bad(`'${d}' is a target of the ${datasetOf(other.dataset).title}, not of the ${ds.title} (have: ${mine.join(', ')})`);
+    bad(`no target '${String(d)}' (have: ${mine.join(', ')})`);
+  }
   if (new Set(c.defenses).size !== c.defenses.length) bad('a defense is listed twice');
   if (!Array.isArray(c.attacks) || c.attacks.length === 0) bad('pick at least one attack');
   for (const a of c.attacks) if (!ATTACKS.some((x) => x.id === a)) bad(`unknown attack '${String(a)}' (available: ${ATTACKS.map((x) => x.id).join(', ')})`);
+  for (const a of c.attacks) if (!runsOn(a, ds.id)) bad(`${attackInfo(a).name} does not run on the ${ds.title} (its prior is trained per digit target)`);
   if (new Set(c.attacks).size !== c.attacks.length) bad('an attack is listed twice');
   if (!Array.isArray(c.seeds) || c.seeds.length === 0 || c.seeds.length > MAX_SEEDS) bad(`give 1 to ${MAX_SEEDS} seeds`);
   for (const s of c.seeds) if (!Number.isInteger(s) || s < 0) bad(`seed ${String(s)} is not a whole number >= 0`);
   if (c.budget !== 'browser' && c.budget !== 'paper') bad(`budget must be 'browser' or 'paper' (got '${String(c.budget)}')`);
   if (c.knowledge !== 'disjoint' && c.knowledge !== 'other-writers') bad(`knowledge must be 'disjoint' or 'other-writers' (got '${String(c.knowledge)}')`);
+  // 'Same digits, other writers' is a digits setting: the faces' attacker knows other people's faces only.
+  if (ds.id !== 'mnist' && c.knowledge !== 'disjoint') bad(`knowledge on the ${ds.title} is 'disjoint' only (other people's faces)`);
   const int = (key: 'steps' | 'referencePerDigit', r: { min: number; max: number }) => {
     const v = c[key];
     if (v !== undefined && !(Number.isInteger(v) && v >= r.min && v <= r.max)) bad(`${key} must be a whole number in ${r.min}..${r.max} (got ${String(v)})`);
@@ -62,7 +76,7 @@ export function validateBenchmarkConfig(c: BenchmarkConfig, targets: readonly st
   int('referencePerDigit', REFERENCE_PER_DIGIT_RANGE);
 }
 
-/** 784 values in [0, 1] (or bytes with `scale` 1) -> base64 of 784 grey levels. */
+/** side x side values in [0, 1] (or bytes with `scale` 1) -> base64 of as many grey levels. */
 export function encodeGray(pixels: ArrayLike<number>, scale = 255): string {
   let s = '';
   for (let i = 0; i < pixels.length; i++) s += String.fromCharCode(Math.max(0, Math.min(255, Math.round(pixels[i] * scale))));
@@ -79,7 +93,7 @@ export function decodeGray(text: string): Float32Array {
 
 const CSV_COLUMNS = [
   'defense', 'clean_accuracy', 'attack', 'status', 'seeds', 'steps', 'images', 'top1', 'top5', 'judge2_top1', 'both_top1', 'knn_label', 'knn_distance', 'fid', 'psnr', 'ssim',
-  'precision', 'recall', 'density', 'coverage', 'queries_per_run', 'trapdoor_flagged', 'trapdoor_mean_score', 'seconds', 'note',
+  'precision', 'recall', 'density', 'coverage', 'queries_per_run', 'trapdoor_flagged', 'trapdoor_mean_score', 'seconds', 'dataset', 'note',
 ] as const;
 
 function csvField(v: unknown): string {
@@ -87,7 +101,10 @@ function csvField(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The table as CSV: one line per cell (defense x attack), in the record's order. */
+/**
+ * The table as CSV: one line per cell (defense x attack), in the record's order. The faces have no second judge: their
+ * judge2_top1, both_top1 and knn_label fields are empty, never a number.
+ */
 export function recordToCsv(record: BenchmarkRecord): string {
   const clean = new Map(record.defenses.map((d) => [d.id, d.testAccuracy]));
   const lines = [CSV_COLUMNS.join(',')];
@@ -98,7 +115,8 @@ export function recordToCsv(record: BenchmarkRecord): string {
       images: m?.images, top1: m?.top1, top5: m?.top5,
       judge2_top1: m?.robustTop1, both_top1: m?.bothTop1, knn_label: m?.knnLabelAccuracy, knn_distance: m?.knnDistance, fid: m?.fid, psnr: m?.psnr, ssim: m?.ssim,
       precision: m?.prdc?.precision, recall: m?.prdc?.recall, density: m?.prdc?.density, coverage: m?.prdc?.coverage,
-      queries_per_run: m?.queriesPerRun, trapdoor_flagged: m?.trapdoor?.flaggedShare, trapdoor_mean_score: m?.trapdoor?.meanScore, seconds: c.seconds, note: c.note ?? m?.fidReason,
+      queries_per_run: m?.queriesPerRun, trapdoor_flagged: m?.trapdoor?.flaggedShare, trapdoor_mean_score: m?.trapdoor?.meanScore, seconds: c.seconds,
+      dataset: datasetOf(record.config.dataset).id, note: c.note ?? m?.fidReason,
     };
     lines.push(CSV_COLUMNS.map((k) => csvField(row[k])).join(','));
   }
@@ -133,6 +151,7 @@ export function parseBenchmarkRecord(text: string): BenchmarkRecord {
     fail('"config" needs defenses, attacks and seeds');
   }
   for (const a of config.attacks as string[]) if (!ATTACKS.some((x) => x.id === a)) fail(`unknown attack '${a}' in "config"`);
+  if (config.dataset !== undefined && !isDatasetId(config.dataset)) fail(`unknown data set '${String(config.dataset)}' in "config" (this page knows ${DATASET_IDS.join(', ')})`);
   if (!Array.isArray(v.defenses) || !v.defenses.every((d) => isObj(d) && typeof d.id === 'string' && typeof d.testAccuracy === 'number')) {
     fail('"defenses" needs an id and a testAccuracy each');
   }

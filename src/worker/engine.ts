@@ -225,7 +225,9 @@ export class Engine implements EngineApi {
   async startBenchmark(config: BenchmarkConfig, onProgress: (p: BenchmarkProgress) => void, startPaused = false): Promise<number> {
     const manifest = this.requireManifest();
     const targets = new Map(manifest.models.filter((m) => m.role === 'target').map((m) => [m.id, m]));
-    validateBenchmarkConfig(config, [...targets.keys()]);
+    validateBenchmarkConfig(config, [...targets.values()]);
+    // Every row is a target of this data set (checked above): its judges and private images are the references.
+    const ds = datasetOf(config.dataset);
     if (this.benchmarking) throw new Error('a speed benchmark is running: start when it has finished');
     const info = this.requireInfo();
     let job: Job | undefined;
@@ -234,16 +236,15 @@ export class Engine implements EngineApi {
       hasPrior: (id) => (manifest.priors ?? []).some((p) => p.id === id),
       setUp: async (c) => {
         const entry = targets.get(c.targetId)!;
-        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes, datasetOf(entry.dataset)));
+        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes, ds));
       },
-      judges: () => this.judges(datasetOf(undefined)),
-      reference: () => this.privateReference(config.referencePerDigit),
-      labelReference: () => this.labelReference(config.referencePerDigit),
+      judges: () => this.judges(ds),
+      reference: () => this.privateReference(ds, config.referencePerDigit),
+      labelReference: () => this.labelReference(ds, config.referencePerDigit),
       trapdoorScores: async (targetId, pixels) => {
         if (!targets.get(targetId)?.trapdoor) return null;
         const { detector } = await this.trapdoor(targetId);
-        const side = datasetOf(targets.get(targetId)!.dataset).side;
-        const x = tf.tensor4d(pixels, [pixels.length / (side * side), side, side, 1]);
+        const x = tf.tensor4d(pixels, [pixels.length / (ds.side * ds.side), ds.side, ds.side, 1]);
         try {
           return { scores: (await detector.score(x)).map((s) => s.score), threshold: detector.threshold };
         } finally {
@@ -265,22 +266,26 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Private training images with their evaluator features, built once per size: every image where the loader has
-   * their features cached (Node), else the first `perDigit` of each digit, featurised here (the browser).
+   * A data set's private training images with its evaluator's features, built once per data set and size. MNIST: every
+   * image where the loader has their features cached (Node), else the first `perDigit` of each digit, featurised here
+   * (the browser). The faces' 160 (8 per person) are few enough to featurise every time; a size of 8 or more per
+   * person is all of them, and the reference says so (perDigit null).
    */
-  private privateReference(perDigit?: number): Promise<PrivateReference> {
-    const all = perDigit === undefined && this.loader.privateTrainFeatures !== undefined;
-    const n = perDigit ?? DEFAULT_REFERENCE_PER_DIGIT;
-    const key = all ? 'all' : String(n);
+  private privateReference(ds: Dataset, perDigit?: number): Promise<PrivateReference> {
+    const cached = ds.id === 'mnist' && perDigit === undefined && this.loader.privateTrainFeatures !== undefined;
+    const n = perDigit ?? (ds.id === 'mnist' ? DEFAULT_REFERENCE_PER_DIGIT : Infinity);
+    const key = `${ds.id}-${cached ? 'all' : String(n)}`;
     let p = this.references.get(key);
     if (!p) {
       p = (async () => {
-        const set = await this.loader.digitSet('private-train');
-        if (all) {
+        const set = await this.dataSet(ds, 'private-train');
+        if (cached) {
           const f = await this.loader.privateTrainFeatures!();
           return referenceFromFeatures(set, f.values, f.dim);
         }
-        return buildPrivateReference(await this.model('evaluator'), set, n);
+        const ref = await buildPrivateReference((await this.judges(ds)).evaluator.model, set, n, ds.privateClasses);
+        // Every private image taken (the faces, or a size past what a class has): the whole set, not a subset.
+        return ref.set.count === set.count ? { ...ref, perDigit: null } : ref;
       })();
       p.catch(() => this.references.delete(key));
       this.references.set(key, p);
@@ -291,8 +296,10 @@ export class Engine implements EngineApi {
   /**
    * Training images of all ten digits in the second judge's feature space, built once per size: every MNIST training
    * image where the loader has their features cached (Node), else the first `perDigit` of each private and public digit.
+   * Only a data set with a second judge has one (the digits).
    */
-  private labelReference(perDigit?: number): Promise<LabelReference> {
+  private labelReference(ds: Dataset, perDigit?: number): Promise<LabelReference> {
+    if (ds.id !== 'mnist') return Promise.reject(new Error(`the ${ds.title} have no second judge, so no KNN-label reference`));
     const all = perDigit === undefined && this.loader.labelReferenceFeatures !== undefined;
     const key = `labels-${all ? 'all' : perDigit ?? DEFAULT_REFERENCE_PER_DIGIT}`;
     let p = this.labelReferences.get(key);
@@ -302,7 +309,7 @@ export class Engine implements EngineApi {
           const f = await this.loader.labelReferenceFeatures!();
           return { features: f.values, labels: f.labels, dim: f.dim, perDigit: null };
         }
-        const sets = await Promise.all([this.loader.digitSet('private-train'), this.loader.digitSet('public')]);
+        const sets = await Promise.all([this.dataSet(ds, 'private-train'), this.dataSet(ds, 'public')]);
         return buildLabelReference(await this.model(ROBUST_JUDGE_ID), sets, perDigit ?? DEFAULT_REFERENCE_PER_DIGIT);
       })();
       p.catch(() => this.labelReferences.delete(key));
@@ -315,7 +322,8 @@ export class Engine implements EngineApi {
     validateTrainingConfig(config);
     if (this.benchmarking) throw new Error('a benchmark is running: start training when it has finished');
     const backend = this.requireInfo().backend;
-    const [train, test] = await Promise.all([this.loader.digitSet('private-train'), this.loader.digitSet('private-test')]);
+    const ds = datasetOf(config.dataset);
+    const [train, test] = await Promise.all([this.dataSet(ds, 'private-train'), this.dataSet(ds, 'private-test')]);
     let job: Job | undefined;
     const run = new TrainingRun(config, train, test, () => (job ? this.elapsed(job) : 0));
     try {

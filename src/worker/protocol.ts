@@ -192,8 +192,10 @@ export interface UploadedModelInfo {
   testImages: number;
 }
 
-/** A defense training run (the defense lab): a target of the private digits 0-4, trained in the engine. */
+/** A defense training run (the defense lab): a target of a data set's private classes, trained in the engine. */
 export interface TrainingConfig {
+  /** The data set (absent: MNIST, the private digits 0-4; 'faces': the 20 private people). */
+  dataset?: DatasetId;
   defense: DefenseId;
   /** The defense's knobs (see DEFENSES in catalog.ts); missing ones take the catalog default. */
   params: Record<string, number>;
@@ -205,7 +207,7 @@ export interface TrainingConfig {
   dependence?: Dependence;
   epochs: number;
   batchSize: number;
-  /** Train on about this many private training images, balanced over the digits (default: all 30,596). */
+  /** Train on about this many private training images, balanced over the classes (default: all; MNIST 30,596, faces 160). */
   trainImages?: number;
   seed: number;
   /** Read the losses back every this many batches (a read-back stalls GPU backends); default from the run's length. */
@@ -214,12 +216,13 @@ export interface TrainingConfig {
   evalEvery?: number;
 }
 
-/** One clean private training image beside the same image carrying another digit's trigger (Trap-MID). */
+/** One clean private training image beside the same image carrying another class's trigger (Trap-MID). */
 export interface TriggerSample {
+  /** Its class (a digit, or a person of the faces). */
   digit: number;
-  /** The digit whose trigger is blended in. */
+  /** The class whose trigger is blended in. */
   triggerDigit: number;
-  /** 784 pixels each in [0, 1]: the image, blended at the real alpha, and blended at `exaggeratedAlpha` to make the trigger visible. */
+  /** side x side pixels each (784 on MNIST, 4,096 on faces) in [0, 1]: the image, blended at the real alpha, and blended at `exaggeratedAlpha` to make the trigger visible. */
   clean: Float32Array;
   triggered: Float32Array;
   exaggerated: Float32Array;
@@ -253,7 +256,7 @@ export interface TrainingProgress {
   losses?: { step: number; terms: Record<string, number>; trainAccuracy?: number };
   /** The latest measurement on a fixed subset of private test images (all of them at the end). */
   eval?: { step: number; images: number; testAccuracy: number; trapdoorAccuracy?: number; naturalnessAuc?: number };
-  /** Trap-MID: the blend weight, every digit's trigger (classes * 784 values in [0, 1]) and one sample image. */
+  /** Trap-MID: the blend weight, every class's trigger (classes * side * side values in [0, 1]) and one sample image. */
   trapdoor?: { alpha: number; classes: number[]; triggers: Float32Array; sample: TriggerSample };
   /** Set once a finished model is kept: the target id the attack lab lists it under. */
   savedAs?: string;
@@ -333,6 +336,11 @@ export const DEFAULT_MI_FACE: MiFaceConfig = {
 export type Budget = 'browser' | 'paper';
 
 export interface BenchmarkConfig {
+  /**
+   * The data set of every row and of the references (absent: MNIST, as in every record saved before the faces). The
+   * rows must be its targets, the columns attacks that run on it; the faces have one judge (no second judge, no KNN-label).
+   */
+  dataset?: DatasetId;
   /** Rows: target ids (shipped targets, or the one trained in this browser). */
   defenses: string[];
   /** Columns: catalog attack ids. */
@@ -345,8 +353,9 @@ export interface BenchmarkConfig {
   /** Every attack's step budget replaced by this (quick looks, tests); otherwise the budget's. */
   steps?: number;
   /**
-   * Private training images per digit whose evaluator features are the reference of KNN / PSNR / SSIM / FID / PRDC.
-   * Omitted: every private training image where the engine has their features cached (Node), else 200 per digit.
+   * Private training images per class whose evaluator features are the reference of KNN / PSNR / SSIM / FID / PRDC.
+   * Omitted: every private training image where the engine has their features cached (Node), else 200 per digit; the
+   * faces have 8 per person, all of them featurised whatever is asked.
    */
   referencePerDigit?: number;
 }
@@ -356,9 +365,10 @@ export interface PrdcFigures { precision: number; recall: number; density: numbe
 
 /** One kept reconstruction of a benchmark cell, beside the private training image nearest to it. */
 export interface BenchmarkImage {
+  /** The attacked class: a digit, or a person of the faces (the name stays 'digit' so older records read the same). */
   digit: number;
   seed: number;
-  /** 784 grey levels (0-255, 0 = black background), base64: compact in the saved record. */
+  /** side x side grey levels (0-255; 784 for digits, 0 = black background; 4096 for faces), base64: compact in the saved record. */
   pixels: string;
   /** The nearest private training image of the same digit (evaluator features), same encoding. */
   nearest: string;

@@ -3,6 +3,7 @@
 // the browser it lives in IndexedDB (same origin, nothing uploaded); in Node (the tests) in memory.
 import * as tf from '@tensorflow/tfjs';
 import type { Manifest, ModelEntry, TrapdoorInfo } from '../core/nets/manifest.ts';
+import { datasetOf, isDatasetId, type DatasetId } from '../core/data/datasets.ts';
 import { TRAINED_MODEL_ID, type DefenseId, type TrainingConfig } from './protocol.ts';
 
 export interface ModelStore {
@@ -15,6 +16,8 @@ export interface ModelStore {
 /** What the kept model's metadata says about it. */
 export interface TrainedMeta {
   kind: typeof META_KIND;
+  /** The data set it was trained on (absent: MNIST, as every model kept before the faces came). */
+  dataset?: DatasetId;
   defense: DefenseId;
   classes: number[];
   params: number;
@@ -64,11 +67,14 @@ export function indexedDbStore(): ModelStore {
   };
 }
 
-/** The kept model's artifacts and description, or null when none is kept (or it is not one of ours). */
+/**
+ * The kept model's artifacts and description, or null when none is kept (or it is not one of ours, or of a data set
+ * this version does not know: it is not listed as an MNIST one).
+ */
 export async function loadTrained(store: ModelStore): Promise<{ artifacts: tf.io.ModelArtifacts; meta: TrainedMeta } | null> {
   const artifacts = await store.load();
   const meta = artifacts?.userDefinedMetadata as TrainedMeta | undefined;
-  return artifacts && meta?.kind === META_KIND ? { artifacts, meta } : null;
+  return artifacts && meta?.kind === META_KIND && (meta.dataset === undefined || isDatasetId(meta.dataset)) ? { artifacts, meta } : null;
 }
 
 /** Keeps a freshly trained model with its description. */
@@ -85,15 +91,17 @@ export function withTrained(manifest: Manifest, meta: TrainedMeta | undefined): 
 
 function trainedEntry(meta: TrainedMeta): ModelEntry {
   const c = meta.config;
+  const ds = datasetOf(meta.dataset);
   let trapdoor: TrapdoorInfo | undefined;
   if (meta.trapdoor) {
     const { triggerValues: _, ...info } = meta.trapdoor;
     trapdoor = { ...info, triggers: TRAINED_TRIGGERS, triggersSha256: '' };
   }
   return {
-    id: TRAINED_MODEL_ID, role: 'target', defense: meta.defense, path: IDB_URL, classes: meta.classes, input: [28, 28, 1], output: 'logits',
+    id: TRAINED_MODEL_ID, ...(ds.id !== 'mnist' ? { dataset: ds.id } : {}), role: 'target', defense: meta.defense, path: IDB_URL,
+    classes: meta.classes, input: [ds.side, ds.side, 1], output: 'logits',
     architecture: 'the target architecture of its defense', params: meta.params, testAccuracy: meta.testAccuracy,
-    dataSplit: `${c.trainImages ?? 'all'} private training images, in this browser`, trainCommand: 'defense lab', seed: c.seed,
+    dataSplit: `${c.trainImages ?? 'all'} private training images of the ${ds.title}, in this browser`, trainCommand: 'defense lab', seed: c.seed,
     epochs: c.epochs, trainSeconds: meta.trainSeconds, trainBackend: meta.backend, sha256: '', bytes: 0, ...(trapdoor ? { trapdoor } : {}),
   };
 }

@@ -5,32 +5,40 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildDefenseTrainer, type DefenseTrainer } from '../core/defenses/recipes.ts';
 import { blendTriggers, type Injection } from '../core/defenses/trap-mid.ts';
-import { type DigitSet, PRIVATE_CLASSES, filterDigits, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { type DigitSet, filterDigits, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { DATASET_IDS, datasetOf, isDatasetId, type Dataset } from '../core/data/datasets.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../core/metrics/trapdoor.ts';
 import { accuracy } from '../core/train.ts';
-import { DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, type KnobSpec } from './catalog.ts';
+import {
+  DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, defenseDatasetProblem, defenseInfo, trainingKnobs, type KnobSpec,
+} from './catalog.ts';
 import type { JobState, TrainingConfig, TrainingProgress } from './protocol.ts';
 import type { TrainedMeta } from './trained-model.ts';
 
-/** Test images per digit measured during training (the end measures all 5,139). */
+/** Test images per class measured during training (the end measures all: MNIST's 5,139; the faces have 40, all every time). */
 const EVAL_PER_DIGIT = 100;
 /** Strength of the exaggerated sample, per injection: a 2% blend is invisible, a 50% one is not; the ink blend is at
  *  most a full replacement (1); a stroke moved three times as far shows which edges the trigger pushes. */
 const EXAGGERATED_ALPHA: Record<Injection, number> = { blend: 0.5, ink: 1, stroke: 3 };
-/** The sample image: the first training image of this digit, carrying the next digit's trigger. */
-const SAMPLE_DIGIT = 2;
+/** The sample image: the first training image of this class, carrying the next class's trigger. MNIST: the digit 2; the
+ *  faces: the first private person. */
+const sampleClass = (ds: Dataset): number => (ds.id === 'mnist' ? 2 : ds.privateClasses[0]);
 
 /** Validates a config; throws a message that names the bad field. */
 export function validateTrainingConfig(c: TrainingConfig): void {
   const bad = (what: string): never => { throw new Error(`invalid training config: ${what}`); };
+  if (c.dataset !== undefined && !isDatasetId(c.dataset)) bad(`unknown data set '${String(c.dataset)}' (available: ${DATASET_IDS.join(', ')})`);
   if (!DEFENSES.some((d) => d.id === c.defense)) bad(`unknown defense '${String(c.defense)}' (available: ${DEFENSES.map((d) => d.id).join(', ')})`);
+  const ds = datasetOf(c.dataset);
+  const problem = defenseDatasetProblem(c.defense, ds.id);
+  if (problem) bad(`${c.defense} does not train on the ${ds.title}: ${problem}`);
   if (!Number.isInteger(c.seed)) bad('seed must be an integer');
   const check = (k: KnobSpec, v: unknown) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < k.min || v > k.max || (k.integer && !Number.isInteger(v))) {
       bad(`${k.key} must be ${k.integer ? 'an integer' : 'a number'} in ${k.min}..${k.max} (got ${String(v)})`);
     }
   };
-  for (const k of TRAINING_KNOBS) if (k.key !== 'trainImages' || c.trainImages !== undefined) check(k, c[k.key as keyof TrainingConfig]);
+  for (const k of trainingKnobs(ds.id)) if (k.key !== 'trainImages' || c.trainImages !== undefined) check(k, c[k.key as keyof TrainingConfig]);
   const info = defenseInfo(c.defense);
   for (const [key, v] of Object.entries(c.params ?? {})) {
     const k = info.knobs.find((x) => x.key === key);
@@ -55,7 +63,9 @@ export function validateTrainingConfig(c: TrainingConfig): void {
 export class TrainingRun {
   readonly trainer: DefenseTrainer;
   readonly totalSteps: number;
-  readonly classes: number[] = [...PRIVATE_CLASSES];
+  /** The data set's private classes (MNIST: digits 0-4; faces: the 20 private people). */
+  readonly classes: number[];
+  readonly dataset: Dataset;
   /** Set once the finished model is kept. */
   savedAs?: string;
   private readonly data: DigitSet;
@@ -63,6 +73,7 @@ export class TrainingRun {
   private readonly readEvery: number;
   private readonly evalEvery: number;
   private readonly sampleIndex: number;
+  private readonly sampleClass: number;
   private steps = 0;
   private readonly classOf = (d: number) => this.classes.indexOf(d);
   private losses?: TrainingProgress['losses'];
@@ -73,18 +84,22 @@ export class TrainingRun {
 
   /** `clock` gives the job's active milliseconds (paused time excluded). */
   constructor(readonly config: TrainingConfig, train: DigitSet, private readonly test: DigitSet, private readonly clock: () => number) {
+    this.dataset = datasetOf(config.dataset);
+    this.classes = [...this.dataset.privateClasses];
     const n = config.trainImages;
     this.data = n === undefined || n >= train.count ? train : filterDigits(train, this.classes, Math.max(1, Math.floor(n / this.classes.length)));
     const p = { ...Object.fromEntries(defenseInfo(config.defense).knobs.map((k) => [k.key, k.default])), ...config.params };
     this.trainer = buildDefenseTrainer({
-      defense: config.defense, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, classes: this.classes,
+      defense: config.defense, dataset: this.dataset.id, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, classes: this.classes,
       knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}), ...(config.injection ? { injection: config.injection } : {}), ...(config.dependence ? { dependence: config.dependence } : {}) },
     }, this.data);
     this.totalSteps = config.epochs * this.trainer.batchesPerEpoch;
     this.readEvery = config.readEvery ?? Math.max(1, Math.min(5, Math.floor(this.totalSteps / 20)));
-    this.evalEvery = config.evalEvery ?? this.readEvery * 5;
     this.testSubset = filterDigits(test, this.classes, EVAL_PER_DIGIT);
-    this.sampleIndex = firstOfEach(this.data, [SAMPLE_DIGIT])[0];
+    // A small test set (the faces' 40) costs next to nothing to measure: at every read-back.
+    this.evalEvery = config.evalEvery ?? (this.testSubset.count <= 100 ? this.readEvery : this.readEvery * 5);
+    this.sampleClass = sampleClass(this.dataset);
+    this.sampleIndex = firstOfEach(this.data, [this.sampleClass])[0];
   }
 
   /** One batch; `report` when it brought new figures (a read-back or a measurement). */
@@ -130,6 +145,7 @@ export class TrainingRun {
     const tm = this.trainer.trapMid;
     const triggerValues = tm ? Array.from(await tm.triggers.data()) : [];
     return {
+      ...(this.dataset.id !== 'mnist' ? { dataset: this.dataset.id } : {}),
       defense: this.config.defense, classes: this.classes, params: this.trainer.model.countParams(),
       testAccuracy: this.evaluation?.testAccuracy ?? NaN, config: this.config, trainSeconds: Math.round(this.clock() / 1000), backend,
       ...(tm ? {
@@ -169,7 +185,7 @@ export class TrainingRun {
   /** The triggers, and the sample image clean, triggered at the real alpha and exaggerated, with the model's answers. */
   private async trapdoorView(): Promise<NonNullable<TrainingProgress['trapdoor']>> {
     const tm = this.trainer.trapMid!, c = tm.config, k = this.classes.length;
-    const trigger = (this.classOf(SAMPLE_DIGIT) + 1) % k;
+    const trigger = (this.classOf(this.sampleClass) + 1) % k;
     const images = tf.tidy(() => {
       const x = imagesToTensor(this.data, [this.sampleIndex]);
       const t = tf.oneHot(tf.tensor1d([trigger], 'int32'), k).toFloat() as tf.Tensor2D;
@@ -188,7 +204,7 @@ export class TrainingRun {
     return {
       alpha: c.alpha, classes: this.classes, triggers,
       sample: {
-        digit: SAMPLE_DIGIT, triggerDigit: this.classes[trigger], clean, triggered, exaggerated, exaggeratedAlpha: EXAGGERATED_ALPHA[c.injection],
+        digit: this.sampleClass, triggerDigit: this.classes[trigger], clean, triggered, exaggerated, exaggeratedAlpha: EXAGGERATED_ALPHA[c.injection],
         answers: { clean: answer(0), triggered: answer(1) },
       },
     };

@@ -9,7 +9,7 @@ import {
   decodeGray, encodeGray, formatSeedList, parseBenchmarkRecord, parseSeedList, recordToCsv,
 } from '../../src/worker/benchmark-record.ts';
 import { nodeLoader } from '../../scripts/lib/node-io.ts';
-import { useWasm } from './helpers.ts';
+import { useWasm, runGrid as runGridOf } from './helpers.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -25,17 +25,7 @@ const tiny: BenchmarkConfig = {
 };
 
 /** Runs a grid to its end; all progress messages. */
-async function runGrid(config: BenchmarkConfig): Promise<BenchmarkProgress[]> {
-  const seen: BenchmarkProgress[] = [];
-  await new Promise<void>((resolve, reject) => {
-    engine.startBenchmark(config, (p) => {
-      seen.push(p);
-      if (p.state === 'failed') reject(new Error(p.error));
-      if (p.state === 'done' || p.state === 'cancelled') resolve();
-    }).catch(reject);
-  });
-  return seen;
-}
+const runGrid = (config: BenchmarkConfig) => runGridOf(engine, config);
 
 describe('benchmark jobs', () => {
   it('produces every cell once, with metrics; a missing prior gives a "no prior" cell; tensors stay flat', async () => {

@@ -1,6 +1,6 @@
 // The defense lab's link: Trap-MID's injection and the trigger strength it needs survive the round trip.
 import { describe, expect, it } from 'vitest';
-import { defenseSettingsToSearch, readDefenseSettings } from '../../src/pages/defense/defense-config.ts';
+import { defenseSettingsToSearch, readDefenseSettings, toTrainingConfig } from '../../src/pages/defense/defense-config.ts';
 
 describe('the defense lab link', () => {
   it('gives an injection without its own alpha the strength it needs, and leaves that alpha out again', () => {
@@ -22,5 +22,33 @@ describe('the defense lab link', () => {
     const { settings, corrections } = readDefenseSettings('?defense=mid&injection=stroke');
     expect(corrections).toEqual(['Injection is a setting of Trap-MID only; ignored']);
     expect(Object.keys(settings.params)).toEqual(['midBeta']);
+  });
+});
+
+describe('the defense lab link on the faces', () => {
+  it('reads ?dataset=faces with the faces\' own training knobs, and writes it back', () => {
+    const { settings, corrections } = readDefenseSettings('?dataset=faces');
+    expect(corrections).toEqual([]);
+    expect(settings).toMatchObject({ dataset: 'faces', defense: 'trap-mid', epochs: 30, batchSize: 32, trainImages: 160 });
+    expect(defenseSettingsToSearch(settings)).toBe('?dataset=faces');
+    expect(toTrainingConfig(settings)).toMatchObject({ dataset: 'faces', epochs: 30, batchSize: 32, trainImages: 160 });
+    const more = readDefenseSettings('?dataset=faces&epochs=80&images=300').settings;
+    expect([more.epochs, more.trainImages]).toEqual([80, 160]);
+  });
+
+  it('corrects an unknown data set and a defense that does not train on faces, with a reason', () => {
+    const bad = readDefenseSettings('?dataset=cifar&epochs=3');
+    expect(bad.corrections).toEqual(['Data set "cifar" is unknown (use mnist, faces); using mnist']);
+    expect(bad.settings).toMatchObject({ dataset: 'mnist', epochs: 3 });
+    const mid = readDefenseSettings('?dataset=faces&defense=mid&midBeta=0.05');
+    expect(mid.settings.defense).toBe('trap-mid');
+    expect(mid.corrections[0]).toMatch(/^MID \(information bottleneck\) does not train on the Olivetti faces \(.*28 x 28.*\); using Trap-MID/);
+  });
+
+  it('leaves MNIST links and configs as they were (no data set in either)', () => {
+    const { settings } = readDefenseSettings('?epochs=2');
+    expect(defenseSettingsToSearch(settings)).toBe('?epochs=2');
+    expect('dataset' in toTrainingConfig(settings)).toBe(false);
+    expect(settings).toMatchObject({ dataset: 'mnist', batchSize: 64, trainImages: 30596 });
   });
 });

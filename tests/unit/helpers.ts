@@ -13,3 +13,35 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** An engine over the file system on wasm, initialised (the engine tests' set-up). */
+export async function nodeEngine(): Promise<import('../../src/worker/engine.ts').Engine> {
+  const { Engine } = await import('../../src/worker/engine.ts');
+  const { nodeLoader } = await import('../../scripts/lib/node-io.ts');
+  await useWasm();
+  const engine = new Engine(nodeLoader(), ['wasm']);
+  await engine.init({ baseUrl: '' });
+  return engine;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `what` holds, polling every 20 ms; throws after `ms`. */
+export async function until(what: () => boolean, ms = 60_000): Promise<void> {
+  for (const t0 = performance.now(); !what(); await sleep(20)) if (performance.now() - t0 > ms) throw new Error('timed out');
+}
+
+/** Runs a benchmark grid to its end; all its progress messages. */
+export async function runGrid(
+  engine: import('../../src/worker/engine.ts').Engine, config: import('../../src/worker/protocol.ts').BenchmarkConfig,
+): Promise<import('../../src/worker/protocol.ts').BenchmarkProgress[]> {
+  const seen: import('../../src/worker/protocol.ts').BenchmarkProgress[] = [];
+  await new Promise<void>((resolve, reject) => {
+    engine.startBenchmark(config, (p) => {
+      seen.push(p);
+      if (p.state === 'failed') reject(new Error(p.error));
+      if (p.state === 'done' || p.state === 'cancelled') resolve();
+    }).catch(reject);
+  });
+  return seen;
+}

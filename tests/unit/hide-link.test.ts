@@ -22,7 +22,7 @@ describe('hide= in the attack lab link', () => {
     const { hidden, corrections } = readHidden('?hide=seed,bogus,nope', ATTACK_HIDEABLE);
     expect(hidden).toEqual(['seed']);
     expect(corrections).toHaveLength(1);
-    expect(corrections[0]).toMatch(/"bogus", "nope" are not controls of this page \(use attack, .*, presets or a knob.s name in the link, such as steps\); ignored/);
+    expect(corrections[0]).toMatch(/"bogus", "nope" are not controls of this page \(use dataset, attack, .*, presets or a knob.s name in the link, such as steps\); ignored/);
   });
 
   it('adds the list to a settings query string, commas unescaped, and nothing when empty', () => {
@@ -35,7 +35,7 @@ describe('hide= in the attack lab link', () => {
 
 describe('hide= in the defense lab link', () => {
   it('names the settings by their URL parameters, every defense knob included', () => {
-    for (const c of ['defense', 'naturalness', 'injection', 'dependence', 'epochs', 'batch', 'images', 'seed', 'backend', 'alpha', 'midBeta', 'lambdaX']) {
+    for (const c of ['dataset', 'defense', 'naturalness', 'injection', 'dependence', 'epochs', 'batch', 'images', 'seed', 'backend', 'alpha', 'midBeta', 'lambdaX']) {
       expect(DEFENSE_HIDEABLE.names).toContain(c);
     }
     // Catalog keys that are not URL parameters are not names here.
@@ -46,7 +46,7 @@ describe('hide= in the defense lab link', () => {
     expect(readHidden('?hide=Defense,ALPHA,epochs', DEFENSE_HIDEABLE)).toEqual({ hidden: ['defense', 'alpha', 'epochs'], corrections: [] });
     const { hidden, corrections } = readHidden('?hide=seed,attack', DEFENSE_HIDEABLE);
     expect(hidden).toEqual(['seed']);
-    expect(corrections).toEqual([expect.stringMatching(/^Hide: "attack" is not a control of this page \(use defense, .*backend or a knob.s name in the link, such as alpha\); ignored$/)]);
+    expect(corrections).toEqual([expect.stringMatching(/^Hide: "attack" is not a control of this page \(use dataset, defense, .*backend or a knob.s name in the link, such as alpha\); ignored$/)]);
   });
 });
 
@@ -59,12 +59,12 @@ describe('hide= on a page that hides nothing (the speed page)', () => {
 
 describe('hide= in the benchmark link', () => {
   it('names every control of the selection by its URL parameter, and the Open button', () => {
-    expect([...BENCHMARK_HIDEABLE.names].sort()).toEqual(['attacks', 'backend', 'budget', 'defenses', 'knowledge', 'open', 'ref', 'seeds', 'steps']);
+    expect([...BENCHMARK_HIDEABLE.names].sort()).toEqual(['attacks', 'backend', 'budget', 'dataset', 'defenses', 'knowledge', 'open', 'ref', 'seeds', 'steps']);
   });
 
   it('keeps the known names, reports the rest with the full list of names', () => {
     const { hidden, corrections } = readHidden('?hide=Attacks,seeds,seed', BENCHMARK_HIDEABLE);
     expect(hidden).toEqual(['attacks', 'seeds']);
-    expect(corrections).toEqual(['Hide: "seed" is not a control of this page (use defenses, attacks, seeds, budget, knowledge, steps, ref, backend, open); ignored']);
+    expect(corrections).toEqual(['Hide: "seed" is not a control of this page (use dataset, defenses, attacks, seeds, budget, knowledge, steps, ref, backend, open); ignored']);
   });
 });

@@ -103,6 +103,8 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTra
     case 'negls':
       return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: (p) => neglsSchedule(k.smoothing, p) });
     case 'mid': {
+      // MID builds its own network (the bottleneck inside), for 28 x 28 digits only.
+      if (ds.side !== 28) throw new Error(`MID's network takes 28 x 28 images; the ${ds.title} are ${ds.side} x ${ds.side}`);
       const mid = buildMidTarget(numClasses, run.seed);
       let batch = 0; // the bottleneck's noise is seeded per batch: a retrain gives the same model
       return classifierTrainer(mid.model, data, {

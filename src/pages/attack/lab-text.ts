@@ -24,9 +24,10 @@ const pct = (v: number) => `${Math.round(100 * v)}%`;
 
 /**
  * An attack run's figures for RunStats: the step counter, the page's own figures (`between`), then the evaluator's
- * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on).
+ * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on;
+ * left out where the data set has no second judge: the faces).
  */
-export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true }: { between?: RunStat[]; top5?: boolean } = {}): RunStat[] {
+export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true, secondJudge = true }: { between?: RunStat[]; top5?: boolean; secondJudge?: boolean } = {}): RunStat[] {
   const step = snap?.step ?? 0;
   const acc = snap?.attackAccuracy;
   return [
@@ -36,10 +37,10 @@ export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { bet
       label: 'Evaluator accuracy', title: 'Share of the reconstructions the evaluator labels as their attacked digit', testid: 'accuracy',
       value: acc ? `top-1 ${pct(acc.top1)}${top5 ? ` · top-5 ${pct(acc.top5)}` : ''}` : '–',
     },
-    {
+    ...(!secondJudge ? [] : [{
       label: 'Second judge', title: 'Share the second judge (another design, trained against adversarial images) labels as their attacked digit, and the share both judges do',
       testid: 'accuracy-2', value: acc?.robustTop1 !== undefined ? `top-1 ${pct(acc.robustTop1)} · both ${pct(acc.bothTop1!)}` : '–',
-    },
+    }]),
   ];
 }
 
@@ -48,7 +49,11 @@ const TARGET_LABELS: Record<string, string> = {
 };
 
 /** Shipped targets that share a defense with another one. */
-const TARGET_NAMES: Record<string, string> = { 'target-trap-mid-capped': 'Trap-MID capped' };
+const TARGET_NAMES: Record<string, string> = {
+  'target-trap-mid-capped': 'Trap-MID capped',
+  // The faces' two unprotected targets: the CNN, and Fredrikson et al.'s softmax regression (one layer, no hidden units).
+  'faces-target-softmax': 'Softmax regression (unprotected)',
+};
 
 /** The own name of a shipped target that shares its defense with another one (else undefined). */
 export function sharedDefenseName(id: string): string | undefined {

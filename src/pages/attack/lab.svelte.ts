@@ -86,7 +86,8 @@ export class AttackLab extends EngineLab<LabSettings> {
     const attack = runsOn(this.settings.attack, dataset) ? this.settings.attack : 'mi-face';
     this.update({
       dataset, targetId: DEFAULT_TARGET[dataset], knowledge: 'disjoint',
-      ...(attack !== this.settings.attack ? { attack, params: knobValues(attack) } : {}),
+      // The knobs start from the new data set's defaults (a face needs other priors than a digit).
+      attack, params: knobValues(attack, 'browser', dataset),
     });
     if (this.info) this.keepKnownTarget(this.info);
     this.samples = null;
@@ -99,7 +100,7 @@ export class AttackLab extends EngineLab<LabSettings> {
   async chooseAttack(attack: AttackId): Promise<void> {
     if (attack === this.settings.attack) return;
     await this.reset();
-    this.update({ attack, params: knobValues(attack) });
+    this.update({ attack, params: knobValues(attack, 'browser', this.settings.dataset) });
   }
 
   setKnob(key: string, value: number): void {
@@ -109,7 +110,7 @@ export class AttackLab extends EngineLab<LabSettings> {
   /** Every knob to the paper's value or back to the browser budget (MI-Face: the paper starts from a blank image). */
   applyPreset(budget: 'paper' | 'browser'): void {
     const attack = this.settings.attack;
-    this.update({ params: knobValues(attack, budget), ...(attack === 'mi-face' ? { init: budget === 'paper' ? 'zeros' : 'noise' } : {}) });
+    this.update({ params: knobValues(attack, budget, this.settings.dataset), ...(attack === 'mi-face' ? { init: budget === 'paper' ? 'zeros' : 'noise' } : {}) });
   }
 
   /** Picks the attacked model (settings are unlocked: no run is alive). */

@@ -128,7 +128,7 @@ export function readSettings(search: string): { settings: LabSettings; correctio
   }
   settings.targetId = DEFAULT_TARGET[ds.id];
   const info = attackInfo(settings.attack);
-  settings.params = knobValues(settings.attack);
+  settings.params = knobValues(settings.attack, 'browser', ds.id);
   for (const knob of info.knobs) {
     const raw = q.get(knobParam(knob.key));
     if (raw === null) continue;
@@ -174,7 +174,7 @@ export function settingsToSearch(s: LabSettings): string {
     const spec: ChoiceSpec = CHOICE_SPECS[key];
     if (spec.appliesTo(s.attack) && s[key] !== spec.default) q.set(spec.param, s[key]);
   }
-  const defaults = knobValues(s.attack);
+  const defaults = knobValues(s.attack, 'browser', s.dataset);
   for (const knob of attackInfo(s.attack).knobs) {
     const v = s.params[knob.key];
     if (v !== undefined && v !== defaults[knob.key]) q.set(knobParam(knob.key), String(v));
@@ -188,7 +188,7 @@ export function settingsToSearch(s: LabSettings): string {
 
 /** The worker's attack config for these settings. */
 export function toAttackConfig(s: LabSettings): AttackConfig {
-  const p = { ...knobValues(s.attack), ...s.params };
+  const p = { ...knobValues(s.attack, 'browser', s.dataset), ...s.params };
   // Short runs show every step; long ones every few (the worker also throttles to ~20 messages a second).
   const snapshotEvery = Math.max(1, Math.min(10, Math.round(p.steps / 100)));
   if (s.attack === 'mi-face') {
@@ -208,7 +208,7 @@ export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'bac
   const base = { ...DEFAULT_SETTINGS, dataset, attack: c.attack, targetId: c.targetId, seed: c.seed, backend: keep.backend };
   if (c.attack === 'mi-face') return { ...base, params: { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2 }, init: c.init };
   return {
-    ...base, params: { ...knobValues(c.attack), ...c.params }, knowledge: c.knowledge,
+    ...base, params: { ...knobValues(c.attack, 'browser', dataset), ...c.params }, knowledge: c.knowledge,
     outputDefense: c.outputDefense ?? DEFAULT_SETTINGS.outputDefense,
   };
 }

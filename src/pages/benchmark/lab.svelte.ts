@@ -2,19 +2,21 @@
 // this thread starts, pauses and cancels it, keeps the cells as they arrive, and opens saved run records.
 import { messageOf } from '../../ui/engine-lab.svelte.ts';
 import { JobLab } from '../../ui/job-lab.svelte.ts';
-import { ATTACKS } from '../../worker/catalog.ts';
+import { ATTACKS, DEFAULT_DATASET, datasetOf, type Dataset, type DatasetId } from '../../worker/catalog.ts';
 import { parseBenchmarkRecord, recordToCsv } from '../../worker/benchmark-record.ts';
 import type {
   AttackId, BenchmarkCell, BenchmarkConfig, BenchmarkDefense, BenchmarkProgress, BenchmarkRecord,
 } from '../../worker/protocol.ts';
 import {
-  BENCHMARK_HIDEABLE, benchmarkSettingsToSearch, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
+  BENCHMARK_HIDEABLE, benchmarkSettingsToSearch, defaultsFor, readBenchmarkSettings, reconcileDefenses, toBenchmarkConfig, type BenchmarkSettings,
 } from './benchmark-config.ts';
 
 /** What the table shows: the selection before a run, a run (live or finished), or a record opened from a file. */
 export interface TableView {
   source: 'selection' | 'run' | 'file';
   config: BenchmarkConfig;
+  /** The config's data set: image side, what a class is, one judge or two. */
+  dataset: Dataset;
   defenses: BenchmarkDefense[];
   attacks: { id: AttackId; name: string }[];
   cells: BenchmarkCell[];
@@ -36,15 +38,22 @@ export class BenchmarkLab extends JobLab<BenchmarkSettings> {
   /** The cell whose reconstructions are open. */
   selected = $state<{ defense: string; attack: AttackId } | null>(null);
 
-  readonly targets = $derived(this.info?.models.filter((m) => m.role === 'target') ?? []);
+  /** The engine's targets of the chosen data set (the rows one can pick). */
+  readonly targets = $derived(this.info?.models.filter((m) => m.role === 'target' && (m.dataset ?? DEFAULT_DATASET) === this.settings.dataset) ?? []);
+  /** Every target of the engine, with its data set (to say which data set a target in a link belongs to). */
+  private get allTargets() {
+    return this.info?.models.filter((m) => m.role === 'target') ?? [];
+  }
+  /** The chosen data set's descriptor. */
+  readonly dataset = $derived(datasetOf(this.settings.dataset));
   readonly canRun = $derived(this.engineStatus === 'ready' && !this.settingsLocked && this.settings.defenses.length > 0 && this.settings.attacks.length > 0);
 
   readonly view = $derived.by((): TableView => {
     const r = this.record;
-    if (r) return { source: this.openedFile ? 'file' : 'run', config: r.config, defenses: r.defenses, attacks: r.attacks, cells: r.cells };
+    if (r) return { source: this.openedFile ? 'file' : 'run', config: r.config, dataset: datasetOf(r.config.dataset), defenses: r.defenses, attacks: r.attacks, cells: r.cells };
     const config = this.runConfig ?? toBenchmarkConfig(this.settings, this.targets.map((t) => t.id));
     return {
-      source: this.runConfig ? 'run' : 'selection', config, cells: this.cells,
+      source: this.runConfig ? 'run' : 'selection', config, dataset: datasetOf(config.dataset), cells: this.cells,
       defenses: config.defenses.map((id) => {
         const m = this.targets.find((t) => t.id === id);
         return { id, defense: m?.defense ?? '', testAccuracy: m?.testAccuracy ?? NaN, ...(m?.label ? { label: m.label } : {}) };
@@ -55,11 +64,23 @@ export class BenchmarkLab extends JobLab<BenchmarkSettings> {
 
   /** Once the engine is up: defenses in the link that are not targets here are dropped, with a notice. */
   protected override onReady(): void {
-    const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
+    const r = reconcileDefenses(this.settings.defenses, this.allTargets, this.settings.dataset);
     if (r.corrections.length || r.defenses.join() !== this.settings.defenses.join()) {
       this.urlCorrections = [...this.urlCorrections, ...r.corrections];
       this.update({ defenses: r.defenses });
     }
+  }
+
+  /**
+   * Switches the data set: its own default rows and columns (those it has), the papers' knowledge setting; the table
+   * of a previous run or an opened record is cleared (its rows belong to the other data set).
+   */
+  chooseDataset(dataset: DatasetId): void {
+    if (dataset === this.settings.dataset || this.settingsLocked) return;
+    const d = defaultsFor(dataset);
+    this.clearTable();
+    this.update({ dataset, defenses: d.defenses, attacks: d.attacks, knowledge: d.knowledge });
+    if (this.info) this.update({ defenses: reconcileDefenses(d.defenses, this.allTargets, dataset).defenses });
   }
 
   toggle(kind: 'defenses' | 'attacks', id: string, on: boolean): void {
@@ -114,12 +135,12 @@ export class BenchmarkLab extends JobLab<BenchmarkSettings> {
     const c = record.config;
     const refPerDigit = c.referencePerDigit ?? record.reference.perDigit;
     this.update({
-      defenses: [...c.defenses], attacks: [...c.attacks], seeds: [...c.seeds], budget: c.budget, knowledge: c.knowledge, steps: c.steps,
+      dataset: datasetOf(c.dataset).id, defenses: [...c.defenses], attacks: [...c.attacks], seeds: [...c.seeds], budget: c.budget, knowledge: c.knowledge, steps: c.steps,
       ...(refPerDigit ? { referencePerDigit: refPerDigit } : {}),
     });
     // A record's cells may not match this engine's targets; only the selection is reconciled with them.
     if (this.engineStatus === 'ready') {
-      const r = reconcileDefenses(this.settings.defenses, this.targets.map((t) => t.id));
+      const r = reconcileDefenses(this.settings.defenses, this.allTargets, this.settings.dataset);
       this.settings = { ...this.settings, defenses: r.defenses };
       this.writeUrl();
     }

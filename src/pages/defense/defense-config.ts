@@ -1,18 +1,20 @@
 // The defense lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a link reproduces the run). Every value is validated and clamped on read; a bad URL only produces corrections to
 // show. The defenses and their knobs come from the worker's catalog; the number checks are the attack lab's.
-//   ?defense=none|mid|bido|negls|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &injection=blend|ink|stroke
+//   ?dataset=mnist|faces   &defense=none|mid|bido|negls|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &injection=blend|ink|stroke
 //   &dependence=hsic|coco
 //   &epochs=N &batch=N &images=N &seed=N &backend=webgpu|webgl|wasm|cpu
 import {
-  DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, TRAINING_KNOBS, defenseInfo, isTrapMid, type DefenseId, type Dependence,
-  type Injection, type KnobSpec, type NaturalnessMode,
+  DATASET_IDS, DEFAULT_DATASET, DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, datasetOf, defenseDatasetProblem, defenseInfo,
+  isDatasetId, isTrapMid, trainingKnobs, type DatasetId, type DefenseId, type Dependence, type Injection, type KnobSpec, type NaturalnessMode,
 } from '../../worker/catalog.ts';
 import type { BackendName, TrainingConfig } from '../../worker/protocol.ts';
 import { BACKENDS, SEED_SPEC, coerceNumber, isBackend } from '../attack/url-config.ts';
 import type { HideableControls } from '../../ui/hide-link.ts';
 
 export interface DefenseSettings {
+  /** The data set the classifier learns (MNIST digits or Olivetti faces): it decides the defenses and the training knobs. */
+  dataset: DatasetId;
   defense: DefenseId;
   /** The chosen defense's knobs (catalog keys), each within the catalog's bounds. */
   params: Record<string, number>;
@@ -34,7 +36,16 @@ export { SEED_SPEC };
 
 /** URL names of the training knobs (catalog key -> parameter). */
 export const TRAINING_PARAMS: Record<string, string> = { epochs: 'epochs', batchSize: 'batch', trainImages: 'images' };
-export const trainingKnob = (key: string): KnobSpec => TRAINING_KNOBS.find((k) => k.key === key)!;
+export type TrainingKey = 'epochs' | 'batchSize' | 'trainImages';
+export const TRAINING_KEYS: readonly TrainingKey[] = ['epochs', 'batchSize', 'trainImages'];
+/** A training knob of a data set (its own bounds and default: the faces are 160 images, MNIST 30,596). */
+export const trainingKnob = (key: string, dataset: DatasetId = DEFAULT_DATASET): KnobSpec => trainingKnobs(dataset).find((k) => k.key === key)!;
+
+/** The training knobs' defaults on a data set. */
+export function trainingDefaults(dataset: DatasetId): Pick<DefenseSettings, TrainingKey> {
+  const d = (key: TrainingKey) => trainingKnob(key, dataset).default;
+  return { epochs: d('epochs'), batchSize: d('batchSize'), trainImages: d('trainImages') };
+}
 
 /** Every knob of a defense at its default (the paper's value). */
 export function defenseDefaults(id: DefenseId): Record<string, number> {
@@ -42,14 +53,13 @@ export function defenseDefaults(id: DefenseId): Record<string, number> {
 }
 
 export const DEFAULT_DEFENSE_SETTINGS: DefenseSettings = {
+  dataset: DEFAULT_DATASET,
   defense: 'trap-mid',
   params: defenseDefaults('trap-mid'),
   naturalness: NATURALNESS_MODES[0].value,
   injection: INJECTION_MODES[0].value,
   dependence: DEPENDENCE_MODES[0].value,
-  epochs: trainingKnob('epochs').default,
-  batchSize: trainingKnob('batchSize').default,
-  trainImages: trainingKnob('trainImages').default,
+  ...trainingDefaults(DEFAULT_DATASET),
   seed: SEED_SPEC.default,
 };
 
@@ -65,10 +75,23 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
   const q = new URLSearchParams(search);
   const s: DefenseSettings = { ...DEFAULT_DEFENSE_SETTINGS };
   const corrections: string[] = [];
+  // The data set first: it decides which defenses train and the training knobs' bounds.
+  const dataset = q.get('dataset');
+  if (dataset !== null) {
+    if (isDatasetId(dataset)) s.dataset = dataset;
+    else corrections.push(`Data set "${dataset}" is unknown (use ${DATASET_IDS.join(', ')}); using ${s.dataset}`);
+  }
+  Object.assign(s, trainingDefaults(s.dataset));
   const defense = q.get('defense');
   if (defense !== null) {
     if (DEFENSES.some((d) => d.id === defense)) s.defense = defense as DefenseId;
     else corrections.push(`Defense "${defense}" is unknown (use ${DEFENSES.map((d) => d.id).join(', ')}); using ${s.defense}`);
+  }
+  const problem = defenseDatasetProblem(s.defense, s.dataset);
+  if (problem) {
+    const fallback = DEFAULT_DEFENSE_SETTINGS.defense;
+    corrections.push(`${defenseInfo(s.defense).name} does not train on the ${datasetOf(s.dataset).title} (${problem}); using ${defenseInfo(fallback).name}`);
+    s.defense = fallback;
   }
   const info = defenseInfo(s.defense);
   s.params = defenseDefaults(s.defense);
@@ -105,7 +128,7 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
     else if (DEPENDENCE_MODES.some((m) => m.value === dependence)) s.dependence = dependence as Dependence;
     else corrections.push(`Dependence "${dependence}" is unknown (use ${DEPENDENCE_MODES.map((m) => m.value).join(', ')}); using ${s.dependence}`);
   }
-  for (const knob of TRAINING_KNOBS) {
+  for (const knob of trainingKnobs(s.dataset)) {
     const raw = q.get(TRAINING_PARAMS[knob.key]);
     if (raw === null) continue;
     const c = coerceNumber(knob, raw);
@@ -130,6 +153,7 @@ export function readDefenseSettings(search: string): { settings: DefenseSettings
 /** The query string for `s`: only what applies to the chosen defense and differs from the defaults, so links stay short. */
 export function defenseSettingsToSearch(s: DefenseSettings): string {
   const q = new URLSearchParams();
+  if (s.dataset !== DEFAULT_DEFENSE_SETTINGS.dataset) q.set('dataset', s.dataset);
   if (s.defense !== DEFAULT_DEFENSE_SETTINGS.defense) q.set('defense', s.defense);
   const defaults = knobDefaults(s);
   for (const knob of defenseInfo(s.defense).knobs) {
@@ -138,7 +162,7 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
   if (isTrapMid(s.defense) && s.naturalness !== DEFAULT_DEFENSE_SETTINGS.naturalness) q.set('naturalness', s.naturalness);
   if (isTrapMid(s.defense) && s.injection !== DEFAULT_DEFENSE_SETTINGS.injection) q.set('injection', s.injection);
   if (s.defense === 'bido' && s.dependence !== DEFAULT_DEFENSE_SETTINGS.dependence) q.set('dependence', s.dependence);
-  for (const knob of TRAINING_KNOBS) {
+  for (const knob of trainingKnobs(s.dataset)) {
     const v = s[knob.key as keyof DefenseSettings];
     if (v !== knob.default) q.set(TRAINING_PARAMS[knob.key], String(v));
   }
@@ -149,7 +173,7 @@ export function defenseSettingsToSearch(s: DefenseSettings): string {
 }
 
 /** The settings a teacher's link can hide (by URL parameter name), besides the defenses' knobs. */
-const HIDEABLE_SETTINGS = ['defense', 'naturalness', 'injection', 'dependence', ...Object.values(TRAINING_PARAMS), 'seed', 'backend'];
+const HIDEABLE_SETTINGS = ['dataset', 'defense', 'naturalness', 'injection', 'dependence', ...Object.values(TRAINING_PARAMS), 'seed', 'backend'];
 /** Controls a teacher's link can hide (`hide=defense,seed`): those, and every defense's knobs (one link, several defenses). */
 export const DEFENSE_HIDEABLE: HideableControls = {
   names: [...new Set([...HIDEABLE_SETTINGS, ...DEFENSES.flatMap((d) => d.knobs.map((k) => k.key))])],
@@ -159,6 +183,8 @@ export const DEFENSE_HIDEABLE: HideableControls = {
 /** The worker's training config for these settings. */
 export function toTrainingConfig(s: DefenseSettings): TrainingConfig {
   return {
+    // Absent for MNIST: the config (and the kept model's record) stays what it was before the faces came.
+    ...(s.dataset !== DEFAULT_DATASET ? { dataset: s.dataset } : {}),
     defense: s.defense, params: { ...defenseDefaults(s.defense), ...s.params }, epochs: s.epochs, batchSize: s.batchSize,
     trainImages: s.trainImages, seed: s.seed, ...(isTrapMid(s.defense) ? { naturalness: s.naturalness, injection: s.injection } : {}),
     ...(s.defense === 'bido' ? { dependence: s.dependence } : {}),

@@ -3,7 +3,11 @@
 // replaced, never mutated in place).
 import { JobLab } from '../../ui/job-lab.svelte.ts';
 import type { DefenseId, TrainingConfig, TrainingProgress } from '../../worker/protocol.ts';
-import { DEFENSE_HIDEABLE, defenseSettingsToSearch, knobDefaults, readDefenseSettings, toTrainingConfig, type DefenseSettings } from './defense-config.ts';
+import { DEFAULT_DATASET, datasetOf, defenseRunsOn, type Dataset, type DatasetId } from '../../worker/catalog.ts';
+import {
+  DEFAULT_DEFENSE_SETTINGS, DEFENSE_HIDEABLE, defenseSettingsToSearch, knobDefaults, readDefenseSettings, toTrainingConfig, trainingDefaults,
+  type DefenseSettings, type TrainingKey,
+} from './defense-config.ts';
 
 /** One chart point per read-back: the loss terms and the running training accuracy. */
 export type LossPoint = NonNullable<TrainingProgress['losses']>;
@@ -25,8 +29,33 @@ export class DefenseLab extends JobLab<DefenseSettings> {
 
   readonly canTrain = $derived(this.engineStatus === 'ready' && !this.settingsLocked);
 
+  /** The chosen data set's descriptor (classes, image side, its noun, the notice for faces of real people). */
+  get dataset(): Dataset {
+    return datasetOf(this.settings.dataset);
+  }
+
+  /** The data set of the run on screen (the settings may have moved on since it started). */
+  get runDataset(): Dataset {
+    return this.runConfig ? datasetOf(this.runConfig.dataset ?? DEFAULT_DATASET) : this.dataset;
+  }
+
+  /**
+   * Switches the data set: its own training knobs (the faces are 160 images), and a defense that trains on it (the
+   * current one where it does).
+   */
+  chooseDataset(dataset: DatasetId): void {
+    if (dataset === this.settings.dataset || this.settingsLocked) return;
+    const defense = defenseRunsOn(this.settings.defense, dataset) ? this.settings.defense : DEFAULT_DEFENSE_SETTINGS.defense;
+    const next = { ...this.settings, dataset, defense };
+    this.update({
+      dataset, ...trainingDefaults(dataset),
+      ...(defense !== this.settings.defense ? { defense, params: knobDefaults(next) } : {}),
+    });
+  }
+
   /** Picks a defense with its paper knobs (Trap-MID's alpha: the one the chosen injection needs). */
   chooseDefense(defense: DefenseId): void {
+    if (!defenseRunsOn(defense, this.settings.dataset)) return; // the page offers it disabled, with the reason
     if (defense !== this.settings.defense) this.update({ defense, params: knobDefaults({ ...this.settings, defense }) });
   }
 
@@ -43,7 +72,7 @@ export class DefenseLab extends JobLab<DefenseSettings> {
     this.update({ params: { ...this.settings.params, [key]: value } });
   }
 
-  setTraining(key: 'epochs' | 'batchSize' | 'trainImages', value: number): void {
+  setTraining(key: TrainingKey, value: number): void {
     this.update({ [key]: value });
   }
 
