@@ -10,6 +10,7 @@ import { readSettings, toAttackConfig } from '../../src/pages/attack/url-config.
 import { DEFAULT_TOUR_STEPS, labSearch, readTourSettings } from '../../src/pages/tour/tour-config.ts';
 import { countVerdicts, peakOf, verdictsOf, type VerdictKind } from '../../src/ui/verdict.ts';
 import { nodeBackend, nodeLoader } from './node-io.ts';
+import { datasetOf, pixelsPerImage, type DatasetId } from '../../src/core/data/datasets.ts';
 
 export interface SeedRun {
   seed: number;
@@ -47,9 +48,9 @@ export interface RecordedCell {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The worker config of the tour's live attack `attack` vs `target` on `seed`, built exactly as the tour page does. */
-export function tourConfig(attack: string, target: string, seed: number, steps = DEFAULT_TOUR_STEPS) {
+export function tourConfig(attack: string, target: string, seed: number, steps = DEFAULT_TOUR_STEPS, dataset: DatasetId = 'mnist') {
   const tour = { ...readTourSettings(''), seed, steps };
-  return toAttackConfig(readSettings(labSearch(tour, attack, target)).settings);
+  return toAttackConfig(readSettings(labSearch(tour, attack, target, dataset)).settings);
 }
 
 /** Runs `config` to its end on `engine`; its final snapshot, once the job's tensors are freed. */
@@ -69,15 +70,18 @@ async function runToEnd(engine: Engine, config: ReturnType<typeof tourConfig>): 
  * Each seed of the tour's `attack` vs `target` run to the end at `steps`, and the pooled figures. Throws when tensors
  * pile up between seeds (the first seed loads and caches the models, so the count after it is the baseline).
  */
-export async function measureTourRun(engine: Engine, attack: string, target: string, seeds: number[], steps = DEFAULT_TOUR_STEPS): Promise<TourCell> {
+export async function measureTourRun(
+  engine: Engine, attack: string, target: string, seeds: number[], steps = DEFAULT_TOUR_STEPS, dataset: DatasetId = 'mnist',
+): Promise<TourCell> {
   const runs: SeedRun[] = [];
+  const px = pixelsPerImage(datasetOf(dataset));
   let baseline: number | undefined;
   for (const seed of seeds) {
-    const s = await runToEnd(engine, tourConfig(attack, target, seed, steps));
+    const s = await runToEnd(engine, tourConfig(attack, target, seed, steps, dataset));
     if (s.classes.length === 0) throw new Error(`${attack} vs ${target}, seed ${seed}: no reconstructions`);
     runs.push({
       seed, top1: s.attackAccuracy.top1, verdicts: countVerdicts(verdictsOf(s)),
-      meanPeak: mean(s.classes.map((_, k) => peakOf(s.pixels, k * 784))), flagged: s.trapdoor?.flaggedShare ?? null,
+      meanPeak: mean(s.classes.map((_, k) => peakOf(s.pixels, k * px, px))), flagged: s.trapdoor?.flaggedShare ?? null,
     });
     const tensors = tf.memory().numTensors;
     if (baseline === undefined) baseline = tensors;

@@ -18,6 +18,11 @@ export const VERDICT_TEXT: Record<VerdictKind, string> = {
   blank: 'nearly blank',
 };
 
+/** A verdict in words for a class called `noun` ("wrong person" on the faces). */
+export function verdictText(kind: VerdictKind, noun = 'digit'): string {
+  return kind === 'wrong' ? `wrong ${noun}` : VERDICT_TEXT[kind];
+}
+
 /** The brightest of `n` pixels from `offset`. */
 export function peakOf(pixels: ArrayLike<number>, offset = 0, n = 784): number {
   let peak = 0;
@@ -38,9 +43,10 @@ export interface JudgedRun {
   evaluator: { predicted: number[]; confidence: number[] };
 }
 
-/** The verdict of each reconstruction of a run, in its candidates' order. */
+/** The verdict of each reconstruction of a run, in its candidates' order (each image is its share of the pixels: 784 a digit, 4096 a face). */
 export function verdictsOf(run: JudgedRun): VerdictKind[] {
-  return run.classes.map((d, k) => verdictOf(d, run.evaluator.predicted[k], run.evaluator.confidence[k], peakOf(run.pixels, k * 784)));
+  const n = run.classes.length ? run.pixels.length / run.classes.length : 784;
+  return run.classes.map((d, k) => verdictOf(d, run.evaluator.predicted[k], run.evaluator.confidence[k], peakOf(run.pixels, k * n, n)));
 }
 
 /** How many reconstructions got each verdict. */

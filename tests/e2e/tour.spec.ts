@@ -1,7 +1,9 @@
-// The guided tour (index.html): the stepper and its hash, the live attacks of steps 2-4 (started when their step is
-// shown, cancelled when it is left), the trapdoor histograms, the narrated mode's pauses and the "What am I looking
-// at?" toggles. WASM and tiny step budgets (`steps=`) keep it quick. Set SHOTS_DIR to keep screenshots of steps 2 and 4.
+// The guided tour (index.html): the stepper and its hash, the live attacks of steps 2-4 and 6 (started when their step
+// is shown, cancelled when it is left), the trapdoor histograms, the faces of step 6 with their notice, the narrated
+// mode's pauses and the "What am I looking at?" toggles. WASM and tiny step budgets (`steps=`) keep it quick. Set
+// SHOTS_DIR to keep screenshots of steps 2, 4 and 6.
 import type { Locator, Page } from '@playwright/test';
+import { DATASETS } from '../../src/worker/catalog.ts';
 import { expect, test } from './fixtures.ts';
 
 const TABLET = { width: 800, height: 1100 };
@@ -9,6 +11,16 @@ const TABLET = { width: 800, height: 1100 };
 /** The step a live attack of the tour shows (readable while its step is hidden). */
 async function stepOf(live: Locator): Promise<number> {
   return Number(await live.getByTestId('step-counter').getAttribute('data-step'));
+}
+
+/** Mean brightness (0..255) of one canvas. */
+function meanOf(canvas: Locator): Promise<number> {
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i];
+    return sum / (data.length / 4);
+  });
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -34,7 +46,7 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await page.goto('./index.html?backend=wasm&steps=3');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('A guided tour of model inversion');
   await expect(page.getByTestId('tour-step-1')).toBeVisible();
-  for (const n of [2, 3, 4, 5]) await expect(page.getByTestId(`tour-step-${n}`)).toBeHidden();
+  for (const n of [2, 3, 4, 5, 6]) await expect(page.getByTestId(`tour-step-${n}`)).toBeHidden();
   await expect(page.getByTestId('back')).toBeDisabled();
   await expect(page.getByTestId('step-link-1')).toHaveAttribute('aria-current', 'step');
   // Step 1: real private digits, and how sure the target is of each.
@@ -54,7 +66,7 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expect(page.getByTestId('step-link-2')).toHaveAttribute('aria-current', 'step');
   await expect(page.getByTestId('step-link-1')).not.toHaveAttribute('aria-current', 'step');
   await expect(page.locator('#tour-step-2-title')).toBeFocused();
-  await expect(page.getByTestId('step-indicator')).toHaveText('Step 2 of 5');
+  await expect(page.getByTestId('step-indicator')).toHaveText('Step 2 of 6');
 
   await page.getByTestId('next').click();
   await expect(page).toHaveURL(/#step-3$/);
@@ -64,11 +76,12 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expect(page.getByTestId('tour-step-2')).toBeVisible();
   await expect(page.getByTestId('tour-step-3')).toBeHidden();
 
-  // The step list is links to the hashes; the last step has no Next and links to the benchmark.
+  // The step list is links to the hashes; step 5 is still the benchmark's (older links name it), and links to it.
   await page.getByTestId('step-link-5').click();
   await expect(page).toHaveURL(/#step-5$/);
   await expect(page.getByTestId('tour-step-5')).toBeVisible();
-  await expect(page.getByTestId('next')).toBeDisabled();
+  await expect(page.locator('#tour-step-5-title')).toContainText('How the benchmark numbers are read');
+  await expect(page.getByTestId('next')).toBeEnabled();
   await expect(page.getByTestId('tour-step-5').locator('a[href="./benchmark.html"]').first()).toBeVisible();
   await expect(page.getByTestId('tour-step-5').locator('dt')).toHaveText(['Attack accuracy', 'Distance to the nearest private picture', 'Realism of the whole set', 'Clean accuracy']);
   // The recorded two-by-two table, a sentence per cell, and the closing summary.
@@ -77,9 +90,16 @@ test('the tour loads at step 1 with the private digits; Next, Back and the step 
   await expect(table.locator('tbody td')).toHaveCount(4);
   for (const td of await table.locator('tbody td').all()) await expect(td).toHaveText(/^\d+% \(\d+%\)/);
   await expect(page.getByTestId('recorded-sentences').locator('li')).toHaveCount(4);
+  // The faces come last, with the closing summary; the last step has no Next.
+  await page.getByTestId('next').click();
+  await expect(page).toHaveURL(/#step-6$/);
+  await expect(page.getByTestId('tour-step-6')).toBeVisible();
+  await expect(page.getByTestId('next')).toBeDisabled();
+  await expect(page.getByTestId('step-indicator')).toHaveText('Step 6 of 6');
+  await expect(page.getByTestId('tour-summary')).toBeVisible();
   await expect(page.getByTestId('tour-summary')).toContainText('Where next');
   // Every step says what to notice, visibly, when it is open.
-  for (const n of [1, 2, 3, 4, 5]) {
+  for (const n of [1, 2, 3, 4, 5, 6]) {
     await page.getByTestId(`step-link-${n}`).click();
     await expect(page.getByTestId(`notice-${n}`)).toBeVisible();
     expect((await page.getByTestId(`notice-${n}`).innerText()).length).toBeGreaterThan(60);
@@ -184,6 +204,48 @@ test('step 4 runs the attack against Trap-MID and shows the trapdoor histograms 
   expect(flagged).toBeLessThanOrEqual(1);
   await shoot(page, 'tour-step-4');
   await expectToggles(page, 'hist-recon-explain');
+});
+
+test('step 6 runs MI-Face live on the faces: a card per private person beside their photo, the evaluator\'s verdicts, the notice and credit', async ({ page }) => {
+  test.setTimeout(150_000);
+  const people = DATASETS.faces.privateClasses;
+  await page.goto('./index.html?backend=wasm&steps=5#step-6');
+  const step = page.getByTestId('tour-step-6');
+  await expect(step).toBeVisible();
+  await expect(page.locator('#tour-step-6-title')).toContainText('The same attack on a face recogniser');
+  // Real people: what they are and whose database, above the faces.
+  const notice = step.getByTestId('dataset-notice');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('real people');
+  await expect(notice).toContainText('1990s research database');
+  await expect(notice).toContainText('AT&T Laboratories Cambridge');
+  await expect(page.getByTestId('notice-6')).toContainText('None is a photograph');
+  await expect(step.getByTestId('why-faces')).toContainText('Why faces are the case that matters');
+
+  const live = page.getByTestId('live-6');
+  await expect(live.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(live.getByTestId('step-counter')).toHaveAttribute('data-step', '5');
+  await expect(live.getByTestId('clear-count')).toHaveText(new RegExp(`^\\d+ of ${people.length}$`));
+  // One card per private person (none of the digits), each reconstruction formed, each real photo loaded.
+  await expect(live.locator('[data-testid^="person-"]')).toHaveCount(people.length);
+  await expect(live.locator('[data-testid^="digit-"]')).toHaveCount(0);
+  for (const p of people) {
+    await expect(live.getByTestId(`verdict-${p}`)).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
+    await expect(live.getByTestId(`verdict-kind-${p}`)).toHaveText(/^(clearly right|right, but barely|wrong person|nearly blank)$/);
+  }
+  // 64 x 64 canvases: the faces' side, not the digits' 28. (Person 1's test ids are digit 1's too, in step 2: look in step 6.)
+  const recon = live.getByTestId(`recon-${people[0]}`);
+  expect(await recon.evaluate((c: HTMLCanvasElement) => c.width)).toBe(64);
+  expect(await meanOf(recon)).toBeGreaterThan(0);
+  // A real photo beside it: a face has no black background, bright on average.
+  await expect.poll(() => meanOf(live.getByTestId(`sample-${people[0]}`))).toBeGreaterThan(40);
+  await shoot(page, 'tour-step-6');
+  await expectToggles(page, 'live-6-grid-explain');
+  // Leaving the step keeps its images; the digits' live attacks are untouched by it.
+  await page.getByTestId('step-link-2').click();
+  await expect(page.getByTestId('tour-step-6')).toBeHidden();
+  await expect(page.getByTestId('live-2').getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('live-2').locator('[data-testid^="digit-"]')).toHaveCount(5);
 });
 
 test('narrated mode pauses the live attack at a stage with a caption, and Continue resumes it', async ({ page }) => {

@@ -1,8 +1,8 @@
 // The guided tour's pure logic: the narrated mode's stage scheduler and the tour's link (step hash, query settings).
 import { describe, expect, it } from 'vitest';
 import { dueStage, onContinue, passedStages, reached, stagesFor } from '../../src/pages/tour/narration.ts';
-import { DEFAULT_TOUR_STEPS, TOUR_STEPS, hashOf, labSearch, readSeed, readTourSettings, stepFromHash, withNarrated, withSeed } from '../../src/pages/tour/tour-config.ts';
-import { SEED_SPEC } from '../../src/pages/attack/url-config.ts';
+import { DEFAULT_TOUR_STEPS, TOUR_RUNS, TOUR_STEPS, hashOf, labSearch, readSeed, readTourSettings, stepFromHash, withNarrated, withSeed } from '../../src/pages/tour/tour-config.ts';
+import { SEED_SPEC, readSettings, toAttackConfig } from '../../src/pages/attack/url-config.ts';
 
 describe('narrated mode: stages', () => {
   it('stops at the first step, half-way and the end', () => {
@@ -56,9 +56,15 @@ describe('the tour link', () => {
   it('opens the step its hash names, else the first', () => {
     expect(stepFromHash('#step-4')).toBe(4);
     expect(stepFromHash('step-2')).toBe(2);
-    for (const bad of ['', '#', '#step-0', '#step-6', '#step-2.5', '#steps-2', '#step-x']) expect(stepFromHash(bad)).toBe(1);
+    expect(stepFromHash('#step-6')).toBe(6);
+    for (const bad of ['', '#', '#step-0', '#step-7', '#step-2.5', '#steps-2', '#step-x']) expect(stepFromHash(bad)).toBe(1);
     expect(hashOf(3)).toBe('#step-3');
-    expect(TOUR_STEPS.map((s) => s.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(TOUR_STEPS.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('keeps the older links: #step-5 is still the benchmark, the faces are added after it', () => {
+    expect(TOUR_STEPS[stepFromHash('#step-5') - 1].short).toBe('Reading the benchmark');
+    expect(TOUR_STEPS[stepFromHash('#step-6') - 1].short).toBe('The same attack on a face');
   });
 
   it('reads the attacks\' steps, their seed, the backend and the narrated mode from the query', () => {
@@ -101,5 +107,19 @@ describe('the tour link', () => {
     const q = new URLSearchParams(labSearch({ steps: 20, seed: 3, backend: 'wasm', narrated: false }, 'plg-mi', 'target-none'));
     expect(Object.fromEntries(q)).toEqual({ attack: 'plg-mi', steps: '20', target: 'target-none', seed: '3', backend: 'wasm' });
     expect(new URLSearchParams(labSearch({ steps: 5, seed: 1, narrated: true }, 'mi-face', 'target-trap-mid')).has('backend')).toBe(false);
+    // The digits are the lab's default data set: their queries say none; the faces' says so.
+    expect(new URLSearchParams(labSearch({ steps: 5, seed: 1, narrated: false }, 'mi-face', 'target-none', 'mnist')).has('dataset')).toBe(false);
+    expect(new URLSearchParams(labSearch({ steps: 5, seed: 1, narrated: false }, 'mi-face', 'faces-target-softmax', 'faces')).get('dataset')).toBe('faces');
+  });
+
+  it('gives step 6 MI-Face on the faces against the softmax regression recogniser, with the faces\' knob defaults and no correction', () => {
+    const run = TOUR_RUNS.faces;
+    const { settings, corrections } = readSettings(labSearch({ steps: 100, seed: 4, narrated: false }, run.attack, run.target, run.dataset));
+    expect(corrections).toEqual([]);
+    expect(settings).toMatchObject({ dataset: 'faces', attack: 'mi-face', targetId: 'faces-target-softmax', seed: 4 });
+    const config = toAttackConfig(settings);
+    expect(config).toMatchObject({ attack: 'mi-face', targetId: 'faces-target-softmax', steps: 100, learningRate: 0.1, tv: 0.2, l2: 0 });
+    // The digits' runs stay on the digits.
+    for (const r of [TOUR_RUNS.miFace, TOUR_RUNS.plg, TOUR_RUNS.trapped]) expect(readSettings(labSearch(readTourSettings(''), r.attack, r.target, r.dataset)).settings.dataset).toBe('mnist');
   });
 });

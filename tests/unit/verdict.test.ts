@@ -1,7 +1,7 @@
 // Honest verdicts: a reconstruction earns "clearly right" only when the evaluator reads its digit and is sure, and an
 // (almost) empty image is "nearly blank" whatever the evaluator answers.
 import { describe, expect, it } from 'vitest';
-import { BLANK_PEAK, CLEAR_CONFIDENCE, countVerdicts, peakOf, verdictOf, verdictsOf } from '../../src/ui/verdict.ts';
+import { BLANK_PEAK, CLEAR_CONFIDENCE, countVerdicts, peakOf, verdictOf, verdictText, verdictsOf } from '../../src/ui/verdict.ts';
 
 describe('honest verdicts', () => {
   it('ticks only a sure, right reading of an image with ink in it', () => {
@@ -28,5 +28,14 @@ describe('honest verdicts', () => {
     const kinds = verdictsOf({ classes: [0, 1, 2], pixels, evaluator: { predicted: [0, 1, 7], confidence: [0.3, 0.9, 0.8] } });
     expect(kinds).toEqual(['barely', 'blank', 'wrong']);
     expect(countVerdicts(kinds)).toEqual({ clear: 0, barely: 1, wrong: 1, blank: 1 });
+  });
+
+  it('judges 64 x 64 faces on their own 4096 pixels, and says "wrong person" for them', () => {
+    const pixels = new Float32Array(2 * 4096);
+    pixels[4096 + 2000] = 0.6; // face 1 only; face 0 is blank (784-pixel slices would call both blank)
+    expect(verdictsOf({ classes: [9, 14], pixels, evaluator: { predicted: [9, 14], confidence: [0.9, 0.9] } })).toEqual(['blank', 'clear']);
+    expect(verdictText('wrong', 'person')).toBe('wrong person');
+    expect(verdictText('wrong')).toBe('wrong digit');
+    expect(verdictText('barely', 'person')).toBe('right, but barely');
   });
 });

@@ -2,6 +2,7 @@
 // (`steps=`, small in tests), their seed (`seed=`, the one setting the tour lets the reader change), a forced backend
 // (`backend=`) and the narrated mode (`narrated=1`). Pure functions.
 import type { BackendName } from '../../worker/protocol.ts';
+import type { DatasetId } from '../../worker/catalog.ts';
 import { SEED_SPEC, coerceNumber } from '../attack/url-config.ts';
 
 export interface TourStep {
@@ -18,6 +19,8 @@ export const TOUR_STEPS: readonly TourStep[] = [
   { n: 3, short: 'Why a GAN prior helps', title: 'Why a GAN prior makes it stronger' },
   { n: 4, short: 'How a trapdoor fools it', title: 'How a trapdoor fools it' },
   { n: 5, short: 'Reading the benchmark', title: 'How the benchmark numbers are read' },
+  // Added after the benchmark so that every older link (#step-5: the benchmark) still opens the step it named.
+  { n: 6, short: 'The same attack on a face', title: 'The same attack on a face recogniser' },
 ];
 
 /** The step a location hash opens (`#step-3`); anything else opens the first. */
@@ -37,10 +40,11 @@ export const hashOf = (n: number) => `#step-${n}`;
  * never right, and flagged by the trapdoor detector.
  */
 export const TOUR_RUNS = {
-  miFace: { attack: 'mi-face', target: 'target-none' },
-  plg: { attack: 'plg-mi', target: 'target-none' },
-  trapped: { attack: 'mi-face', target: 'target-trap-mid-capped' },
-} as const;
+  miFace: { attack: 'mi-face', target: 'target-none', dataset: 'mnist' },
+  plg: { attack: 'plg-mi', target: 'target-none', dataset: 'mnist' },
+  trapped: { attack: 'mi-face', target: 'target-trap-mid-capped', dataset: 'mnist' },
+  faces: { attack: 'mi-face', target: 'faces-target-softmax', dataset: 'faces' },
+} as const satisfies Record<string, { attack: string; target: string; dataset: DatasetId }>;
 
 /** The live attacks' budget when the link does not set one: about 100 steps, a few seconds on WASM. */
 export const DEFAULT_TOUR_STEPS = 100;
@@ -92,8 +96,10 @@ function withParam(search: string, name: string, value: string | null): string {
 }
 
 /** The attack lab's query string for one of the tour's live attacks (its settings reader validates the rest). */
-export function labSearch(t: TourSettings, attack: string, targetId: string): string {
+export function labSearch(t: TourSettings, attack: string, targetId: string, dataset: DatasetId = 'mnist'): string {
   const q = new URLSearchParams({ attack, steps: String(t.steps), target: targetId, seed: String(t.seed) });
+  // The digits are the attack lab's default data set: their links stay as they were.
+  if (dataset !== 'mnist') q.set('dataset', dataset);
   if (t.backend) q.set('backend', t.backend);
   return `?${q.toString()}`;
 }
