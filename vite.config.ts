@@ -2,6 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { contentSecurityPolicy } from './vite-csp.ts';
 import { offlineServiceWorker } from './vite-offline.ts';
+import { selfContainedWasmThreads } from './vite-wasm-threads.ts';
 
 /** Where the site serves the <inversion-playground> module (built by vite.embed.config.ts into dist/embed/). */
 const EMBED_MODULE = '/embed/inversion-playground.js';
@@ -19,13 +20,19 @@ function serveEmbedModuleInDev(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so that WebAssembly may share memory between threads (tfjs's threaded WASM build). Static
+ * hosts that cannot send headers get them from the site's service worker (src/offline/sw.js) from the second visit.
+ */
+export const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 // Relative base: the built site works from any sub-path of a static host.
 export default defineConfig(({ command }) => ({
   base: './',
   // In dev, components inject their styles where they mount: the element mounts them in its shadow root, not the
   // document (the site build still emits CSS files).
   plugins: [svelte({ emitCss: command === 'build' }), serveEmbedModuleInDev(), contentSecurityPolicy(), offlineServiceWorker(import.meta.dirname)],
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [selfContainedWasmThreads()] },
   build: {
     target: 'es2022',
     rollupOptions: {
@@ -34,5 +41,6 @@ export default defineConfig(({ command }) => ({
       },
     },
   },
-  server: { port: 5173, strictPort: false },
+  server: { port: 5173, strictPort: false, headers: CROSS_ORIGIN_ISOLATION },
+  preview: { headers: CROSS_ORIGIN_ISOLATION },
 }));

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { selfContainedWasmThreads } from './vite-wasm-threads.ts';
 
 const SITE_ASSETS = path.resolve('dist/assets');
 
@@ -44,7 +45,7 @@ export default defineConfig({
   base: './',
   plugins: [svelte({ emitCss: false }), reuseSiteWorker()],
   publicDir: false,
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [selfContainedWasmThreads()] },
   build: {
     target: 'es2022',
     outDir: 'dist/embed',

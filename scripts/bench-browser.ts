@@ -1,4 +1,4 @@
-// npm run bench:browser [-- --backends webgpu,webgl,wasm] [--repeats 3] [--stock auto|on|off] [--timeout-min 20]
+// npm run bench:browser [-- --backends webgpu,webgl,wasm] [--repeats 3] [--stock auto|on|off] [--threads auto|N] [--timeout-min 20]
 //                         [--out out/bench-browser.json] [--headed]
 // The benchmark page (bench.html) in the system Chromium, once per backend: the same figures as `npm run bench`
 // (src/core/bench.ts), measured in the page's engine worker. Starts Vite's dev server on a free port, opens
@@ -27,7 +27,7 @@ const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 function usage(message: string): never {
   console.error(`bench:browser: ${message}`);
-  console.error('usage: npm run bench:browser -- [--backends webgpu,webgl,wasm] [--repeats N] [--stock auto|on|off] [--timeout-min M] [--out FILE] [--headed]');
+  console.error('usage: npm run bench:browser -- [--backends webgpu,webgl,wasm] [--repeats N] [--stock auto|on|off] [--threads auto|N] [--timeout-min M] [--out FILE] [--headed]');
   process.exit(2);
 }
 
@@ -38,6 +38,7 @@ function parse() {
         backends: { type: 'string', default: 'webgpu,webgl,wasm' },
         repeats: { type: 'string', default: '3' },
         stock: { type: 'string', default: 'auto' },
+        threads: { type: 'string', default: 'auto' },
         'timeout-min': { type: 'string', default: '20' },
         out: { type: 'string', default: path.join(ROOT, 'out', 'bench-browser.json') },
         headed: { type: 'boolean', default: false },
@@ -54,6 +55,7 @@ if (!backends.length || unknown.length) usage(`unknown backend(s) "${unknown.joi
 const repeats = Number(args.repeats);
 if (!Number.isInteger(repeats) || repeats < 1 || repeats > 50) usage(`--repeats must be a whole number from 1 to 50, not "${args.repeats}"`);
 if (!['auto', 'on', 'off'].includes(args.stock)) usage(`--stock must be auto, on or off, not "${args.stock}"`);
+if (args.threads !== 'auto' && !/^([1-9]|1[0-6])$/.test(args.threads)) usage(`--threads must be auto or a whole number from 1 to 16, not "${args.threads}"`);
 const timeoutMs = Number(args['timeout-min']) * 60_000;
 if (!(timeoutMs > 0)) usage(`--timeout-min must be a positive number, not "${args['timeout-min']}"`);
 
@@ -72,6 +74,8 @@ interface BackendRecord {
   backend?: string;
   adapter?: string;
   emulated?: boolean;
+  /** WASM: the threads its kernels ran on. */
+  threads?: number;
   options?: BenchResult['options'];
   elapsedMs?: number;
   rows: BenchRow[];
@@ -103,6 +107,7 @@ let userAgent = '';
 async function measure(page: Page, requested: string, rec: BackendRecord): Promise<void> {
   const query = new URLSearchParams({ backend: requested, repeats: String(repeats) });
   if (args.stock !== 'auto') query.set('stock', args.stock === 'on' ? '1' : '0');
+  if (args.threads !== 'auto') query.set('threads', args.threads);
   await page.goto(`${base}bench.html?${query}`);
   userAgent ||= await page.evaluate(() => navigator.userAgent);
   const root = page.getByTestId('bench-page');
@@ -116,6 +121,7 @@ async function measure(page: Page, requested: string, rec: BackendRecord): Promi
   rec.backend = (await root.getAttribute('data-backend')) ?? undefined;
   rec.adapter = (await root.getAttribute('data-adapter')) || undefined;
   rec.emulated = (await root.getAttribute('data-emulated')) === 'true';
+  rec.threads = Number(await root.getAttribute('data-threads')) || undefined;
   if (rec.backend !== requested) {
     // The page fell back: these would be another backend's figures.
     const why = (await badge.locator('details li').allInnerTexts()).find((t) => t.toLowerCase().includes(requested === 'webgl' ? 'webgl' : requested));
@@ -128,7 +134,7 @@ async function measure(page: Page, requested: string, rec: BackendRecord): Promi
     const stock = page.getByTestId('f-stock');
     await stock.setChecked(!rec.emulated);
   }
-  console.error(`${requested}: ${rec.adapter ?? (requested === 'wasm' || requested === 'cpu' ? 'on the processor' : '(no adapter name)')}${rec.emulated ? ' [emulated: not a GPU figure]' : ''}`);
+  console.error(`${requested}: ${rec.adapter ?? (requested === 'wasm' || requested === 'cpu' ? `on the processor${rec.threads ? `, ${rec.threads} thread(s)` : ''}` : '(no adapter name)')}${rec.emulated ? ' [emulated: not a GPU figure]' : ''}`);
   await page.getByTestId('run').click();
 
   // Print rows as the page shows them, until it publishes its result.

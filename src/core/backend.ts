@@ -2,6 +2,7 @@
 // GPU over WASM; recording why each other one was not chosen. tfjs refuses a backend in two ways: `setBackend`
 // throws when it was never registered and resolves `false` when its initialisation failed.
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from './kernels/registry.ts';
 
 export { registerTrainingKernels };
@@ -23,6 +24,8 @@ export interface BackendChoice {
   timingKey?: string;
   /** The timings were remembered from an earlier start on this device, not measured now. */
   timedEarlier?: boolean;
+  /** WASM only: the threads its kernels run on, and why only one where that is so. */
+  threads?: { count: number; single?: string };
 }
 
 export interface BackendTiming { backend: BackendName; msPerStep: number }
@@ -121,7 +124,23 @@ async function start(name: BackendName): Promise<string | null> {
 async function choose(name: BackendName, refused: BackendChoice['refused']): Promise<BackendChoice> {
   registerTrainingKernels(name);
   const emulated = (await softwareAdapter(name)) !== null;
-  return { backend: name, refused, adapter: describeAdapter(name), ...(emulated ? { emulated } : {}) };
+  return { backend: name, refused, adapter: describeAdapter(name), ...(emulated ? { emulated } : {}), ...(name === 'wasm' ? { threads: wasmThreads() } : {}) };
+}
+
+/**
+ * The WASM backend's thread count. Threads need memory shared between workers (SharedArrayBuffer), which a browser
+ * grants only to a cross-origin isolated page: one whose server (or the site's service worker) sends COOP and COEP.
+ */
+function wasmThreads(): NonNullable<BackendChoice['threads']> {
+  const count = getThreadsCount();
+  if (count > 1) return { count };
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  const cores = g.navigator?.hardwareConcurrency ?? 1;
+  let single = 'threads were turned off (threads=1)';
+  if (g.crossOriginIsolated === false) single = 'the page is not cross-origin isolated (no COOP/COEP headers yet: the site\'s service worker adds them from the next visit), so WebAssembly cannot share memory between threads';
+  else if (g.crossOriginIsolated === undefined) single = 'tfjs runs WASM single-threaded in Node';
+  else if (cores < 4) single = `this device has ${cores} logical processor${cores === 1 ? '' : 's'}, and tfjs gives WASM half of them`;
+  return { count, single };
 }
 
 function noBackend(refused: BackendChoice['refused']): Error {

@@ -37,7 +37,7 @@ export interface SettingsLink<S> {
 /** A lab's line to the engine worker: its client, the engine's start on a backend, and letting go of it. */
 export interface EngineConnection {
   readonly client: EngineClient;
-  init(backend: BackendName | undefined, workload?: Workload, remembered?: RememberedTimings[]): Promise<EngineInfo>;
+  init(backend: BackendName | undefined, workload?: Workload, remembered?: RememberedTimings[], threads?: number): Promise<EngineInfo>;
   close(): void;
 }
 
@@ -49,7 +49,7 @@ export const ownWorker: EngineSource = (onCrash) => {
   const client = new EngineClient(onCrash);
   return {
     client, close: () => client.dispose(),
-    init: (backend, workload, remembered) => client.init({ baseUrl: siteBaseUrl(), backend, workload, remembered }),
+    init: (backend, workload, remembered, threads) => client.init({ baseUrl: siteBaseUrl(), backend, workload, remembered, ...(threads ? { threads } : {}) }),
   };
 };
 
@@ -61,7 +61,7 @@ export interface LabHost {
   syncUrl?: boolean;
 }
 
-export abstract class EngineLab<S extends { backend?: BackendName }> {
+export abstract class EngineLab<S extends { backend?: BackendName; threads?: number }> {
   /** The page's settings (a subclass declares them as $state). */
   abstract settings: S;
   engineStatus = $state<EngineStatus>('starting');
@@ -191,7 +191,7 @@ export abstract class EngineLab<S extends { backend?: BackendName }> {
     this.info = null;
     this.dismiss('init');
     try {
-      const info = await connection.init(this.settings.backend, this.workload, rememberedTimings(this.workload));
+      const info = await connection.init(this.settings.backend, this.workload, rememberedTimings(this.workload), this.settings.threads);
       if (token !== this.initToken) return false;
       rememberTimings(this.workload, info);
       this.info = info;

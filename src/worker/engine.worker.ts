@@ -3,20 +3,23 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Engine } from './engine.ts';
 import { browserLoader } from './browser-loader.ts';
 import type { AttackConfig, AttackSnapshot, EngineApi, InitOptions, TrainingProgress } from './protocol.ts';
 import type { DatasetId } from '../core/data/datasets.ts';
-
-// The threaded wasm build hangs in a module worker; the SIMD build is fast enough.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
 let engine: Engine | undefined;
 
 const api: EngineApi = {
   async init(options: InitOptions) {
     setWasmPaths(new URL('tfjs-wasm/', options.baseUrl).href);
+    // tfjs runs its threaded build whenever the page is cross-origin isolated, with half the logical processors as
+    // threads. Where that is one thread anyway (2 processors), the single-threaded build is used: it is no slower and
+    // starts no helper workers. threads=1 asks for it; threads=N for N threads.
+    const threads = options.threads ?? Math.floor((self.navigator.hardwareConcurrency ?? 1) / 2);
+    if (threads <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    else if (options.threads) askForThreads(options.threads);
     engine ??= new Engine(browserLoader(options.baseUrl));
     return engine.init(options);
   },
@@ -44,6 +47,15 @@ const api: EngineApi = {
   loadUploadedModel: (files) => need().loadUploadedModel(files),
   numTensors: () => need().numTensors(),
 };
+
+/**
+ * tfjs's WASM backend caps its thread pool at half of navigator.hardwareConcurrency (it assumes two hardware threads
+ * per core), read once when the module starts. To run exactly `n` threads where asked, it is told of 2n before that.
+ */
+function askForThreads(n: number): void {
+  Object.defineProperty(self.navigator, 'hardwareConcurrency', { value: 2 * n, configurable: true });
+  setThreadsCount(n);
+}
 
 /** A progress message's pixel buffers (fresh copies, so they can be transferred rather than cloned). */
 function transferables(p: TrainingProgress): ArrayBuffer[] {

@@ -22,6 +22,8 @@ export interface EngineInfo {
   timingKey?: string;
   /** The timings were remembered from an earlier visit, not measured now. */
   timedEarlier?: boolean;
+  /** WASM only: its thread count, and why only one where that is so. */
+  threads?: { count: number; single?: string };
   /** Shipped models, from models/manifest.json. */
   models: {
     id: string; role: string; defense: string; classes: number[]; testAccuracy: number; params: number;
@@ -51,6 +53,8 @@ export interface InitOptions {
   workload?: Workload;
   /** Timings kept from earlier starts on this device (the choice then skips timing); see EngineInfo.timingKey. */
   remembered?: RememberedTimings[];
+  /** WASM threads: 1 = the single-threaded build, N = exactly N; absent: tfjs's choice, half the logical processors. */
+  threads?: number;
 }
 
 export type Workload = 'attack' | 'training';

@@ -71,6 +71,21 @@ test('runs on WASM: the table fills with all three measurements and the result i
   expect(copied.rows.find((r: { kernels: string }) => r.kernels === 'stock').msPerStep).toBeNull();
 });
 
+test('WASM threads: the dev server makes the page cross-origin isolated, and two threads run the figures', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openBench(page, '?backend=wasm&repeats=1&stock=0&threads=2', 'wasm');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  // tfjs would give this 2-processor machine one thread; threads=2 asks for two, and the badge says what runs.
+  await expect(page.getByTestId('backend-threads')).toHaveAttribute('data-threads', '2');
+  await expect(page.getByTestId('backend-threads')).toHaveText('2 threads');
+  await expect(page.getByTestId('bench-page')).toHaveAttribute('data-threads', '2');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  const mi = (await shownRows(page)).find((r) => /MI-Face step/.test(r.what));
+  expect(Number(mi?.ms)).toBeGreaterThan(0);
+  expect((await page.evaluate(() => window.__benchResult))?.threads).toEqual({ count: 2 });
+});
+
 test('a bad ?backend= value shows a correction notice and the engine still starts', async ({ page }) => {
   await openBench(page, '?backend=quantum&repeats=zero&stock=1');
   const notice = page.getByTestId('message-url');

@@ -26,6 +26,12 @@ describe('chooseBackend', () => {
     expect(fellBack.refused.map((r) => r.backend)).toEqual(['webgl', 'webgpu']);
   });
 
+  it('says how many threads WASM runs on, and why one', async () => {
+    const choice = await chooseBackend(['wasm']);
+    expect(choice.threads).toEqual({ count: 1, single: 'tfjs runs WASM single-threaded in Node' });
+    expect((await chooseBackend(['cpu'])).threads).toBeUndefined();
+  });
+
   it('installs the training kernels on the chosen backend', async () => {
     await chooseBackend(['wasm']);
     // Stock wasm has no conv filter gradient: training a conv layer only works with ours.

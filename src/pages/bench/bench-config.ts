@@ -3,10 +3,12 @@
 //   ?backend=webgpu|webgl|wasm|cpu|auto   which backend the engine tries first (the others stay as fallbacks)
 //   ?repeats=N                            timed repeats per figure (1-50; the median is shown)
 //   ?stock=1|0                            measure tfjs's stock kernels too (default: yes, except on cpu)
+//   ?threads=N                            WASM threads (1 = off, to measure what they give; default: tfjs's choice)
 import type { BackendName, BenchRow, EngineInfo } from '../../worker/protocol.ts';
 
 export const BENCH_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 export const REPEATS = { min: 1, max: 50, default: 3 } as const;
+export const THREADS = { min: 1, max: 16 } as const;
 
 export interface BenchSettings {
   /** Forced backend; undefined = automatic order. */
@@ -14,6 +16,8 @@ export interface BenchSettings {
   repeats: number;
   /** Measure the stock kernels too; undefined = automatic (yes, except on the cpu backend). */
   stock?: boolean;
+  /** WASM threads; undefined = as many as tfjs picks (the core count) when the page is cross-origin isolated. */
+  threads?: number;
 }
 
 export const DEFAULT_BENCH_SETTINGS: BenchSettings = { repeats: REPEATS.default };
@@ -57,6 +61,12 @@ export function readBenchSettings(search: string): { settings: BenchSettings; co
     else if (/^(0|no|false|off)$/i.test(stock)) settings.stock = false;
     else corrections.push(`Stock kernels "${stock}" is not understood (use 1 or 0); deciding automatically`);
   }
+  const threads = q.get('threads');
+  if (threads !== null && threads !== '' && threads !== 'auto') {
+    const n = Number(threads);
+    if (Number.isInteger(n) && n >= THREADS.min && n <= THREADS.max) settings.threads = n;
+    else corrections.push(`Threads "${threads}" is not a whole number from ${THREADS.min} to ${THREADS.max}; letting tfjs choose`);
+  }
   return { settings, corrections };
 }
 
@@ -66,6 +76,7 @@ export function benchSettingsToSearch(s: BenchSettings): string {
   if (s.backend) q.set('backend', s.backend);
   if (s.repeats !== REPEATS.default) q.set('repeats', String(s.repeats));
   if (s.stock !== undefined) q.set('stock', s.stock ? '1' : '0');
+  if (s.threads !== undefined) q.set('threads', String(s.threads));
   const text = q.toString();
   return text ? `?${text}` : '';
 }
@@ -105,6 +116,8 @@ export interface BenchResult {
   /** WebGPU adapter, or the WebGL renderer, as the browser names it. */
   adapter?: string;
   emulated: boolean;
+  /** WASM only: the threads its kernels ran on (and why one, where so). */
+  threads?: EngineInfo['threads'];
   refused: EngineInfo['refused'];
   options: { repeats: number; includeStock: boolean };
   /** Rows measured before the run ended (msPerStep NaN = not measured; see note). */

@@ -164,6 +164,7 @@ export class BenchLab extends EngineLab<BenchSettings> {
       requested: this.settings.backend,
       adapter: this.adapter,
       emulated: this.emulated,
+      ...(this.info?.threads ? { threads: this.info.threads } : {}),
       refused: this.info?.refused ?? [],
       options,
       rows: this.rows,
