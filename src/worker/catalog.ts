@@ -40,10 +40,18 @@ export interface AttackInfo {
   usesOutputDefense: boolean;
   /** The data sets it runs on: those whose priors it needs are shipped (absent: MNIST only). */
   datasets?: readonly DatasetId[];
+  /** The lab's loss chart title: what it plots (the attack's own loss, or its identity and prior terms). */
+  lossTitle: string;
+  /** What the lab's candidate grid shows, for an attack that keeps several candidates per digit. */
+  population?: string;
 }
 
 /** Attacks that need no per-target prior run on the faces too (their unconditional prior is the eigenfaces). */
 const ANY_DATASET: readonly DatasetId[] = ['mnist', 'faces'];
+
+const RESTARTS = 'Every latent the attack optimises side by side for each digit, from different random starts, with the target\'s confidence in the digit. It keeps the one the target scores highest (outlined).';
+const KED_SAMPLES = 'Samples from each digit\'s learned cloud of latents (a mean and a spread), with the target\'s confidence in the digit. The sample the target scores highest is kept (outlined).';
+const TERMS_TITLE = 'Loss terms (mean over all candidates)';
 
 const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
 const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
@@ -58,6 +66,7 @@ const kedBudget: KnobSpec[] = [
 export const ATTACKS: readonly AttackInfo[] = [
   {
     id: 'mi-face', name: 'MI-Face (pixel space)', threat: 'white-box', prior: 'none', usesOutputDefense: false, datasets: ANY_DATASET,
+    lossTitle: 'Loss (mean over the attacked classes)',
     summary: 'The original model inversion attack (Fredrikson et al., 2015). It starts from a blank image and changes pixels, ' +
       'following the target\'s gradients, until the target is sure the image shows the digit. Smoothness priors keep it from ' +
       'turning into noise. It needs the model itself (white-box) and no other data.',
@@ -72,6 +81,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'gmi', name: 'GMI (GAN prior)', threat: 'white-box', prior: 'gan', usesOutputDefense: false, datasets: ANY_DATASET,
+    lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'Generative model inversion (Zhang et al., 2020). Instead of pixels it searches the latent space of a GAN trained on ' +
       'public digits, so every candidate looks like handwriting. It minimises "does not look real" (the GAN\'s discriminator) plus ' +
       '100 x "the target does not say this digit". White-box, plus a public dataset to train the GAN.',
@@ -83,6 +93,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'lomma-gmi', name: 'LOMMA + GMI', threat: 'white-box', prior: 'gan', usesOutputDefense: false,
+    lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'GMI with the LOMMA plug-in (Nguyen et al., 2023): it maximises the target\'s raw score (logit) rather than its ' +
       'probability, which keeps pushing after the target is already sure, and pulls the target\'s internal features towards ' +
       'those of real public digits, so the result is less of an adversarial oddity.',
@@ -95,6 +106,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'ked-mi', name: 'KED-MI (distributional)', threat: 'white-box', prior: 'ked', usesOutputDefense: false,
+    lossTitle: TERMS_TITLE, population: KED_SAMPLES,
     summary: 'Knowledge-enriched distributional model inversion (Chen et al., 2021). Its GAN is trained for this target: the ' +
       'discriminator also learns how the target labels public digits, so the generator knows more about the private classes. ' +
       'Instead of single images the attack learns a whole cloud of latents per digit (a mean and a spread) and shows samples from it.',
@@ -105,6 +117,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'lomma-ked-mi', name: 'LOMMA + KED-MI', threat: 'white-box', prior: 'ked', usesOutputDefense: false,
+    lossTitle: TERMS_TITLE, population: KED_SAMPLES,
     summary: 'KED-MI with the LOMMA plug-in (Nguyen et al., 2023): the distribution of each digit is pushed by the raw score of ' +
       'the target and of a few "student" copies distilled from it on public digits (so it cannot win by fooling one model\'s quirks), ' +
       'while the target\'s internal features are pulled towards those of real public digits.',
@@ -116,6 +129,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'plg-mi', name: 'PLG-MI (conditional GAN)', threat: 'white-box', prior: 'cgan', usesOutputDefense: false,
+    lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'Pseudo-label guided model inversion (Yuan et al., 2023), the strongest attack in the Trap-MID paper. The target ' +
       'first labels the public digits; a class-conditional GAN learns to draw each class as the target sees it, already steered ' +
       'by the target. The attack then tunes each class\'s latents so the target is sure, under random shifts and rotations.',
@@ -126,6 +140,8 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'genetic', name: 'Genetic search (black-box)', threat: 'black-box', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
+    lossTitle: 'Loss: minus the target\'s answer (mean of the kept)',
+    population: 'This generation\'s population for each digit, with the target\'s answer for it (one query each). The fittest is kept (outlined); the next generation breeds from the fit ones.',
     summary: 'A black-box attack in the style of Mirror: the attacker cannot see the model, only the probabilities it answers. ' +
       'A population of GAN latents per digit evolves: the fittest (the target\'s probability for the digit) survive, the rest are ' +
       'children of fit parents with random mutations. The query counter shows what this costs.',
@@ -138,6 +154,8 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'brep-mi', name: 'BREP-MI (label-only)', threat: 'label-only', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
+    lossTitle: 'Share of probes outside the digit\'s class (mean)',
+    population: 'For each digit, the current point (kept, outlined) and the first probes of the last round on the sphere around it: "inside" if the target called the probe that digit, "outside" if not.',
     summary: 'A label-only attack (Kahla et al., 2022): the model answers only its top guess. Starting from a GAN image the target ' +
       'already calls the digit, it probes points on a sphere around it, steps away from the ones the target calls something else, ' +
       'and grows the sphere when almost all are inside: the centre drifts deep into the digit\'s region.',

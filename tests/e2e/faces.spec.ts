@@ -1,6 +1,9 @@
 // The faces (?dataset=faces) in the attack lab: the data set is a parameter of the page, the grid shows one card per
 // private person beside a real photo of them, the faces' notice and credit are on show, and an attack runs on them.
+import * as fs from 'node:fs';
+import { PNG } from 'pngjs';
 import { DATASETS } from '../../src/worker/catalog.ts';
+import { FACES_FILES, parseFaces, splitFaces } from '../../src/core/data/faces.ts';
 import { canvasMean, expect, openLab, test } from './fixtures.ts';
 
 const PEOPLE = DATASETS.faces.privateClasses;
@@ -54,4 +57,43 @@ test('a bad dataset value, a digits-only attack or a digit target on faces is co
   await expect(notice).toContainText('Target "target-none" is not one of the Olivetti faces');
   await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeChecked();
   await expect(page.getByTestId('target-picker')).toHaveValue('faces-target-none');
+});
+
+/** A private test photo of `person` (the target never trained on it) as a 64 x 96 PNG: white bands above and below. */
+async function testPhotoPng(person: number): Promise<Buffer> {
+  const read = (f: string) => new Uint8Array(fs.readFileSync(`data/olivetti/${f}`));
+  const { privateTest } = splitFaces(await parseFaces(read(FACES_FILES.images.name), read(FACES_FILES.labels.name)));
+  const k = Array.from(privateTest.labels).indexOf(person);
+  const side = 64, png = new PNG({ width: side, height: 96 });
+  png.data.fill(255);
+  for (let i = 0; i < side * side; i++) {
+    const grey = privateTest.images[k * side * side + i];
+    png.data.set([grey, grey, grey, 255], 4 * (16 * side + i));
+  }
+  return PNG.sync.write(png);
+}
+
+test('probe a face: a training photo, and a photo file of a face the target never saw, cropped to its centre', async ({ page }) => {
+  await openLab(page, '?dataset=faces&backend=wasm', 'wasm');
+  const panel = page.getByTestId('probe-panel');
+  await expect(panel.getByRole('heading')).toHaveText('Probe a face');
+  await expect(page.getByTestId('probe-result')).toContainText('Load a photo or pick a training photo');
+
+  // A training photo: the target names its person, and shows the five likeliest.
+  const [first, second] = PEOPLE;
+  await page.getByTestId('probe-sample').selectOption({ label: `person ${second}` });
+  await expect(page.getByTestId('probe-predicted')).toHaveAttribute('data-class', String(second));
+  await expect(page.getByTestId('probe-probs').locator('li')).toHaveCount(5);
+  await expect(page.getByTestId('probe-result')).toContainText(`person ${second}'s training photo`);
+
+  // A photo file, taller than wide: its central square is the test photo, which the target has never seen.
+  await page.getByTestId('probe-file').setInputFiles({ name: 'portrait.png', mimeType: 'image/png', buffer: await testPhotoPng(first) });
+  await expect(page.getByTestId('probe-predicted')).toHaveAttribute('data-class', String(first));
+  await expect(page.getByTestId('probe-result')).toContainText('portrait.png: its central square');
+  expect(await canvasMean(page, 'probe-face')).toBeGreaterThan(40);
+
+  // Back to digits: the face is dropped, the digit pad is back.
+  await page.getByTestId('dataset-picker').selectOption('mnist');
+  await expect(panel.getByRole('heading')).toHaveText('Probe a digit');
+  await expect(page.getByTestId('probe-predicted')).toHaveCount(0);
 });

@@ -48,6 +48,7 @@ export class AttackLab extends EngineLab<LabSettings> {
   /** "Probe a digit": the user's own image and the current target's answer. */
   readonly probe = new DigitProbe({
     client: () => (this.engineStatus === 'ready' ? this.client : undefined),
+    side: () => this.dataset.side,
     targetId: () => this.settings.targetId,
     onError: (title, detail) => this.report({ key: 'probe', kind: 'error', title, detail }),
   });

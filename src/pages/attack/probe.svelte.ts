@@ -1,4 +1,4 @@
-// "Probe a digit": the image the user drew or loaded, and what the chosen target answers for it. The worker does the
+// "Probe a digit" / "Probe a face": the image the user drew or loaded, and what the chosen target answers for it. The worker does the
 // tensor work; this keeps at most one request in flight and sends the latest image when it returns (drawing moves
 // faster than a busy worker answers).
 import { WorkerCrashedError, type EngineClient } from '../../ui/engine-client.ts';
@@ -9,6 +9,8 @@ import type { ProbeResult } from '../../worker/protocol.ts';
 export interface ProbeHost {
   client(): EngineClient | undefined;
   targetId(): string;
+  /** The image side the chosen data set's targets read: an image of another size (the data set changed) is dropped. */
+  side(): number;
   onError(title: string, detail: string): void;
 }
 
@@ -43,6 +45,7 @@ export class DigitProbe {
       do {
         this.again = false;
         const client = this.host.client(), pixels = this.pixels, targetId = this.host.targetId();
+        if (pixels && pixels.length !== this.host.side() ** 2) { this.set(null); break; }
         if (!client || !pixels) break;
         try {
           const result = await client.probe(targetId, pixels);
