@@ -1,6 +1,6 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
 //   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
-//          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B]
+//          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
 //          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
@@ -8,12 +8,14 @@
 //   judge  --images DIR [--dataset mnist|faces] [--json]   (recon-<class>-<k>.png files, judged by the data set's judges;
 //          digits: both judges and KNN-label accuracy)
 //   bench  [--dataset mnist|faces] [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper]
-//          [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]
+//          [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
 //          (the rows are the data set's targets, all of them unless --defenses; the faces: one judge, knowledge disjoint)
 // attack writes DIR/recon-<class>-<k>.png (28x28 digits, 64x64 faces, grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
 // attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
 // private image, FID and PRDC against 500 private training images); --no-knn skips all of these.
+// attack --seeds and bench run the gradient attacks' seeds as one batch (each seed's images those of its own run);
+// --no-batch runs them one seed at a time (the black-box and label-only attacks always do: seedGroups).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,7 +48,7 @@ const flagOf = (key: string) => (key === 'learningRate' ? 'lr' : key);
 const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(k.key))))];
 
 
-const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10]
+const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10 [--no-batch]]
                     [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1]
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
@@ -55,7 +57,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
        npm run mi -- detect --target ID --images DIR [--json]
        npm run mi -- judge --images DIR [--dataset mnist|faces] [--json]
        npm run mi -- bench [--dataset mnist|faces] [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3]
-                    [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--json] [--out DIR] [--backend wasm|cpu]`;
+                    [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
   try {
@@ -117,6 +119,7 @@ async function attackCommand(argv: string[]): Promise<void> {
     'output-defense': { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, init: { type: 'string' },
     ...Object.fromEntries(KNOB_FLAGS.map((f) => [f, { type: 'string' as const }])),
     out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' }, 'no-knn': { type: 'boolean', default: false },
+    'no-batch': { type: 'boolean', default: false },
   });
   if (!values.attack) throw new UsageError(`--attack is required (available: ${ATTACKS.map((a) => a.id).join(', ')})`);
   if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('give --seed or --seeds, not both');
@@ -139,16 +142,9 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (datasetOf(target.dataset).id !== ds.id) throw new UsageError(`--target: '${target.id}' is a ${datasetOf(target.dataset).title} target, not one of the ${ds.title} (${targetsOf})`);
   const px = pixelsPerImage(ds);
   const t0 = performance.now();
-  const runs: { seed: number; final: AttackSnapshot }[] = [];
-  for (const seed of seeds) {
-    const final = await new Promise<AttackSnapshot>((resolve, reject) => {
-      engine.startAttack({ ...config, seed }, (s) => {
-        if (s.state === 'failed') reject(new Error(s.error));
-        else if (s.state === 'done') resolve(s);
-      }).catch(reject);
-    });
-    runs.push({ seed, final });
-  }
+  // The gradient attacks' seeds as one batch (each seed's result that of its own run); --no-batch: one by one.
+  const finals = await engine.attackSeeds(config, seeds, { batch: !values['no-batch'] });
+  const runs: { seed: number; final: AttackSnapshot }[] = finals.map((final, k) => ({ seed: seeds[k], final }));
   const seconds = (performance.now() - t0) / 1000;
   const images = runs.flatMap(({ final }) => final.classes.map((_, i) => final.pixels.slice(i * px, (i + 1) * px)));
   // Trap-MID targets: is each reconstruction flagged by trapdoor detection?
@@ -286,6 +282,7 @@ async function benchCommand(argv: string[]): Promise<void> {
     defenses: { type: 'string' }, attacks: { type: 'string', default: 'mi-face' }, seeds: { type: 'string', default: '1' },
     budget: { type: 'string', default: 'browser' }, knowledge: { type: 'string', default: 'disjoint' }, steps: { type: 'string' },
     json: { type: 'boolean', default: false }, out: { type: 'string' }, backend: { type: 'string' }, dataset: { type: 'string' },
+    'no-batch': { type: 'boolean', default: false },
   });
   const { parseSeedList, STEPS_RANGE } = await import('../src/worker/benchmark-record.ts');
   const list = (raw: string) => raw.split(',').map((v) => v.trim()).filter(Boolean);
@@ -320,6 +317,7 @@ async function benchCommand(argv: string[]): Promise<void> {
     ...(ds.id !== 'mnist' ? { dataset: ds.id } : {}),
     defenses: [...new Set(defenses)], attacks: [...new Set(attacks)] as AttackConfig['attack'][], seeds,
     budget: values.budget, knowledge: values.knowledge, ...(steps !== undefined ? { steps } : {}),
+    ...(values['no-batch'] ? { batchSeeds: false } : {}),
   };
   const { formatBenchTable, writeBenchOut } = await import('./lib/bench-table.ts');
   const record = await new Promise<NonNullable<BenchmarkProgress['record']>>((resolve, reject) => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type DigitSet, imagesToTensor } from './data/mnist.ts';
 import { BatchCursor } from './data/batches.ts';
 import { smoothLabels, softCrossEntropy } from './defenses/negls.ts';
+import { adam } from './kernels/adam.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -87,7 +88,7 @@ export class ClassifierTrainer {
 
   constructor(readonly model: tf.LayersModel, readonly data: DigitSet, readonly config: TrainConfig) {
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
-    this.optimizer = tf.train.adam(config.learningRate);
+    this.optimizer = adam(config.learningRate);
   }
 
   get epoch(): number { return this.batches.epoch; }

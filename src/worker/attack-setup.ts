@@ -14,12 +14,30 @@ import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import type { Dataset } from '../core/data/datasets.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
-import type { AttackConfig } from './protocol.ts';
+import type { AttackConfig, AttackId } from './protocol.ts';
 
 export interface RunningAttack {
   attack: Attack<unknown, { stepCount: number }>;
   state: { stepCount: number };
   maxSteps: number;
+  /** The seeds it runs (several: one batch, whose snapshots splitSeeds cuts into one per seed). */
+  seeds: number[];
+}
+
+/** The core attack behind each catalog id (LOMMA is GMI's or KED-MI's identity loss). */
+const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
+  'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, genetic, 'brep-mi': brepMi,
+};
+
+/**
+ * How a run of several seeds is split into runs: the seeds a setUpAttack call takes together. White-box gradient
+ * attacks (MI-Face, GMI, PLG-MI, KED-MI, LOMMA) optimise candidates whose losses are independent, so all seeds are
+ * one batch (each seed's slice as its separate run; on a GPU ten seeds then cost about one step each). Black-box and
+ * label-only attacks (the genetic search, BREP-MI) run seeds one after another: they query an oracle, seeded per run,
+ * and count queries per run. `batch: false` runs every attack one seed at a time (timing comparisons).
+ */
+export function seedGroups(attack: AttackId, seeds: number[], batch = true): number[][] {
+  return batch && CORE_ATTACKS[attack].batchesSeeds && seeds.length > 1 ? [seeds] : seeds.map((s) => [s]);
 }
 
 export interface AttackDeps {
@@ -59,13 +77,20 @@ export function validateAttackConfig(c: AttackConfig): void {
   }
 }
 
-export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<RunningAttack> {
+/** Sets an attack up for `seeds` (default: the config's seed); several seeds only for an attack that batches them (seedGroups). */
+export async function setUpAttack(c: AttackConfig, deps: AttackDeps, seeds: number[] = [c.seed]): Promise<RunningAttack> {
+  if (seeds.length > 1 && !CORE_ATTACKS[c.attack].batchesSeeds) throw new Error(`${c.attack} runs one seed at a time (seedGroups)`);
+  const running = await setUp({ ...c, seed: seeds[0] }, deps, seeds.length > 1 ? seeds : undefined);
+  return { ...running, seeds };
+}
+
+async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefined): Promise<Omit<RunningAttack, 'seeds'>> {
   const ctx: AttackContext = { target: deps.target, targetClasses: deps.targetClasses };
   // The private digits among the target's classes: a target of more outputs (an uploaded one) has public digits too.
   const classes = deps.targetClasses.filter((d) => deps.dataset.privateClasses.includes(d));
   const as = <C, S extends { stepCount: number }>(attack: Attack<C, S>) => attack as unknown as RunningAttack['attack'];
   if (c.attack === 'mi-face') {
-    const state = miFace.init(ctx, { classes, steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, patience: 0 });
+    const state = miFace.init(ctx, { classes, steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2, init: c.init, seed: c.seed, seeds, patience: 0 });
     return { attack: as(miFace), state, maxSteps: c.steps };
   }
   const p = { ...knobValues(c.attack), ...c.params };
@@ -85,20 +110,20 @@ export async function setUpAttack(c: AttackConfig, deps: AttackDeps): Promise<Ru
   const clamp = latentClamp;
   switch (c.attack) {
     case 'gmi':
-      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed }), maxSteps: p.steps };
+      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, seeds }), maxSteps: p.steps };
     case 'lomma-gmi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
-      const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, lomma });
+      const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, seeds, lomma });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
     case 'ked-mi':
-      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed }), maxSteps: p.steps };
+      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, seeds }), maxSteps: p.steps };
     case 'lomma-ked-mi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
-      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, lomma }), maxSteps: p.steps };
+      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, seeds, lomma }), maxSteps: p.steps };
     }
     case 'plg-mi':
-      return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed }), maxSteps: p.steps };
+      return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds }), maxSteps: p.steps };
     case 'genetic':
       return { attack: as(genetic), state: await genetic.init(ctx, { classes, steps: p.steps, population: p.population, elite: 2, mutationRate: p.mutationRate, mutationScale: p.mutationScale, clamp: 2, seed }), maxSteps: p.steps };
     case 'brep-mi':

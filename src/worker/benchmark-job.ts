@@ -1,12 +1,14 @@
 // The benchmark grid as an engine job (benchmark.html and `npm run mi -- bench` both run it through the engine):
-// every cell (defense = a target, x attack) runs once per seed through setUpAttack, the code the attack lab and the
-// CLI use, one attack step per job step, so pause and cancel answer between steps. When a cell's last seed ends, its
+// every cell (defense = a target, x attack) runs its seeds through setUpAttack, the code the attack lab and the
+// CLI use, one attack step per job step, so pause and cancel answer between steps. The gradient attacks run all seeds
+// of a cell as one batch, each seed's candidates those of its own run; the others one seed after another (seedGroups;
+// the config's `batchSeeds: false` runs every attack one seed at a time). When a cell's last seed ends, its
 // kept reconstructions are judged by both judges and scored against the references (core/metrics/judge.ts),
 // and the cell is sent once. Cells whose GAN prior is not shipped are reported as such and never run.
-import { keptOf } from '../core/attacks/attack.ts';
+import { keptOf, splitSeeds } from '../core/attacks/attack.ts';
 import { type Judges, type LabelReference, type PrivateReference, judgeImages, knnLabels, referenceImage, scoreReconstructions } from '../core/metrics/judge.ts';
 import type { ModelEntry } from '../core/nets/manifest.ts';
-import type { RunningAttack } from './attack-setup.ts';
+import { type RunningAttack, seedGroups } from './attack-setup.ts';
 import { encodeGray } from './benchmark-record.ts';
 import { ATTACKS, attackInfo, datasetOf, knobValues, priorId } from './catalog.ts';
 import {
@@ -19,8 +21,8 @@ export interface BenchmarkDeps {
   /** The rows' manifest entries, by id. */
   targets: Map<string, ModelEntry>;
   hasPrior(id: string): boolean;
-  /** Sets an attack up exactly as startAttack does. */
-  setUp(config: AttackConfig): Promise<RunningAttack>;
+  /** Sets an attack up exactly as startAttack does, for `seeds` as one batch (default: the config's seed). */
+  setUp(config: AttackConfig, seeds?: number[]): Promise<RunningAttack>;
   /** The config's data set's judges (the faces have the evaluator only). */
   judges(): Promise<Judges>;
   /** Trapdoor detection scores of images (n x side x side) against a Trap-MID target; null for a target without a trapdoor. */
@@ -64,9 +66,10 @@ export class BenchmarkRun {
   private reference?: PrivateReference;
   private judges?: Judges;
   private labelReference?: LabelReference;
-  /** The cell and seed running now, and what the cell's earlier seeds kept. */
+  /** The cell running now, its runs (seeds run together: seedGroups), the run now, and what the cell's earlier seeds kept. */
   private cellIndex = 0;
-  private seedIndex = 0;
+  private groups?: number[][];
+  private groupIndex = 0;
   private running?: RunningAttack;
   private kept: Kept[] = [];
   private cellMs = 0;
@@ -116,7 +119,7 @@ export class BenchmarkRun {
       const message = (e as Error)?.message ?? String(e);
       if (this.deps.fatal(message)) throw e;
       // The cell's remaining steps count as done, so the progress bar still reaches its end.
-      this.workDone += cell.steps * (this.config.seeds.length - this.seedIndex) - (this.running?.state.stepCount ?? 0);
+      this.workDone += cell.steps * (this.config.seeds.length - this.seedsDone()) - this.doneInRun();
       this.disposeRunning();
       this.finishCell(cell, { status: 'failed', note: message });
       finished = true;
@@ -130,27 +133,41 @@ export class BenchmarkRun {
 
   /** Sets up, steps or ends the current run of `cell`; true when the cell has finished. */
   private async advance(cell: Cell): Promise<boolean> {
-    const seed = this.config.seeds[this.seedIndex];
+    this.groups ??= seedGroups(cell.attack, this.config.seeds, this.config.batchSeeds ?? true);
+    const seeds = this.groups[this.groupIndex];
     if (!this.running) {
-      this.running = await this.deps.setUp(benchmarkAttackConfig(cell.attack, cell.defense, this.config, seed));
+      this.running = await this.deps.setUp(benchmarkAttackConfig(cell.attack, cell.defense, this.config, seeds[0]), seeds);
       return false;
     }
     const run = this.running;
     const { done } = await run.attack.step(run.state);
-    this.workDone++;
+    // Work is counted in seed-steps: a step of a batch of seeds is that many.
+    this.workDone += seeds.length;
     const s = this.spent.get(cell.attack) ?? { ms: 0, steps: 0 };
-    this.spent.set(cell.attack, { ms: s.ms, steps: s.steps + 1 });
+    this.spent.set(cell.attack, { ms: s.ms, steps: s.steps + seeds.length });
     if (!done) return false;
     // An attack may stop before its budget (e.g. every BREP-MI sphere at its limit): the rest counts as done.
-    this.workDone += Math.max(0, cell.steps - run.state.stepCount);
-    const snap = await run.attack.snapshot(run.state);
-    const k = keptOf(snap);
-    this.kept.push({ seed, classes: k.classes, pixels: k.pixels, targetConfidence: k.targetConfidence, queries: snap.queries });
+    this.workDone += Math.max(0, cell.steps - run.state.stepCount) * seeds.length;
+    const snaps = splitSeeds(await run.attack.snapshot(run.state), seeds.length);
+    snaps.forEach((snap, i) => {
+      const k = keptOf(snap);
+      this.kept.push({ seed: seeds[i], classes: k.classes, pixels: k.pixels, targetConfidence: k.targetConfidence, queries: snap.queries });
+    });
     this.disposeRunning();
-    this.seedIndex++;
-    if (this.seedIndex < this.config.seeds.length) return false;
+    this.groupIndex++;
+    if (this.groupIndex < this.groups.length) return false;
     this.finishCell(cell, await this.judge(cell.defense));
     return true;
+  }
+
+  /** Seeds of the current cell whose runs have ended. */
+  private seedsDone(): number {
+    return (this.groups ?? []).slice(0, this.groupIndex).reduce((n, g) => n + g.length, 0);
+  }
+
+  /** Seed-steps done in the run now (a batch's step counts once per seed). */
+  private doneInRun(): number {
+    return this.running ? this.running.state.stepCount * this.running.seeds.length : 0;
   }
 
   /** Both judges' verdicts, KNN labels and the quality record of the cell's kept reconstructions. */
@@ -220,7 +237,8 @@ export class BenchmarkRun {
     };
     this.unsent.push(cell.result);
     this.kept = [];
-    this.seedIndex = 0;
+    this.groups = undefined;
+    this.groupIndex = 0;
     this.cellMs = 0;
   }
 
@@ -240,7 +258,11 @@ export class BenchmarkRun {
       cellsDone: this.cells.filter((c) => c.result).length, cellsTotal: this.cells.length,
       work: { done: this.workDone, total: this.workTotal },
       ...(cell && this.reference && !ended ? {
-        current: { defense: cell.defense, attack: cell.attack, seed: this.config.seeds[this.seedIndex], step: this.running?.state.stepCount ?? 0, maxSteps: cell.steps },
+        current: {
+          defense: cell.defense, attack: cell.attack, seed: this.groups?.[this.groupIndex]?.[0] ?? this.config.seeds[0],
+          ...((this.groups?.[this.groupIndex]?.length ?? 1) > 1 ? { seeds: [...this.groups![this.groupIndex]] } : {}),
+          step: this.running?.state.stepCount ?? 0, maxSteps: cell.steps,
+        },
       } : {}),
       elapsedMs: this.clock(), remainingMs: ended ? 0 : this.remainingMs(), cells,
       ...(ended ? { record: this.record(state) } : {}),
@@ -282,8 +304,8 @@ export class BenchmarkRun {
       if (c.result || i < this.cellIndex) return;
       const s = this.spent.get(c.attack);
       const rate = s && s.steps > 0 ? s.ms / s.steps : overall;
-      const seedsLeft = i === this.cellIndex ? this.config.seeds.length - this.seedIndex : this.config.seeds.length;
-      const doneInRun = i === this.cellIndex ? this.running?.state.stepCount ?? 0 : 0;
+      const seedsLeft = i === this.cellIndex ? this.config.seeds.length - this.seedsDone() : this.config.seeds.length;
+      const doneInRun = i === this.cellIndex ? this.doneInRun() : 0;
       left += rate * Math.max(0, seedsLeft * c.steps - doneInRun);
     });
     return left;

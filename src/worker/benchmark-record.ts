@@ -64,6 +64,7 @@ export function validateBenchmarkConfig(c: BenchmarkConfig, targets: readonly { 
   if (new Set(c.attacks).size !== c.attacks.length) bad('an attack is listed twice');
   if (!Array.isArray(c.seeds) || c.seeds.length === 0 || c.seeds.length > MAX_SEEDS) bad(`give 1 to ${MAX_SEEDS} seeds`);
   for (const s of c.seeds) if (!Number.isInteger(s) || s < 0) bad(`seed ${String(s)} is not a whole number >= 0`);
+  if (c.batchSeeds !== undefined && typeof c.batchSeeds !== 'boolean') bad(`batchSeeds must be true or false (got ${String(c.batchSeeds)})`);
   if (c.budget !== 'browser' && c.budget !== 'paper') bad(`budget must be 'browser' or 'paper' (got '${String(c.budget)}')`);
   if (c.knowledge !== 'disjoint' && c.knowledge !== 'other-writers') bad(`knowledge must be 'disjoint' or 'other-writers' (got '${String(c.knowledge)}')`);
   // 'Same digits, other writers' is a digits setting: the faces' attacker knows other people's faces only.

@@ -3,11 +3,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from '../core/backend.ts';
 import { benchmarkBackend, timeAttackStep, timeTrainingStep } from '../core/bench.ts';
-import { keptOf } from '../core/attacks/attack.ts';
+import { type CandidateSnapshot, keptOf, splitSeeds } from '../core/attacks/attack.ts';
 import { type DigitSet, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { type Dataset, type DatasetId, datasetOf, pixelsPerImage } from '../core/data/datasets.ts';
 import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
-import { type AttackDeps, type RunningAttack, setUpAttack, validateAttackConfig } from './attack-setup.ts';
+import { type AttackDeps, type RunningAttack, seedGroups, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
 import { TRAINED_MODEL_ID, UPLOADED_MODEL_ID } from './protocol.ts';
 import type {
@@ -176,17 +176,8 @@ export class Engine implements EngineApi {
 
 
   async startAttack(config: AttackConfig, onSnapshot: (s: AttackSnapshot) => void, startPaused = false): Promise<number> {
-    validateAttackConfig(config);
-    if (this.benchmarking) throw new Error('a benchmark is running: start the attack when it has finished');
-    const entry = findModel(this.requireManifest(), config.targetId);
-    if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
-    const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
-    if (problem) throw new Error(problem);
-    const target = await this.model(entry.id);
-    const ds = datasetOf(entry.dataset);
-    await this.judges(ds); // the first snapshot (step 0) carries their verdicts; loaded before the clock starts
-    if (entry.trapdoor) await this.trapdoor(entry.id);
-    const run = await setUpAttack(config, this.attackDeps(target, entry.classes, ds));
+    const { ds, deps } = await this.prepareAttack(config);
+    const run = await setUpAttack(config, deps);
     const every = Math.max(1, config.snapshotEvery);
     return this.startJob({
       step: async () => {
@@ -201,6 +192,45 @@ export class Engine implements EngineApi {
       }),
       dispose: () => run.attack.dispose(run.state),
     }, startPaused);
+  }
+
+  /** Checks an attack config and loads what its runs need (target, judges, trapdoor detector) before any clock starts. */
+  private async prepareAttack(config: AttackConfig): Promise<{ ds: Dataset; deps: AttackDeps }> {
+    validateAttackConfig(config);
+    if (this.benchmarking) throw new Error('a benchmark is running: start the attack when it has finished');
+    const entry = findModel(this.requireManifest(), config.targetId);
+    if (entry.role !== 'target') throw new Error(`'${config.targetId}' is a ${entry.role}, not a target`);
+    const problem = entry.id === UPLOADED_MODEL_ID ? uploadedTargetProblem(config.attack) : null;
+    if (problem) throw new Error(problem);
+    const target = await this.model(entry.id);
+    const ds = datasetOf(entry.dataset);
+    await this.judges(ds); // the first snapshot (step 0) carries their verdicts; loaded before the clock starts
+    if (entry.trapdoor) await this.trapdoor(entry.id);
+    return { ds, deps: this.attackDeps(target, entry.classes, ds) };
+  }
+
+  /**
+   * Runs an attack to its end once per seed, without snapshots on the way (the CLI): the gradient attacks' seeds as one
+   * batch (seedGroups; `batch: false` runs them one by one). One final snapshot per seed, in `seeds` order, as a
+   * startAttack run with that seed ends (elapsedMs: the whole batch's time). Not a job: no pause, no cancel.
+   */
+  async attackSeeds(config: AttackConfig, seeds: number[], options: { batch?: boolean } = {}): Promise<AttackSnapshot[]> {
+    if (seeds.length === 0) throw new Error('attackSeeds: name at least one seed');
+    const { ds, deps } = await this.prepareAttack({ ...config, seed: seeds[0] });
+    const out: AttackSnapshot[] = [];
+    for (const group of seedGroups(config.attack, seeds, options.batch ?? true)) {
+      const t0 = performance.now();
+      const run = await setUpAttack({ ...config, seed: group[0] }, deps, group);
+      try {
+        while (!(await run.attack.step(run.state)).done);
+        const snaps = splitSeeds(await run.attack.snapshot(run.state), group.length);
+        const elapsedMs = performance.now() - t0;
+        for (const snap of snaps) out.push(await this.attackSnapshot(0, 'done', elapsedMs, { ...config, seed: group[0] }, run, ds, snap));
+      } finally {
+        run.attack.dispose(run.state);
+      }
+    }
+    return out;
   }
 
   /** What setUpAttack loads through the engine's caches (priors, students, public digits). */
@@ -234,9 +264,9 @@ export class Engine implements EngineApi {
     const run = new BenchmarkRun(config, {
       targets, backend: info.backend, adapter: info.adapter, fatal: isDeviceLoss,
       hasPrior: (id) => (manifest.priors ?? []).some((p) => p.id === id),
-      setUp: async (c) => {
+      setUp: async (c, seeds) => {
         const entry = targets.get(c.targetId)!;
-        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes, ds));
+        return setUpAttack(c, this.attackDeps(await this.model(entry.id), entry.classes, ds), seeds);
       },
       judges: () => this.judges(ds),
       reference: () => this.privateReference(ds, config.referencePerDigit),
@@ -574,6 +604,13 @@ export class Engine implements EngineApi {
   /** An attack's snapshot, with the evaluator's verdict (and trapdoor scores against a Trap-MID target). */
   private async sendAttack(job: Job, config: AttackConfig, run: RunningAttack, ds: Dataset, onSnapshot: (s: AttackSnapshot) => void): Promise<void> {
     const snap = await run.attack.snapshot(run.state);
+    onSnapshot(await this.attackSnapshot(job.id, job.status, this.elapsed(job), config, run, ds, snap));
+  }
+
+  /** The message of an attack's candidate snapshot: kept reconstructions, the judges' verdicts, trapdoor scores. */
+  private async attackSnapshot(
+    jobId: number, state: JobState, elapsedMs: number, config: AttackConfig, run: RunningAttack, ds: Dataset, snap: CandidateSnapshot,
+  ): Promise<AttackSnapshot> {
     const kept = keptOf(snap);
     const verdict = await judgeImages(await this.judges(ds), kept.pixels, kept.classes);
     let trapdoor: AttackSnapshot['trapdoor'];
@@ -589,15 +626,15 @@ export class Engine implements EngineApi {
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
     const population = snap.classes.length > snap.kept.length;
-    onSnapshot({
-      jobId: job.id, step: snap.step, maxSteps: run.maxSteps, classes: kept.classes, pixels: kept.pixels,
+    return {
+      jobId, step: snap.step, maxSteps: run.maxSteps, classes: kept.classes, pixels: kept.pixels,
       targetConfidence: kept.targetConfidence, loss: snap.kept.map((i) => snap.loss[i]), evaluator: verdict.evaluator, robust: verdict.robust,
-      attackAccuracy: verdict.accuracy, trapdoor, state: job.status, elapsedMs: this.elapsed(job),
+      attackAccuracy: verdict.accuracy, trapdoor, state, elapsedMs,
       ...(population ? { candidates: { classes: snap.classes, pixels: snap.pixels, score: snap.targetConfidence, kept: snap.kept } } : {}),
       ...(snap.terms ? { terms: { identity: mean(snap.terms.identity), prior: mean(snap.terms.prior) } } : {}),
       ...(snap.queries !== undefined ? { queries: snap.queries } : {}),
       ...(snap.radius ? { radius: snap.radius } : {}),
-    });
+    };
   }
 
   /**

@@ -351,6 +351,11 @@ export interface BenchmarkConfig {
   attacks: AttackId[];
   /** One run per seed and cell; the metrics pool all of a cell's reconstructions. */
   seeds: number[];
+  /**
+   * The gradient attacks run a cell's seeds as one batch, each seed's result that of its own run (see seedGroups in
+   * attack-setup.ts); false runs every attack one seed at a time (timing comparisons). Absent: batched.
+   */
+  batchSeeds?: boolean;
   budget: Budget;
   /** What the attacker knows: picks the GAN attacks' priors. */
   knowledge: Knowledge;
@@ -474,7 +479,8 @@ export interface BenchmarkProgress {
   /** Attack steps done and planned over the whole grid (the progress bar). */
   work: { done: number; total: number };
   /** The run in progress. */
-  current?: { defense: string; attack: AttackId; seed: number; step: number; maxSteps: number };
+  /** The run now: its seed (the first of `seeds` when several seeds run as one batch). */
+  current?: { defense: string; attack: AttackId; seed: number; seeds?: number[]; step: number; maxSteps: number };
   elapsedMs: number;
   /** Estimated from each attack's measured speed (null until something was measured). */
   remainingMs: number | null;

@@ -45,3 +45,21 @@ export async function runGrid(
   });
   return seen;
 }
+
+/** Two variables driven by the same gradients through `opt` for `steps` steps; their final values. */
+export async function runAdam(opt: tf.Optimizer, steps: number): Promise<Float32Array[]> {
+  const a = tf.variable(tf.randomNormal([3, 4, 5], 0, 1, 'float32', 1));
+  const b = tf.variable(tf.randomNormal([7], 0, 1, 'float32', 2));
+  for (let s = 0; s < steps; s++) {
+    tf.tidy(() => {
+      // Gradients of a loss whose scale changes from step to step, so that both moments matter.
+      const ga = tf.mul(tf.randomNormal(a.shape, 0, 1, 'float32', 100 + s), s % 3 === 0 ? 5 : 0.1);
+      const gb = tf.sin(tf.mul(b, s + 1));
+      opt.applyGradients({ [a.name]: ga, [b.name]: gb });
+    });
+  }
+  const out = [await a.data() as Float32Array, await b.data() as Float32Array];
+  tf.dispose([a, b]);
+  opt.dispose();
+  return out;
+}

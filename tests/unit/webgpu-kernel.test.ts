@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerNodeWebGpu } from '../../scripts/lib/node-webgpu.ts';
 import { registerTrainingKernels } from '../../src/core/backend.ts';
-import { maxAbsDiff } from './helpers.ts';
+import { adam } from '../../src/core/kernels/adam.ts';
+import { maxAbsDiff, runAdam } from './helpers.ts';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const haveIcd = !!process.env.VK_ICD_FILENAMES || !!process.env.VK_DRIVER_FILES || fs.existsSync(SWIFTSHADER_ICD);
@@ -45,4 +46,10 @@ describe.skipIf(!haveIcd)('conv filter gradient on tfjs WebGPU (Dawn)', () => {
     const got = await filterGrad(i as number).data();
     expect(maxAbsDiff(got, refs[i as number])).toBeLessThan(1e-5);
   });
+
+  it('fused Adam (3 dispatches per variable) matches tfjs\'s AdamOptimizer (14) after 25 steps', async () => {
+    const ours = await runAdam(adam(0.05), 25);
+    const theirs = await runAdam(tf.train.adam(0.05), 25);
+    for (let i = 0; i < 2; i++) expect(maxAbsDiff(ours[i], theirs[i])).toBeLessThan(1e-5);
+  }, 120_000);
 });

@@ -4,8 +4,11 @@
 // The live page snapshots every N steps, the CLI and benchmark run to the end, the tests run a few steps.
 // Black-box and label-only attacks read the target's answers back every step: that is their threat model (an API
 // that answers queries), and they never see the model itself, only a QueryOracle.
-import type * as tf from '@tensorflow/tfjs';
+// Seeds in one batch: an attack with `batchesSeeds` takes `seeds` in its options and runs them side by side (see
+// Seeded below); its snapshots list the candidates seed after seed, and splitSeeds cuts them into one per seed.
+import * as tf from '@tensorflow/tfjs';
 import type { QueryOracle } from './oracle.ts';
+import { makeRng } from '../data/rng.ts';
 
 export interface GanPrior {
   generator: tf.LayersModel;
@@ -60,6 +63,8 @@ export interface Reconstructions {
 
 export interface Attack<Config, State> {
   readonly id: string;
+  /** It takes `seeds` (Seeded): several seeds as one batch, each seed's candidates those of its own run. */
+  readonly batchesSeeds?: boolean;
   init(ctx: AttackContext, config: Config): State | Promise<State>;
   step(state: State): StepInfo | Promise<StepInfo>;
   snapshot(state: State): Promise<CandidateSnapshot>;
@@ -97,4 +102,68 @@ export function keepBest(scores: ArrayLike<number>, classes: number, perClass: n
     for (let j = c * perClass + 1; j < (c + 1) * perClass; j++) if (scores[j] > scores[best]) best = j;
     return best;
   });
+}
+
+/**
+ * The seed options of an attack that runs several seeds as one batch (white-box attacks: each candidate's loss
+ * depends on that candidate only). With `seeds`, the candidates of seed s are made from makeRng(s) exactly as a run
+ * with `seed: s` makes them, placed seed after seed along the batch axis; randomness drawn per step comes from each
+ * seed's own stream too; and the step's objective is the sum over seeds of each seed's own reduction (seedMeans), so
+ * each seed's slice of the batch gets the gradients of its separate run and ends where that run ends, within float
+ * tolerance (tests/unit/seed-batch.test.ts). Snapshots list every candidate and kept index seed after seed.
+ */
+export interface Seeded {
+  seed: number;
+  /** Several seeds as one batch (overrides `seed`). */
+  seeds?: number[];
+}
+
+/** The seeds of a run, in batch order. */
+export function seedsOf(o: Seeded): number[] {
+  if (o.seeds && o.seeds.length === 0) throw new Error('seeds: name at least one seed');
+  return o.seeds ?? [o.seed];
+}
+
+/** One random stream per seed, each the stream a separate run with that seed starts from. */
+export function seedStreams(o: Seeded): (() => number)[] {
+  return seedsOf(o).map((s) => makeRng(s));
+}
+
+/** A draw from each seed's stream, concatenated seed after seed. */
+export function drawPerSeed(rngs: (() => number)[], draw: (rng: () => number) => Float32Array): Float32Array {
+  const parts = rngs.map(draw);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** `values` repeated `times` times, one after another (per-seed copies of a per-run list). */
+export function repeatPerSeed<T>(values: T[], times: number): T[] {
+  return Array.from({ length: times }, () => values).flat();
+}
+
+/**
+ * A per-candidate loss reduced as a separate run reduces it (mean over its candidates), summed over the seeds of the
+ * batch: each candidate's gradient is that of its own run (a mean over the whole batch would scale it by 1 / seeds).
+ */
+export function seedMeans(perCandidate: tf.Tensor1D, seeds: number): tf.Scalar {
+  if (seeds === 1) return tf.mean(perCandidate) as tf.Scalar;
+  return tf.sum(tf.mean(tf.reshape(perCandidate, [seeds, -1]), 1)) as tf.Scalar;
+}
+
+/** A snapshot of `seeds` seeds run as one batch, cut into one snapshot per seed (as each separate run's). */
+export function splitSeeds(s: CandidateSnapshot, seeds: number): CandidateSnapshot[] {
+  if (seeds === 1) return [s];
+  const n = s.classes.length / seeds, k = s.attacked.length / seeds, px = s.pixels.length / s.classes.length;
+  if (!Number.isInteger(n) || !Number.isInteger(k)) throw new Error(`a snapshot of ${s.classes.length} candidates does not split into ${seeds} seeds`);
+  const cut = <T>(a: T[], size: number, i: number): T[] => a.slice(i * size, (i + 1) * size);
+  return Array.from({ length: seeds }, (_, i): CandidateSnapshot => ({
+    step: s.step, classes: cut(s.classes, n, i), pixels: s.pixels.slice(i * n * px, (i + 1) * n * px),
+    targetConfidence: cut(s.targetConfidence, n, i), loss: cut(s.loss, n, i),
+    kept: cut(s.kept, k, i).map((j) => j - i * n), attacked: cut(s.attacked, k, i),
+    ...(s.terms ? { terms: { identity: cut(s.terms.identity, n, i), prior: cut(s.terms.prior, n, i) } } : {}),
+    ...(s.queries !== undefined ? { queries: s.queries } : {}),
+    ...(s.radius ? { radius: cut(s.radius, k, i) } : {}),
+  }));
 }

@@ -5,17 +5,20 @@
 // prior = softplus(-D(G(z))) (our prior is a non-saturating GAN: see priors/gan-trainer.ts); identity = CE.
 // On faces the prior may be eigenfaces (priors/eigenfaces.ts): G is PCA's linear map and prior = ||z||^2 / 2.
 // Several restarts per class run in one batch; the restart with the largest target logit is kept.
-// LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts).
+// LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts). Several seeds run as one batch (`seeds`,
+// see Seeded in attack.ts): each seed's restarts from its own stream, the cost each seed's mean.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
-import { makeRng } from '../data/rng.ts';
+import {
+  type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, type Seeded, drawPerSeed, keepBest, keptOf, outputIndices,
+  repeatPerSeed, seedMeans, seedStreams,
+} from './attack.ts';
 import { generate, latentDim, realness, sampleLatents } from '../nets/gan.ts';
 import { gaussianPenalty } from '../priors/eigenfaces.ts';
 import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
 export type { LommaOptions };
 
-export interface GmiOptions {
+export interface GmiOptions extends Seeded {
   classes?: number[];
   /** Latents per attacked class (GMI: 5). */
   restarts: number;
@@ -26,7 +29,6 @@ export interface GmiOptions {
   lambda: number;
   /** Latents are clamped to [-clamp, clamp] (GMI: 1). */
   clamp: number;
-  seed: number;
   lomma?: LommaOptions;
 }
 
@@ -37,6 +39,8 @@ export interface GmiState {
   identity: IdentityLoss;
   prior: GanPrior;
   classes: number[];
+  /** Seeds in the batch; candidates are seed-major, then class, then restart. */
+  seeds: number;
   candidateClasses: number[];
   z: tf.Variable<tf.Rank.R2>;
   labels: tf.Tensor2D;
@@ -44,7 +48,7 @@ export interface GmiState {
   stepCount: number;
 }
 
-export const GMI_DEFAULTS: Omit<GmiOptions, 'seed' | 'classes'> = {
+export const GMI_DEFAULTS: Omit<GmiOptions, 'seed' | 'seeds' | 'classes'> = {
   restarts: 5, steps: 300, learningRate: 0.02, momentum: 0.9, lambda: 100, clamp: 1,
 };
 /** The paper's budget: 1500 iterations (the browser default runs 300). */
@@ -60,22 +64,25 @@ function terms(s: GmiState, z: tf.Tensor2D) {
 
 export const gmi = {
   id: 'gmi',
+  batchesSeeds: true,
 
   init(ctx, options) {
     if (!ctx.prior || ctx.prior.conditional) throw new Error('GMI needs an unconditional GAN prior');
     const classes = options.classes ?? ctx.targetClasses;
     const outputs = outputIndices(ctx.targetClasses, classes);
-    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
-    const n = candidateClasses.length;
-    const rng = makeRng(options.seed);
+    const rngs = seedStreams(options);
+    const perRun = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
+    const candidateClasses = repeatPerSeed(perRun, rngs.length);
+    const n = perRun.length;
     const dim = latentDim(ctx.prior.generator);
-    const start = tf.tensor2d(sampleLatents(n, rng, options.clamp, dim), [n, dim]);
+    const start = tf.tensor2d(drawPerSeed(rngs, (rng) => sampleLatents(n, rng, options.clamp, dim)), [n * rngs.length, dim]);
     const z = tf.variable(start, true, `gmi-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
     start.dispose();
-    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    const rows = repeatPerSeed(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), rngs.length);
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(rows, 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     const state: GmiState = {
       options, target: ctx.target, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), prior: ctx.prior,
-      classes, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), stepCount: 0,
+      classes, seeds: rngs.length, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), stepCount: 0,
     };
     return state;
   },
@@ -83,7 +90,7 @@ export const gmi = {
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
     tf.tidy(() => {
-      s.optimizer.minimize(() => tf.mean(terms(s, s.z).total) as tf.Scalar, false, [s.z]);
+      s.optimizer.minimize(() => seedMeans(terms(s, s.z).total, s.seeds), false, [s.z]);
       s.z.assign(tf.clipByValue(s.z, -s.options.clamp, s.options.clamp));
     });
     s.stepCount++;
@@ -103,7 +110,7 @@ export const gmi = {
     return {
       step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
       targetConfidence: Array.from(conf), loss: Array.from(total), terms: { identity: Array.from(identity), prior: Array.from(prior) },
-      kept: keepBest(own, s.classes.length, s.options.restarts), attacked: [...s.classes],
+      kept: keepBest(own, s.classes.length * s.seeds, s.options.restarts), attacked: repeatPerSeed(s.classes, s.seeds),
     };
   },
 

@@ -4,14 +4,18 @@
 // with a fresh batch of eps every step (the reparameterisation trick). The prior is the KED-MI GAN's
 // semi-supervised discriminator: -log D(x), D = Z / (Z + 1), Z = sum exp(class logits). The result is a
 // distribution: the page shows samples from it (fixed eps, so they move smoothly), the most confident one kept.
-// LOMMA plugs in as the identity loss (see lomma.ts).
+// LOMMA plugs in as the identity loss (see lomma.ts). Several seeds run as one batch (`seeds`, see Seeded in
+// attack.ts): one distribution per class and seed, each seed's start and per-step noise from its own stream.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, discriminatorOf, keepBest, keptOf, outputIndices } from './attack.ts';
-import { makeRng } from '../data/rng.ts';
+import { adam } from '../kernels/adam.ts';
+import {
+  type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, type Seeded, discriminatorOf, drawPerSeed, keepBest, keptOf,
+  outputIndices, repeatPerSeed, seedMeans, seedStreams,
+} from './attack.ts';
 import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
-export interface KedMiOptions {
+export interface KedMiOptions extends Seeded {
   classes?: number[];
   /** Samples per class drawn each step (and shown). */
   samples: number;
@@ -20,7 +24,6 @@ export interface KedMiOptions {
   lambda: number;
   /** Sampled latents are clamped to [-clamp, clamp]. */
   clamp: number;
-  seed: number;
   lomma?: LommaOptions;
 }
 
@@ -30,16 +33,19 @@ export interface KedMiState {
   prior: GanPrior;
   identity: IdentityLoss;
   classes: number[];
+  /** Candidates of the batch: seed-major, then class, then sample. */
   candidateClasses: number[];
+  /** One row per seed and class (seed-major). */
   mu: tf.Variable<tf.Rank.R2>;
   logVar: tf.Variable<tf.Rank.R2>;
-  /** Row i of the sample batch belongs to class row[i] (a one-hot [n, classes] matrix: repeats mu without gather). */
+  /** Row i of the sample batch belongs to mu's row[i] (a one-hot [n, rows of mu] matrix: repeats mu without gather). */
   expand: tf.Tensor2D;
   labels: tf.Tensor2D;
   /** The fixed noise of the shown samples. */
   shownEps: tf.Tensor2D;
   optimizer: tf.Optimizer;
-  rng: () => number;
+  /** One stream per seed of the batch. */
+  rngs: (() => number)[];
   stepCount: number;
 }
 
@@ -57,36 +63,39 @@ function terms(s: KedMiState, z: tf.Tensor2D) {
 
 export const kedMi = {
   id: 'ked-mi',
+  batchesSeeds: true,
 
   init(ctx, options) {
     if (!ctx.prior || ctx.prior.conditional) throw new Error('KED-MI needs its unconditional GAN prior');
     const classes = options.classes ?? ctx.targetClasses;
     const outputs = outputIndices(ctx.targetClasses, classes);
-    const n = classes.length * options.samples;
-    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.samples }, () => d));
-    const rng = makeRng(options.seed);
-    const rows = classes.flatMap((_, c) => Array.from({ length: options.samples }, () => c));
+    const rngs = seedStreams(options);
+    const seeds = rngs.length, k = classes.length, n = k * options.samples;
+    const candidateClasses = repeatPerSeed(classes.flatMap((d) => Array.from({ length: options.samples }, () => d)), seeds);
+    // Sample row -> row of mu (seed s, class c: s * k + c).
+    const rows = Array.from({ length: seeds }, (_, s) => classes.flatMap((_, c) => Array.from({ length: options.samples }, () => s * k + c))).flat();
+    // Each seed draws as its own run does: the shown samples' noise first (here), then its means (below).
     const [expand, labels, shownEps] = tf.tidy(() => [
-      tf.oneHot(tf.tensor1d(rows, 'int32'), classes.length).toFloat() as tf.Tensor2D,
-      tf.oneHot(tf.tensor1d(rows.map((c) => outputs[c]), 'int32'), ctx.targetClasses.length).toFloat() as tf.Tensor2D,
-      tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]),
+      tf.oneHot(tf.tensor1d(rows, 'int32'), k * seeds).toFloat() as tf.Tensor2D,
+      tf.oneHot(tf.tensor1d(rows.map((r) => outputs[r % k]), 'int32'), ctx.targetClasses.length).toFloat() as tf.Tensor2D,
+      tf.tensor2d(drawPerSeed(rngs, (rng) => sampleLatents(n, rng)), [n * seeds, Z_DIM]),
     ]);
     const suffix = Math.random().toString(36).slice(2);
     // Start: mu at a random point (seeded), unit variance (KED-MI starts from the standard normal).
-    const mu0 = tf.tensor2d(sampleLatents(classes.length, rng, options.clamp), [classes.length, Z_DIM]);
+    const mu0 = tf.tensor2d(drawPerSeed(rngs, (rng) => sampleLatents(k, rng, options.clamp)), [k * seeds, Z_DIM]);
     const mu = tf.variable(mu0, true, `ked-mu-${suffix}`) as tf.Variable<tf.Rank.R2>;
     mu0.dispose();
-    const lv0 = tf.zeros([classes.length, Z_DIM]);
+    const lv0 = tf.zeros([k * seeds, Z_DIM]);
     const logVar = tf.variable(lv0, true, `ked-logvar-${suffix}`) as tf.Variable<tf.Rank.R2>;
     lv0.dispose();
-    return { options, target: ctx.target, prior: ctx.prior, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), classes, candidateClasses, mu, logVar, expand, labels, shownEps, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
+    return { options, target: ctx.target, prior: ctx.prior, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), classes, candidateClasses, mu, logVar, expand, labels, shownEps, optimizer: adam(options.learningRate), rngs, stepCount: 0 };
   },
 
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
-    const n = s.candidateClasses.length;
-    const eps = tf.tensor2d(sampleLatents(n, s.rng), [n, Z_DIM]);
-    tf.tidy(() => { s.optimizer.minimize(() => tf.mean(terms(s, sampleZ(s, eps)).total) as tf.Scalar, false, [s.mu, s.logVar]); });
+    const n = s.candidateClasses.length, seeds = s.rngs.length;
+    const eps = tf.tensor2d(drawPerSeed(s.rngs, (rng) => sampleLatents(n / seeds, rng)), [n, Z_DIM]);
+    tf.tidy(() => { s.optimizer.minimize(() => seedMeans(terms(s, sampleZ(s, eps)).total, seeds), false, [s.mu, s.logVar]); });
     eps.dispose();
     s.stepCount++;
     return { step: s.stepCount, done: s.stepCount >= s.options.steps };
@@ -103,7 +112,7 @@ export const kedMi = {
     return {
       step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
       targetConfidence: Array.from(conf), loss: Array.from(total), terms: { identity: Array.from(identity), prior: Array.from(prior) },
-      kept: keepBest(own, s.classes.length, s.options.samples), attacked: [...s.classes],
+      kept: keepBest(own, s.classes.length * s.rngs.length, s.options.samples), attacked: repeatPerSeed(s.classes, s.rngs.length),
     };
   },
 

@@ -1,15 +1,19 @@
 // Pixel-space gradient inversion (Fredrikson et al. 2015, "MI-Face"): start from a blank (or noise) image per
 // attacked class and descend `CE(T(x), y) + tv * TV(x) + l2 * ||x||^2` in pixel space with Adam, clipping x to
 // [0, 1] after each step. All classes are one batch. The stopping rule (no improvement of the cost over a window)
-// is checked at snapshots, so a step never reads back from the device.
+// is checked at snapshots, so a step never reads back from the device. Several seeds run as one batch (`seeds`,
+// see Seeded in attack.ts): the cost is a sum over candidates, so each seed's gradients are those of its own run.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type AttackContext, type CandidateSnapshot, type Reconstructions, keptOf, outputIndices } from './attack.ts';
-import { makeRng } from '../data/rng.ts';
+import { adam } from '../kernels/adam.ts';
+import {
+  type Attack, type AttackContext, type CandidateSnapshot, type Reconstructions, type Seeded, drawPerSeed, keptOf, outputIndices, repeatPerSeed,
+  seedStreams,
+} from './attack.ts';
 
 /** 'noise' starts are uniform in [0, NOISE_AMPLITUDE]. */
 export const NOISE_AMPLITUDE = 0.25;
 
-export interface MiFaceOptions {
+export interface MiFaceOptions extends Seeded {
   /** Attacked digits (default: every class of the target). */
   classes?: number[];
   steps: number;
@@ -17,8 +21,7 @@ export interface MiFaceOptions {
   tv: number;
   l2: number;
   init: 'zeros' | 'noise';
-  seed: number;
-  /** Stop when the best cost of every candidate has not improved for this many steps (0 = never). */
+  /** Stop when the best cost of every candidate has not improved for this many steps (0 = never; one seed only). */
   patience?: number;
 }
 
@@ -26,6 +29,8 @@ export interface MiFaceState {
   ctx: AttackContext;
   options: MiFaceOptions;
   classes: number[];
+  /** Seeds in the batch (the candidates are `classes` once per seed). */
+  seeds: number;
   x: tf.Variable<tf.Rank.R4>;
   labels: tf.Tensor2D;
   optimizer: tf.Optimizer;
@@ -57,27 +62,30 @@ function lossTerms(state: MiFaceState, x: tf.Tensor4D): { perCandidate: tf.Tenso
 
 export const miFace = {
   id: 'mi-face',
+  batchesSeeds: true,
 
   init(ctx, options) {
     const classes = options.classes ?? ctx.targetClasses;
     const outputs = outputIndices(ctx.targetClasses, classes);
-    const n = classes.length;
+    const rngs = seedStreams(options);
+    // Patience stops the whole batch, which a seed's own run might not do at the same step.
+    if (rngs.length > 1 && (options.patience ?? 0) > 0) throw new Error('MI-Face: patience needs one seed per run (not several seeds in one batch)');
+    const n = classes.length, b = n * rngs.length;
     // The image shape is the target's input: 28 x 28 digits, 64 x 64 faces.
     const [h, w, ch] = ctx.target.inputs[0].shape.slice(1) as number[];
     let start: tf.Tensor4D;
     if (options.init === 'noise') {
-      const rng = makeRng(options.seed);
       // Faint noise: a different start per seed that the prior can still smooth away.
-      start = tf.tensor4d(Float32Array.from({ length: n * h * w * ch }, () => NOISE_AMPLITUDE * rng()), [n, h, w, ch]);
+      start = tf.tensor4d(drawPerSeed(rngs, (rng) => Float32Array.from({ length: n * h * w * ch }, () => NOISE_AMPLITUDE * rng())), [b, h, w, ch]);
     } else {
-      start = tf.zeros([n, h, w, ch]);
+      start = tf.zeros([b, h, w, ch]);
     }
     const x = tf.variable(start, true, `mi-face-x-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R4>;
     start.dispose();
-    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs, 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(repeatPerSeed(outputs, rngs.length), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     return {
-      ctx, options, classes, x, labels, optimizer: tf.train.adam(options.learningRate), stepCount: 0,
-      best: classes.map(() => Infinity), lastImprovement: 0,
+      ctx, options, classes, seeds: rngs.length, x, labels, optimizer: adam(options.learningRate), stepCount: 0,
+      best: Array.from({ length: b }, () => Infinity), lastImprovement: 0,
     };
   },
 
@@ -99,9 +107,10 @@ export const miFace = {
     // Patience: only improvements of the best cost count.
     if (lossArr.some((l, i) => l < state.best[i] - 1e-4)) state.lastImprovement = state.stepCount;
     state.best = state.best.map((b, i) => Math.min(b, lossArr[i]));
+    const classes = repeatPerSeed(state.classes, state.seeds);
     return {
-      step: state.stepCount, classes: [...state.classes], pixels: new Float32Array(pixels as Float32Array),
-      targetConfidence: Array.from(conf), loss: lossArr, kept: state.classes.map((_, i) => i), attacked: [...state.classes],
+      step: state.stepCount, classes, pixels: new Float32Array(pixels as Float32Array),
+      targetConfidence: Array.from(conf), loss: lossArr, kept: classes.map((_, i) => i), attacked: [...classes],
     };
   },
 

@@ -3,21 +3,24 @@
 // y, latents z of G(z, y) with Adam on the max-margin loss over two random augmentations:
 //     min_z  sum_{a in 2 augmentations}  -o_y(T(a(G(z, y)))) + max_{k != y} o_k(T(a(G(z, y))))
 // No discriminator term: the class-conditional generator is the prior. The candidate with the largest target logit
-// on the un-augmented image is kept.
+// on the un-augmented image is kept. Several seeds run as one batch (`seeds`, see Seeded in attack.ts): each seed's
+// latents and its two augmentations per step come from its own stream (one warp per seed: applyAffine's chunks).
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { adam } from '../kernels/adam.ts';
+import {
+  type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, type Seeded, drawPerSeed, keepBest, keptOf, outputIndices,
+  repeatPerSeed, seedMeans, seedStreams,
+} from './attack.ts';
 import { applyAffine, randomAffineBatch } from '../data/augment.ts';
-import { makeRng } from '../data/rng.ts';
 import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { maxMargin } from '../priors/gan-trainer.ts';
 
-export interface PlgMiOptions {
+export interface PlgMiOptions extends Seeded {
   classes?: number[];
   /** Latents per attacked class. */
   restarts: number;
   steps: number;
   learningRate: number;
-  seed: number;
 }
 
 export interface PlgMiState {
@@ -29,39 +32,46 @@ export interface PlgMiState {
   z: tf.Variable<tf.Rank.R2>;
   labels: tf.Tensor2D;
   optimizer: tf.Optimizer;
-  rng: () => number;
+  /** One stream per seed of the batch (candidates seed-major, then class, then restart). */
+  rngs: (() => number)[];
   stepCount: number;
 }
 
-export const PLG_MI_DEFAULTS: Omit<PlgMiOptions, 'seed' | 'classes'> = { restarts: 5, steps: 150, learningRate: 0.1 };
+export const PLG_MI_DEFAULTS: Omit<PlgMiOptions, 'seed' | 'seeds' | 'classes'> = { restarts: 5, steps: 150, learningRate: 0.1 };
 /** The paper's budget: 600 iterations (the browser default runs 150). */
 export const PLG_MI_PAPER = { steps: 600 };
 
 export const plgMi = {
   id: 'plg-mi',
+  batchesSeeds: true,
 
   init(ctx, options) {
     if (!ctx.prior?.conditional) throw new Error('PLG-MI needs a conditional GAN prior (trained on the target\'s pseudo-labels)');
     const classes = options.classes ?? ctx.targetClasses;
     const outputs = outputIndices(ctx.targetClasses, classes);
-    const candidateClasses = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
-    const n = candidateClasses.length;
-    const rng = makeRng(options.seed);
-    const start = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
+    const rngs = seedStreams(options);
+    const perRun = classes.flatMap((d) => Array.from({ length: options.restarts }, () => d));
+    const candidateClasses = repeatPerSeed(perRun, rngs.length);
+    const n = perRun.length;
+    const start = tf.tensor2d(drawPerSeed(rngs, (rng) => sampleLatents(n, rng)), [n * rngs.length, Z_DIM]);
     const z = tf.variable(start, true, `plg-z-${Math.random().toString(36).slice(2)}`) as tf.Variable<tf.Rank.R2>;
     start.dispose();
-    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
-    return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, z, labels, optimizer: tf.train.adam(options.learningRate), rng, stepCount: 0 };
+    const rows = repeatPerSeed(outputs.flatMap((k) => Array.from({ length: options.restarts }, () => k)), rngs.length);
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(rows, 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
+    return { options, target: ctx.target, prior: ctx.prior, classes, candidateClasses, z, labels, optimizer: adam(options.learningRate), rngs, stepCount: 0 };
   },
 
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
-    const warps = [randomAffineBatch(1, s.rng), randomAffineBatch(1, s.rng)];
+    // Each seed draws its two warps from its own stream, in its own run's order; warp a of every seed in one tensor.
+    const drawn = s.rngs.map((rng) => [randomAffineBatch(1, rng), randomAffineBatch(1, rng)]);
+    const warps = drawn.length === 1 ? drawn[0] : [0, 1].map((a) => tf.concat(drawn.map((w) => w[a]), 0) as tf.Tensor3D);
+    if (drawn.length > 1) tf.dispose(drawn.flat());
     tf.tidy(() => {
       s.optimizer.minimize(() => {
         const img = generate(s.prior.generator, s.z, s.labels);
         const losses = warps.map((w) => maxMargin(s.target.apply(applyAffine(img, w), { training: false }) as tf.Tensor2D, s.labels));
-        return tf.mean(tf.add(losses[0], losses[1])) as tf.Scalar;
+        return seedMeans(tf.add(losses[0], losses[1]) as tf.Tensor1D, s.rngs.length);
       }, false, [s.z]);
     });
     tf.dispose(warps);
@@ -81,7 +91,7 @@ export const plgMi = {
       step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
       targetConfidence: Array.from(conf), loss: Array.from(margin),
       terms: { identity: Array.from(margin), prior: Array.from(margin, () => 0) },
-      kept: keepBest(own, s.classes.length, s.options.restarts), attacked: [...s.classes],
+      kept: keepBest(own, s.classes.length * s.rngs.length, s.options.restarts), attacked: repeatPerSeed(s.classes, s.rngs.length),
     };
   },
 

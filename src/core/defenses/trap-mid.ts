@@ -19,6 +19,7 @@ import { makeRng } from '../data/rng.ts';
 import { buildTarget, buildFaceTarget } from '../nets/architectures.ts';
 import { RunningAccuracy } from '../train.ts';
 import { smoothLabels, softCrossEntropy } from './negls.ts';
+import { adam } from '../kernels/adam.ts';
 
 export { smoothLabels, softCrossEntropy };
 
@@ -131,8 +132,8 @@ export class TrapMidTrainer {
     // tidy frees the initial tensor (the variable keeps its own reference to the values).
     this.triggers = tf.tidy(() => tf.variable(tf.tensor4d(initial, [k, side, side, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
     this.discriminator = side === 28 ? buildTarget(1, config.seed + 7) : buildFaceTarget(1, config.seed + 7, side);
-    this.optT = tf.train.adam(config.learningRate);
-    this.optD = tf.train.adam(config.learningRate * 0.5);
+    this.optT = adam(config.learningRate);
+    this.optD = adam(config.learningRate * 0.5);
     this.trapLabels = this.balancedLabels();
   }
 

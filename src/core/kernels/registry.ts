@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerFastConvFilterGrad } from './conv2d-backprop-filter.ts';
 import { registerHostTrainingKernels } from './host-kernels.ts';
+import { registerFusedAdam } from './adam.ts';
 
 const REPLACED = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
 const stock = new Map<string, tf.KernelConfig | null>();
@@ -15,6 +16,7 @@ export function registerTrainingKernels(backendName: string): void {
   }
   registerFastConvFilterGrad(backendName);
   registerHostTrainingKernels(backendName);
+  registerFusedAdam(backendName);
   for (const name of REPLACED) {
     const k = tf.getKernel(name, backendName);
     if (k && k !== stock.get(`${backendName}/${name}`)) ours.set(`${backendName}/${name}`, k);

@@ -13,6 +13,7 @@ import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
 import { buildDiscriminator, buildGenerator, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { softCrossEntropy } from '../defenses/negls.ts';
+import { adam } from '../kernels/adam.ts';
 
 export interface GanConfig {
   epochs: number;
@@ -69,8 +70,8 @@ export class GanTrainer {
     if (config.kind === 'ked') {
       this.dFeatures = tf.model({ inputs: this.discriminator.inputs, outputs: this.discriminator.getLayer('features').output as tf.SymbolicTensor });
     }
-    this.gOpt = tf.train.adam(config.learningRate, config.beta1);
-    this.dOpt = tf.train.adam(config.learningRate, config.beta1);
+    this.gOpt = adam(config.learningRate, config.beta1);
+    this.dOpt = adam(config.learningRate, config.beta1);
     this.batches = new BatchCursor(data.count, config.batchSize, config.seed);
   }
 
