@@ -1,6 +1,6 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
 //   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
-//          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--seed S | --seeds A-B [--no-batch]]
+//          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--query-budget N] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
 //          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
-import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
+import { DEFAULT_MI_FACE, QUERY_BUDGET_MAX, type AttackConfig, type AttackId, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
 import { ATTACKS, DEFAULT_TARGET, DEFENSES, EVALUATOR_ID, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, runsOn } from '../src/worker/catalog.ts';
 import { DEFENSE_IDS, type DefenseKnobs } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
@@ -49,7 +49,8 @@ const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(
 
 
 const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10 [--no-batch]]
-                    [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1]
+                    [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1|dp:1]
+                    [--query-budget N] (black-box and label-only attacks: the target answers at most N images)
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
        npm run mi -- train --defense ${DEFENSE_IDS.join('|')} [--epochs N] [--seed S] [--out DIR] [--backend wasm|cpu]
@@ -100,6 +101,9 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
   for (const flag of KNOB_FLAGS) {
     if (values[flag] !== undefined && !info.knobs.some((k) => flagOf(k.key) === flag)) throw new UsageError(`--${flag} does not apply to ${id}`);
   }
+  const rawBudget = values['query-budget'] as string | undefined;
+  if (rawBudget !== undefined && !info.usesOutputDefense) throw new UsageError(`--query-budget applies to black-box and label-only attacks, not ${id}`);
+  const queryBudget = rawBudget === undefined ? undefined : num('query-budget', rawBudget, 0, { int: true, min: 1, max: QUERY_BUDGET_MAX });
   if (info.id === 'mi-face') {
     const init = (values.init as string | undefined) ?? DEFAULT_MI_FACE.init;
     if (init !== 'zeros' && init !== 'noise') throw new UsageError(`--init: '${init}' must be 'zeros' or 'noise'`);
@@ -110,13 +114,16 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
   const outputDefense = (values['output-defense'] as string | undefined) ?? 'none';
   if (!info.usesOutputDefense && outputDefense !== 'none') throw new UsageError(`--output-defense applies to black-box and label-only attacks, not ${id}`);
   try { parseOutputDefense(outputDefense); } catch (e) { throw new UsageError(`--output-defense: ${(e as Error).message}`); }
-  return { attack: info.id, targetId: values.target as string, knowledge, params, outputDefense, seed, snapshotEvery: Number.MAX_SAFE_INTEGER };
+  return {
+    attack: info.id, targetId: values.target as string, knowledge, params, outputDefense, ...(queryBudget !== undefined ? { queryBudget } : {}), seed,
+    snapshotEvery: Number.MAX_SAFE_INTEGER,
+  };
 }
 
 async function attackCommand(argv: string[]): Promise<void> {
   const values = parse(argv, {
     attack: { type: 'string' }, target: { type: 'string' }, dataset: { type: 'string' }, knowledge: { type: 'string' }, budget: { type: 'string' },
-    'output-defense': { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, init: { type: 'string' },
+    'output-defense': { type: 'string' }, 'query-budget': { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, init: { type: 'string' },
     ...Object.fromEntries(KNOB_FLAGS.map((f) => [f, { type: 'string' as const }])),
     out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' }, 'no-knn': { type: 'boolean', default: false },
     'no-batch': { type: 'boolean', default: false },
@@ -181,7 +188,8 @@ async function attackCommand(argv: string[]): Promise<void> {
         robustTop1: mean((r) => Number(r.robust!.predicted === r.digit)),
         bothTop1: mean((r) => Number(r.evaluator.predicted === r.digit && r.robust!.predicted === r.digit)),
       } : {}),
-      ...(knn ? { knnLabel: knn.accuracy } : {}),
+      // Synthetic distribution analysis (Trap-MID's Table 7): the share whose nearest training image is a public one.
+      ...(knn ? { knnLabel: knn.accuracy, publicNearest: mean((r) => Number(!ds.privateClasses.includes(r.knnLabel!))) } : {}),
       perSeedTop1: runs.map(({ final }) => final.attackAccuracy.top1),
       ...(runs.every(({ final }) => final.attackAccuracy.robustTop1 !== undefined) ? { perSeedRobustTop1: runs.map(({ final }) => final.attackAccuracy.robustTop1!) } : {}),
     },
@@ -224,7 +232,7 @@ async function attackCommand(argv: string[]): Promise<void> {
     const aa = result.attackAccuracy;
     console.log(`attack accuracy: evaluator top-1 ${aa.top1.toFixed(2)}, top-5 ${aa.top5.toFixed(2)}` +
       (aa.robustTop1 !== undefined ? `; judge 2 top-1 ${aa.robustTop1.toFixed(2)}; both ${aa.bothTop1!.toFixed(2)}` : `; no second judge for the ${ds.title}`) +
-      (aa.knnLabel !== undefined ? `; KNN-label ${aa.knnLabel.toFixed(2)}` : '') +
+      (aa.knnLabel !== undefined ? `; KNN-label ${aa.knnLabel.toFixed(2)}; nearest a public image ${aa.publicNearest!.toFixed(2)}` : '') +
       (result.knnDistance !== undefined ? `; KNN distance ${result.knnDistance.toFixed(1)}` : '') +
       (result.queriesPerRun !== undefined ? `; ${result.queriesPerRun} queries per run` : ''));
     if (quality) {

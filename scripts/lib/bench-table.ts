@@ -8,14 +8,14 @@ import { datasetOf } from '../../src/core/data/datasets.ts';
 import type { BenchmarkCell, BenchmarkRecord } from '../../src/worker/protocol.ts';
 import { writeGrayPng } from './png.ts';
 
-const GROUP = ['AA-1', 'AA-5', 'J2-1', 'both', 'KNN-L', 'KNN', 'FID'];
+const GROUP = ['AA-1', 'AA-5', 'J2-1', 'both', 'KNN-L', 'pub-NN', 'KNN', 'FID'];
 const W = 7;
 
 function figures(c: BenchmarkCell | undefined): string {
   if (!c) return 'not run'.padEnd(GROUP.length * W);
   if (c.status !== 'done' || !c.metrics) return (c.status === 'no-prior' ? 'no prior for this target' : `failed: ${c.note ?? ''}`).slice(0, GROUP.length * W - 1).padEnd(GROUP.length * W);
   const m = c.metrics;
-  return [m.top1.toFixed(2), m.top5.toFixed(2), m.robustTop1?.toFixed(2) ?? '-', m.bothTop1?.toFixed(2) ?? '-', m.knnLabelAccuracy?.toFixed(2) ?? '-', m.knnDistance.toFixed(1), m.fid === null ? 'n/a' : m.fid.toFixed(1)].map((v) => v.padStart(W)).join('');
+  return [m.top1.toFixed(2), m.top5.toFixed(2), m.robustTop1?.toFixed(2) ?? '-', m.bothTop1?.toFixed(2) ?? '-', m.knnLabelAccuracy?.toFixed(2) ?? '-', m.publicNearest?.toFixed(2) ?? '-', m.knnDistance.toFixed(1), m.fid === null ? 'n/a' : m.fid.toFixed(1)].map((v) => v.padStart(W)).join('');
 }
 
 /** The table, as `mi bench` prints it. */
@@ -33,8 +33,9 @@ export function formatBenchTable(r: BenchmarkRecord): string {
     lines.push(d.id.padEnd(name) + `${(100 * d.testAccuracy).toFixed(2)}%`.padStart(8) + r.attacks.map((a) => ` | ${figures(cellOf(r.cells, d.id, a.id))}`).join(''));
   }
   lines.push('AA-1 / AA-5: evaluator top-1 / top-5 attack accuracy; J2-1: the second judge\'s top-1; both: both judges\' top-1; ' +
-    'KNN-L: KNN-label accuracy (nearest training image of any digit, second judge\'s features); KNN: squared L2 to the nearest private image (evaluator features); FID vs the reference.' +
-    (ds.id === 'mnist' ? '' : ` The ${ds.title} have one judge: J2-1, both and KNN-L are '-' (no figure).`));
+    'KNN-L: KNN-label accuracy (nearest training image of any digit, second judge\'s features); pub-NN: the share whose nearest training image is a public digit ' +
+    '(synthetic distribution analysis); KNN: squared L2 to the nearest private image (evaluator features); FID vs the reference.' +
+    (ds.id === 'mnist' ? '' : ` The ${ds.title} have one judge: J2-1, both, KNN-L and pub-NN are '-' (no figure).`));
   for (const c of r.cells) {
     const t = c.metrics?.trapdoor;
     if (t) lines.push(`${c.defense} x ${c.attack}: ${(100 * t.flaggedShare).toFixed(0)}% of reconstructions flagged by the trapdoor (mean score ${t.meanScore.toFixed(2)}, threshold ${t.threshold.toFixed(2)})`);

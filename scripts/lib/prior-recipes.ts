@@ -56,7 +56,7 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
   { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
   // ... and against the other defended targets, for the benchmark's PLG-MI column.
-  ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls'].map((d): PriorRecipe => (
+  ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls', 'label-smoothing', 'tl-dmi', 'dp-eps1', 'dp-eps8', 'dp-eps50'].map((d): PriorRecipe => (
     { id: `cgan-target-${d}-disjoint`, kind: 'cgan', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 20 })),
 ];
 

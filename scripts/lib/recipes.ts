@@ -15,7 +15,10 @@ import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
 import { BIDO_DEFAULTS, BIDO_LAYERS } from '../../src/core/defenses/bido.ts';
 import { TRAP_MID_DEFAULTS } from '../../src/core/defenses/trap-mid.ts';
-import { buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseKnobs, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
+import { LABEL_SMOOTHING, buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseKnobs, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
+import { DP_SGD_DEFAULTS } from '../../src/core/defenses/dp-sgd.ts';
+import { DP_DELTA, dpEpsilon, noiseForEpsilon } from '../../src/core/defenses/dp-accountant.ts';
+import { TL_DMI_DEFAULTS } from '../../src/core/defenses/tl-dmi.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/data/mnist.ts';
 import type { ModelEntry } from '../../src/core/nets/manifest.ts';
@@ -73,13 +76,43 @@ const TARGET_ARCH = 'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-dense(5)
 const PRIVATE_SPLIT = 'MNIST train digits 0-4 (30,596); accuracy on test digits 0-4 (5,139)';
 
 /** A target of the private digits 0-4, trained with `defense` (batch 64, the shipped knobs unless `knobs` says otherwise). */
-function target(id: string, defense: DefenseId, epochs: number, dataSplit: string, architecture = TARGET_ARCH, ownKnobs: Partial<DefenseKnobs> = {}): Recipe {
+function target(id: string, defense: DefenseId, epochs: number, dataSplit: string, architecture = TARGET_ARCH, ownKnobs: Partial<DefenseKnobs> = {}, batchSize = 64): Recipe {
   return {
     id, role: 'target', defense, classes: [...PRIVATE_CLASSES], architecture, dataSplit, epochs,
     train: splits.privateTrain, test: splits.privateTest,
-    make: (seed, epochs, knobs) => buildDefenseTrainer({ defense, epochs, batchSize: 64, seed, classes: PRIVATE_CLASSES, knobs: { ...ownKnobs, ...knobs } }, splits.privateTrain),
+    // TL-DMI pretrains on the public digits 5-9 (the attacker's own data: no private image).
+    make: (seed, epochs, knobs) => buildDefenseTrainer({ defense, epochs, batchSize, seed, classes: PRIVATE_CLASSES, knobs: { ...ownKnobs, ...knobs } }, splits.privateTrain,
+      defense === 'tl-dmi' ? filterDigits(splits.publicSet, PUBLIC_DIGITS) : undefined),
     ...(defense === 'trap-mid' || defense === 'trap-mid-negls' ? { finish: trapMidFinish } : {}),
+    ...(defense === 'dp-sgd' ? { finish: dpFinish } : {}),
   };
+}
+
+const PUBLIC_DIGITS = [5, 6, 7, 8, 9];
+/** DP-SGD's shipped targets: the expected batch and epochs, and the noise that spends each budget over them. */
+const DP_BATCH = DP_SGD_DEFAULTS.batchSize, DP_EPOCHS = 6;
+const dpRate = DP_BATCH / splits.privateTrain.count;
+const dpSteps = (epochs: number) => epochs * Math.round(1 / dpRate);
+const dpNoiseFor = (epsilon: number) => Math.ceil(noiseForEpsilon(epsilon, dpRate, dpSteps(DP_EPOCHS)) * 1000) / 1000;
+
+/** A DP-SGD target's privacy, as its accountant reports it for the run that was actually trained. */
+function dpFinish(trainer: DefenseTrainer): Promise<Partial<ModelEntry>> {
+  const t = trainer.dpSgd!;
+  const { epsilon } = t.accountant.epsilon();
+  console.error(`DP-SGD: (${epsilon.toFixed(3)}, ${DP_DELTA})-DP after ${t.accountant.steps} steps`);
+  return Promise.resolve({ privacy: {
+    epsilon: Math.ceil(epsilon * 1000) / 1000, delta: DP_DELTA, noiseMultiplier: t.config.noiseMultiplier, clipNorm: t.config.clipNorm,
+    samplingRate: Number(t.q.toFixed(6)), steps: t.accountant.steps, sampling: 'poisson',
+  } });
+}
+
+/** A DP-SGD target at privacy budget `epsilon` (delta 1e-5). */
+function dpTarget(id: string, epsilon: number): Recipe {
+  const noiseMultiplier = dpNoiseFor(epsilon);
+  const spent = dpEpsilon(dpRate, noiseMultiplier, dpSteps(DP_EPOCHS)).epsilon;
+  return target(id, 'dp-sgd', DP_EPOCHS, `${PRIVATE_SPLIT}; DP-SGD (Poisson batches of ${DP_BATCH} expected, q ${dpRate.toFixed(5)}), ` +
+    `clip ${DP_SGD_DEFAULTS.clipNorm}, noise ${noiseMultiplier}: (${spent.toFixed(2)}, ${DP_DELTA})-DP over ${DP_EPOCHS} epochs (Renyi DP accountant)`,
+    TARGET_ARCH, { noiseMultiplier, clipNorm: DP_SGD_DEFAULTS.clipNorm }, DP_BATCH);
 }
 
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -128,6 +161,12 @@ export const RECIPES: Recipe[] = [
     },
   },
   target('target-negls', 'negls', 4, `${PRIVATE_SPLIT}; negative label smoothing ${NEGLS_ALPHA} from mid-training`),
+  target('target-label-smoothing', 'label-smoothing', 4, `${PRIVATE_SPLIT}; label smoothing ${LABEL_SMOOTHING} (positive: NegLS's contrast)`),
+  target('target-tl-dmi', 'tl-dmi', 4, `${PRIVATE_SPLIT}; TL-DMI: ${TL_DMI_DEFAULTS.pretrainEpochs} epochs on the public digits 5-9 (29,404 train and test images), ` +
+    `then a fresh head and the last ${TL_DMI_DEFAULTS.fineTunedLayers} weight layers (dense) on the private digits, the convs frozen`),
+  dpTarget('target-dp-eps1', 1),
+  dpTarget('target-dp-eps8', 8),
+  dpTarget('target-dp-eps50', 50),
   target('target-mid', 'mid', 4, `${PRIVATE_SPLIT}; information bottleneck beta ${MID_BETA}`,
     'conv3x3(32)-conv3x3/2(64)-dropout(0.25)-dense(128)-VIB(32: mu, softplus(s-5))-dense(5) on mu'),
   target('target-trap-mid', 'trap-mid', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside`),

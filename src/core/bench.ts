@@ -12,6 +12,7 @@ import { withStockKernels } from './kernels/registry.ts';
 import { buildTarget } from './nets/architectures.ts';
 import { ClassifierTrainer } from './train.ts';
 import { TRAP_MID_DEFAULTS, TrapMidTrainer } from './defenses/trap-mid.ts';
+import { DP_SGD_DEFAULTS, DpSgdTrainer } from './defenses/dp-sgd.ts';
 
 /** One measurement (the same shape the worker protocol sends to pages). */
 export interface BenchRow {
@@ -48,6 +49,7 @@ export const FILTER_GRAD_CASE = 'conv filter gradient (26x26x32 -> 12x12x64, bat
 export const TRAIN_STEP_CASE = 'target training step (batch 64)';
 export const ATTACK_STEP_CASE = 'MI-Face step (5 candidates)';
 export const TRAP_MID_STEP_CASE = 'Trap-MID training step (batch 64: discriminator + triggers + target)';
+export const DP_SGD_STEP_CASE = 'DP-SGD training step (Poisson batch of 64 expected: per-example clipping, noise)';
 export const GMI_STEP_CASE = 'GMI step (5 digits x 5 restarts)';
 export const PLG_STEP_CASE = 'PLG-MI step (5 digits x 5 restarts, 2 augmentations)';
 
@@ -122,6 +124,18 @@ export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   }
   add(FILTER_GRAD_CASE, 'ours', [await timeFilterGrad(o.repeats)], o.repeats);
   add(TRAIN_STEP_CASE, 'ours', await trainingStep(o.repeats), o.repeats);
+  {
+    // Same expected batch as the plain step, so the ratio of the two is the ratio of an epoch's cost.
+    const t = new DpSgdTrainer(buildTarget(5, 1), o.data, {
+      ...DP_SGD_DEFAULTS, epochs: 1e6, batchSize: 64, seed: 1, classOf: o.classOf, numClasses: 5 });
+    try {
+      const ms = await median(o.repeats, async () => { await t.step(true); });
+      const plain = rows.find((r) => r.what === TRAIN_STEP_CASE && r.kernels === 'ours')!.msPerStep;
+      add(DP_SGD_STEP_CASE, 'ours', [ms, await kernelsOf(() => t.step(false))], o.repeats, `an epoch costs ${(ms / plain).toFixed(2)}x a plain one (same images per step)`);
+    } finally {
+      t.model.dispose(); t.dispose();
+    }
+  }
   {
     const t = new TrapMidTrainer(buildTarget(5, 1), o.data, { ...TRAP_MID_DEFAULTS, epochs: 1, seed: 1, numClasses: 5, classOf: o.classOf });
     try {

@@ -2,7 +2,7 @@
 // strict reader for "Open a run record…". The kept reconstructions are stored as base64 grey levels (encodeGray).
 import { ATTACKS, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo } from './catalog.ts';
 import { decodeGray, encodeGray } from './benchmark-record.ts';
-import type { AttackConfig, AttackSnapshot, JobState } from './protocol.ts';
+import { QUERY_BUDGET_MAX, type AttackConfig, type AttackSnapshot, type JobState } from './protocol.ts';
 
 export const ATTACK_RECORD_FORMAT = 'inversion-playground-attack';
 /** Version 2 adds the second judge's verdicts; version 1 records (one judge) still open. */
@@ -211,5 +211,9 @@ function checkConfig(c: unknown, fail: (what: string) => never): void {
   if (c.params.steps === undefined) fail('"config.params.steps" is missing');
   if (c.outputDefense !== undefined && !OUTPUT_DEFENSES.some((d) => d.value === c.outputDefense)) {
     fail(`"config.outputDefense" must be one of ${OUTPUT_DEFENSES.map((d) => d.value).join(', ')} (got ${JSON.stringify(c.outputDefense)})`);
+  }
+  if (c.queryBudget !== undefined) {
+    if (!info.usesOutputDefense) fail(`"config.queryBudget" applies to the black-box and label-only attacks, not ${info.name}`);
+    int('queryBudget', 1, QUERY_BUDGET_MAX);
   }
 }

@@ -14,7 +14,7 @@ import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import type { Dataset } from '../core/data/datasets.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
-import type { AttackConfig, AttackId } from './protocol.ts';
+import { QUERY_BUDGET_MAX, type AttackConfig, type AttackId } from './protocol.ts';
 
 export interface RunningAttack {
   attack: Attack<unknown, { stepCount: number }>;
@@ -75,6 +75,12 @@ export function validateAttackConfig(c: AttackConfig): void {
   if (c.outputDefense !== undefined) {
     try { parseOutputDefense(c.outputDefense); } catch (e) { bad((e as Error).message); }
   }
+  if (c.queryBudget !== undefined) {
+    if (!info.usesOutputDefense) bad(`queryBudget applies to the black-box and label-only attacks, not ${c.attack}`);
+    if (!Number.isInteger(c.queryBudget) || c.queryBudget < 1 || c.queryBudget > QUERY_BUDGET_MAX) {
+      bad(`queryBudget must be a whole number in 1..${QUERY_BUDGET_MAX} (got ${c.queryBudget})`);
+    }
+  }
 }
 
 /** Sets an attack up for `seeds` (default: the config's seed); several seeds only for an attack that batches them (seedGroups). */
@@ -104,7 +110,7 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
     if (!prior.discriminator) latentClamp = 3;
   }
   if (info.usesOutputDefense) {
-    ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed);
+    ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed, c.queryBudget ?? Infinity);
   }
   const seed = c.seed;
   const clamp = latentClamp;

@@ -203,7 +203,11 @@ export class BenchmarkRun {
           robustTop1: mean((im) => Number(im.robust!.predicted === im.digit)),
           bothTop1: mean((im) => Number(im.evaluator.predicted === im.digit && im.robust!.predicted === im.digit)),
         } : {}),
-        ...(knn ? { knnLabelAccuracy: mean((im) => Number(im.knnLabel === im.digit)) } : {}),
+        ...(knn ? {
+          knnLabelAccuracy: mean((im) => Number(im.knnLabel === im.digit)),
+          // Synthetic distribution analysis (Trap-MID's Table 7): nearest training image a public one (a digit not private).
+          publicNearest: mean((im) => Number(!datasetOf(this.config.dataset).privateClasses.includes(im.knnLabel!))),
+        } : {}),
         knnDistance: mean((im) => im.knnDistance), psnr: mean((im) => im.psnr), ssim: mean((im) => im.ssim),
       };
     };

@@ -93,7 +93,7 @@ export function decodeGray(text: string): Float32Array {
 }
 
 const CSV_COLUMNS = [
-  'defense', 'clean_accuracy', 'attack', 'status', 'seeds', 'steps', 'images', 'top1', 'top5', 'judge2_top1', 'both_top1', 'knn_label', 'knn_distance', 'fid', 'psnr', 'ssim',
+  'defense', 'clean_accuracy', 'attack', 'status', 'seeds', 'steps', 'images', 'top1', 'top5', 'judge2_top1', 'both_top1', 'knn_label', 'public_nearest', 'knn_distance', 'fid', 'psnr', 'ssim',
   'precision', 'recall', 'density', 'coverage', 'queries_per_run', 'trapdoor_flagged', 'trapdoor_mean_score', 'seconds', 'dataset', 'note',
 ] as const;
 
@@ -114,7 +114,7 @@ export function recordToCsv(record: BenchmarkRecord): string {
     const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
       defense: c.defense, clean_accuracy: clean.get(c.defense), attack: c.attack, status: c.status, seeds: formatSeedList(c.seeds), steps: c.steps,
       images: m?.images, top1: m?.top1, top5: m?.top5,
-      judge2_top1: m?.robustTop1, both_top1: m?.bothTop1, knn_label: m?.knnLabelAccuracy, knn_distance: m?.knnDistance, fid: m?.fid, psnr: m?.psnr, ssim: m?.ssim,
+      judge2_top1: m?.robustTop1, both_top1: m?.bothTop1, knn_label: m?.knnLabelAccuracy, public_nearest: m?.publicNearest, knn_distance: m?.knnDistance, fid: m?.fid, psnr: m?.psnr, ssim: m?.ssim,
       precision: m?.prdc?.precision, recall: m?.prdc?.recall, density: m?.prdc?.density, coverage: m?.prdc?.coverage,
       queries_per_run: m?.queriesPerRun, trapdoor_flagged: m?.trapdoor?.flaggedShare, trapdoor_mean_score: m?.trapdoor?.meanScore, seconds: c.seconds,
       dataset: datasetOf(record.config.dataset).id, note: c.note ?? m?.fidReason,

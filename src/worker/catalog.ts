@@ -229,13 +229,18 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
   { value: 'label-only', label: 'Label only' },
   { value: 'gaussian:0.1', label: 'Gaussian noise (0.1)' },
   { value: 'laplace:0.1', label: 'Laplace noise (0.1)' },
+  // Ye et al. 2022: noise from one privacy budget epsilon, the ranking of the classes kept. Below epsilon 1 the noise
+  // already drowns the scores (tests/unit/dp-output.test.ts): 0.1 shows that it cannot get much worse.
+  { value: 'dp:10', label: 'Differential privacy, epsilon 10: some noise, same ranking' },
+  { value: 'dp:1', label: 'Differential privacy, epsilon 1: mostly noise, same ranking' },
+  { value: 'dp:0.1', label: 'Differential privacy, epsilon 0.1: all noise, same ranking' },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
 // The training-time defenses the defense lab trains in the browser (src/core/defenses/recipes.ts builds them). The
 // defaults are the papers' values (those of the shipped targets); a unit test checks they match the core's.
 
-export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'trap-mid' | 'trap-mid-negls';
+export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'label-smoothing' | 'dp-sgd' | 'tl-dmi' | 'trap-mid' | 'trap-mid-negls';
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
 /** How a Trap-MID trigger is put into an image (see src/core/defenses/trap-mid.ts). */
 export type Injection = 'blend' | 'ink' | 'stroke';
@@ -300,6 +305,38 @@ export const DEFENSES: readonly DefenseInfo[] = [
       'follows. It can cost accuracy: the loss keeps rewarding ever larger gaps.',
     knobs: [
       { key: 'smoothing', label: 'Smoothing factor', help: 'Negative values are NegLS (paper: -0.05); 0 is plain training. Switched on halfway through.', min: -0.5, max: 0, integer: false, default: -0.05 },
+    ],
+  },
+  {
+    id: 'label-smoothing', name: 'Label smoothing (positive)', datasets: ANY_DATASET,
+    summary: 'The contrast to NegLS: the targets are "90% this digit, the rest shared out" instead of 100%. It is a common ' +
+      'trick for better-calibrated classifiers, and the NegLS paper (Struppek et al., 2024) found it makes inversion stronger: ' +
+      'the classifier\'s confidence rises smoothly towards each digit\'s typical shape, a slope an attack climbs easily. ' +
+      'It is here to be compared, not to protect.',
+    knobs: [
+      { key: 'labelSmoothing', label: 'Smoothing factor', help: 'Share of each target spread over all classes (0.1: the right class aims at 92%, with 5 classes). 0 is plain training.', min: 0, max: 0.5, integer: false, default: 0.1 },
+    ],
+  },
+  {
+    id: 'dp-sgd', name: 'DP-SGD (differential privacy)', datasets: ANY_DATASET,
+    summary: 'Differentially private training (Abadi et al., 2016): each image\'s gradient is clipped to a fixed size, and ' +
+      'noise is added to every batch\'s sum, so that no single training image changes the model by much. The privacy ' +
+      'budget ε (at δ = 10⁻⁵) is counted as training goes: smaller is more private. It bounds what the model reveals about ' +
+      'any one image; an inversion attack recovers what a whole class looks like, which DP does not promise to hide.',
+    knobs: [
+      { key: 'noiseMultiplier', label: 'Noise multiplier σ', help: 'Noise on each batch\'s summed gradients, in units of the clipping norm. More noise: smaller ε per batch, slower learning. 0: clipping only, no privacy.', min: 0, max: 10, integer: false, default: 1.1 },
+      { key: 'clipNorm', label: 'Clipping norm C', help: 'The largest gradient any one image may contribute (all layers together).', min: 0.01, max: 100, integer: false, default: 1 },
+    ],
+  },
+  {
+    id: 'tl-dmi', name: 'TL-DMI (transfer learning)', datasets: ANY_DATASET,
+    summary: 'Transfer learning as a defense (Ho et al., 2024): the network first learns the public classes (digits 5-9: the ' +
+      'attacker\'s own data), then only its last layers learn the private ones (on the faces: the other 20 people, then the private 20), the early layers frozen. Those layers never ' +
+      'see a private image, so the features an attack climbs through describe public data: the paper finds inversion ' +
+      'weaker the fewer layers are fine-tuned, for a little accuracy.',
+    knobs: [
+      { key: 'pretrainEpochs', label: 'Public epochs', help: 'Epochs on the public classes before the private ones (the epochs setting counts the private ones).', min: 0, max: 20, integer: true, default: 2 },
+      { key: 'fineTunedLayers', label: 'Fine-tuned layers', help: 'How many of the last weight layers learn the private classes (the rest stay as the public data left them). The target has 4: two convs, two dense.', min: 1, max: 4, integer: true, default: 2 },
     ],
   },
   {

@@ -354,8 +354,10 @@ export class Engine implements EngineApi {
     const backend = this.requireInfo().backend;
     const ds = datasetOf(config.dataset);
     const [train, test] = await Promise.all([this.dataSet(ds, 'private-train'), this.dataSet(ds, 'private-test')]);
+    // TL-DMI pretrains on the public classes (the attacker's own data).
+    const pub = config.defense === 'tl-dmi' ? await this.dataSet(ds, 'public') : undefined;
     let job: Job | undefined;
-    const run = new TrainingRun(config, train, test, () => (job ? this.elapsed(job) : 0));
+    const run = new TrainingRun(config, train, test, () => (job ? this.elapsed(job) : 0), pub);
     try {
       return await this.startJob({
         step: async () => {

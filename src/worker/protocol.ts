@@ -93,10 +93,27 @@ export interface GanAttackConfig {
   knowledge: Knowledge;
   /** The catalog's knobs of this attack (missing ones take the browser default). `steps` is one of them. */
   params: Record<string, number>;
-  /** Black-box / label-only attacks: the output-side defense, e.g. 'none', 'round:1', 'label-only'. */
+  /** Black-box / label-only attacks: the output-side defense, e.g. 'none', 'round:1', 'label-only', 'dp:1'. */
   outputDefense?: string;
+  /**
+   * Black-box / label-only attacks: images the target answers at most (1..QUERY_BUDGET_MAX); the attack stops at
+   * exactly this many queries (queryBudgetStop). Absent: no limit.
+   */
+  queryBudget?: number;
   seed: number;
   snapshotEvery: number;
+}
+
+/** The largest query budget a config may name (far above what any run here asks). */
+export const QUERY_BUDGET_MAX = 100_000_000;
+
+/**
+ * The query budget a run stopped at, or null: an attack with a budget ends as soon as its queries reach it, so a
+ * snapshot whose query count is the budget is of a run the budget stopped.
+ */
+export function queryBudgetStop(config: AttackConfig | null | undefined, snap: { queries?: number } | null | undefined): number | null {
+  const budget = config && 'queryBudget' in config ? config.queryBudget : undefined;
+  return budget !== undefined && snap?.queries !== undefined && snap.queries >= budget ? budget : null;
 }
 
 export type AttackConfig = MiFaceConfig | GanAttackConfig;
@@ -262,6 +279,10 @@ export interface TrainingProgress {
   eval?: { step: number; images: number; testAccuracy: number; trapdoorAccuracy?: number; naturalnessAuc?: number };
   /** Trap-MID: the blend weight, every class's trigger (classes * side * side values in [0, 1]) and one sample image. */
   trapdoor?: { alpha: number; classes: number[]; triggers: Float32Array; sample: TriggerSample };
+  /** DP-SGD: the privacy spent so far, (epsilon, delta)-DP by the Renyi DP accountant; it grows with every batch. */
+  privacy?: { epsilon: number; delta: number };
+  /** TL-DMI: whether the last batch came from the public images (pretraining) or the private ones (fine-tuning). */
+  phase?: 'public' | 'private';
   /** Set once a finished model is kept: the target id the attack lab lists it under. */
   savedAs?: string;
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
@@ -410,6 +431,11 @@ export interface BenchmarkFigures {
   robustTop1?: number;
   bothTop1?: number;
   knnLabelAccuracy?: number;
+  /**
+   * Synthetic distribution analysis: the share of reconstructions whose nearest MNIST training image (of all ten digits,
+   * in the second judge's features, the KNN-label reference) is a public digit rather than a private one.
+   */
+  publicNearest?: number;
   /** Mean squared L2 distance to the nearest private image of the digit, in the evaluator's feature space. */
   knnDistance: number;
   /** PSNR (dB) and SSIM to that nearest private image, means. */

@@ -9,6 +9,7 @@ import { type DigitSet, filterDigits, firstOfEach, imagesToTensor } from '../cor
 import { DATASET_IDS, datasetOf, isDatasetId, type Dataset } from '../core/data/datasets.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../core/metrics/trapdoor.ts';
 import { accuracy } from '../core/train.ts';
+import { DP_DELTA } from '../core/defenses/dp-accountant.ts';
 import {
   DEFENSES, DEPENDENCE_MODES, INJECTION_MODES, NATURALNESS_MODES, defenseDatasetProblem, defenseInfo, trainingKnobs, type KnobSpec,
 } from './catalog.ts';
@@ -77,13 +78,17 @@ export class TrainingRun {
   private steps = 0;
   private readonly classOf = (d: number) => this.classes.indexOf(d);
   private losses?: TrainingProgress['losses'];
+  /** DP-SGD: the privacy spent so far; TL-DMI: which data the last batch came from. */
+  private epsilon?: number;
+  private position = { epoch: 0, batch: 0 };
+  private phase?: TrainingProgress['phase'];
   private evaluation?: TrainingProgress['eval'];
   /** Milliseconds per batch (a moving average over read-backs), and where the current window began. */
   private msPerBatch = NaN;
   private window = { step: 0, ms: 0 };
 
   /** `clock` gives the job's active milliseconds (paused time excluded). */
-  constructor(readonly config: TrainingConfig, train: DigitSet, private readonly test: DigitSet, private readonly clock: () => number) {
+  constructor(readonly config: TrainingConfig, train: DigitSet, private readonly test: DigitSet, private readonly clock: () => number, publicData?: DigitSet) {
     this.dataset = datasetOf(config.dataset);
     this.classes = [...this.dataset.privateClasses];
     const n = config.trainImages;
@@ -92,8 +97,10 @@ export class TrainingRun {
     this.trainer = buildDefenseTrainer({
       defense: config.defense, dataset: this.dataset.id, epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, classes: this.classes,
       knobs: { ...p, ...(config.naturalness ? { naturalness: config.naturalness } : {}), ...(config.injection ? { injection: config.injection } : {}), ...(config.dependence ? { dependence: config.dependence } : {}) },
-    }, this.data);
-    this.totalSteps = config.epochs * this.trainer.batchesPerEpoch;
+    }, this.data, publicData && n !== undefined && n < publicData.count
+      // A smaller run uses as few public images as private ones (TL-DMI's pretraining).
+      ? filterDigits(publicData, this.dataset.publicClasses, Math.max(1, Math.floor(n / this.dataset.publicClasses.length))) : publicData);
+    this.totalSteps = this.trainer.totalSteps ?? config.epochs * this.trainer.batchesPerEpoch;
     this.readEvery = config.readEvery ?? Math.max(1, Math.min(5, Math.floor(this.totalSteps / 20)));
     this.testSubset = filterDigits(test, this.classes, EVAL_PER_DIGIT);
     // A small test set (the faces' 40) costs next to nothing to measure: at every read-back.
@@ -102,11 +109,21 @@ export class TrainingRun {
     this.sampleIndex = firstOfEach(this.data, [this.sampleClass])[0];
   }
 
+  /** Epoch and batch: counted here for a fixed schedule; a trainer with its own (TL-DMI's public epochs first) says where it is. */
+  private where(): Pick<TrainingProgress, 'epoch' | 'epochs' | 'batch'> {
+    const bpe = this.trainer.batchesPerEpoch;
+    if (!this.trainer.totalEpochs) return { epoch: Math.floor(this.steps / bpe), epochs: this.config.epochs, batch: this.steps % bpe };
+    return { epoch: this.position.epoch, epochs: this.trainer.totalEpochs, batch: this.position.batch };
+  }
+
   /** One batch; `report` when it brought new figures (a read-back or a measurement). */
   async step(): Promise<{ done: boolean; report: boolean }> {
     const read = (this.steps + 1) % this.readEvery === 0 || this.steps + 1 >= this.totalSteps;
     const s = await this.trainer.step(read);
     this.steps++;
+    this.position = { epoch: s.epoch, batch: s.batch };
+    if (s.epsilon !== undefined) this.epsilon = s.epsilon;
+    if (s.phase) this.phase = s.phase;
     if (s.losses) {
       this.losses = { step: this.steps, terms: s.losses, trainAccuracy: s.trainAccuracy };
       this.measureSpeed();
@@ -121,11 +138,13 @@ export class TrainingRun {
     const bpe = this.trainer.batchesPerEpoch;
     const left = this.totalSteps - this.steps;
     return {
-      jobId, state, step: this.steps, totalSteps: this.totalSteps, epoch: Math.floor(this.steps / bpe), epochs: this.config.epochs,
-      batch: this.steps % bpe, batchesPerEpoch: bpe, trainImages: this.data.count, batchSize: this.config.batchSize,
+      jobId, state, step: this.steps, totalSteps: this.totalSteps, ...this.where(),
+      batchesPerEpoch: bpe, trainImages: this.data.count, batchSize: this.config.batchSize,
       samplesPerSecond: (1000 * this.config.batchSize) / this.msPerBatch, elapsedMs: this.clock(),
       remainingMs: Number.isFinite(this.msPerBatch) ? left * this.msPerBatch : null,
       losses: this.losses, eval: this.evaluation, savedAs: this.savedAs,
+      ...(this.epsilon !== undefined ? { privacy: { epsilon: this.epsilon, delta: DP_DELTA } } : {}),
+      ...(this.phase ? { phase: this.phase } : {}),
       ...(this.trainer.trapMid ? { trapdoor: await this.trapdoorView() } : {}),
     };
   }
@@ -134,8 +153,8 @@ export class TrainingRun {
   failed(jobId: number, error: string): TrainingProgress {
     const bpe = this.trainer.batchesPerEpoch;
     return {
-      jobId, state: 'failed', step: this.steps, totalSteps: this.totalSteps, epoch: Math.floor(this.steps / bpe), epochs: this.config.epochs,
-      batch: this.steps % bpe, batchesPerEpoch: bpe, trainImages: this.data.count, batchSize: this.config.batchSize,
+      jobId, state: 'failed', step: this.steps, totalSteps: this.totalSteps, ...this.where(),
+      batchesPerEpoch: bpe, trainImages: this.data.count, batchSize: this.config.batchSize,
       samplesPerSecond: NaN, elapsedMs: this.clock(), remainingMs: null, error,
     };
   }

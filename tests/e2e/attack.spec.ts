@@ -388,6 +388,32 @@ test('attack, knowledge, output defense, knobs, target and seed round-trip throu
   }
 });
 
+test('the genetic search against differentially private answers stops at its query budget, and both settings round-trip through the link', async ({ page }) => {
+  test.skip(!servedPriors().includes('gan-disjoint'), "GAN prior 'gan-disjoint' is not in public/models/manifest.json yet");
+  // 5 digits x 4 latents = 20 queries a generation: 50 pays for the first population, one generation and half of another.
+  await openLab(page, '?backend=wasm&attack=genetic&population=4&steps=500', 'wasm');
+  await page.getByLabel('Output defense').selectOption('dp:1');
+  await page.getByTestId('f-budget').fill('50');
+  await page.getByTestId('f-budget').press('Enter');
+  await expect.poll(() => new URL(page.url()).searchParams.get('budget')).toBe('50');
+  expect(new URL(page.url()).searchParams.get('defense')).toBe('dp:1');
+
+  await page.getByTestId('run').click();
+  const status = page.getByTestId('run-status');
+  await expect(status).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(status).toHaveText('Stopped at the query budget (50 queries)');
+  await expect(page.getByTestId('queries')).toHaveText('50 / 50');
+  await expect(page.getByTestId('step-counter')).toHaveText('2 / 500');
+
+  await page.reload();
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await expect(page.getByLabel('Output defense')).toHaveValue('dp:1');
+  await expect(page.getByTestId('f-budget')).toHaveValue('50');
+  expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+    backend: 'wasm', attack: 'genetic', population: '4', steps: '500', defense: 'dp:1', budget: '50',
+  });
+});
+
 test('bad attack settings in the URL are corrected with a notice and the page stays usable', async ({ page }) => {
   await openLab(page, '?backend=wasm&attack=nope');
   await expect(page.getByTestId('message-url')).toContainText('Attack "nope" is unknown');

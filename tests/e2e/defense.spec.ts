@@ -140,3 +140,29 @@ test('a finished model is kept in this browser and the attack lab can attack it'
   await expect.poll(async () => Number(await page.getByTestId('step-counter').getAttribute('data-step')), { timeout: 60_000 }).toBeGreaterThan(0);
   await page.getByTestId('reset').click();
 });
+
+test('DP-SGD: epsilon shows beside accuracy and grows batch by batch; the finished model says the privacy it reached', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openDefense(page, 'defense=dp-sgd&noiseMultiplier=1.5&clipNorm=1&epochs=1&batch=32&images=320&backend=wasm');
+  await expect(page.getByTestId('defense-dp-sgd')).toHaveClass(/chosen/);
+  await expect(page.getByTestId('f-noiseMultiplier')).toHaveValue('1.5');
+  await page.getByTestId('train').click();
+  const epsilon = async () => Number(await page.getByTestId('epsilon').getAttribute('data-epsilon'));
+  await expect.poll(epsilon, { timeout: 90_000 }).toBeGreaterThan(0);
+  const early = await epsilon();
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  expect(await epsilon()).toBeGreaterThan(early);
+  await expect(page.getByTestId('epsilon')).toContainText(/^[\s\S]*\d+\.\d\d/);
+  await expect(page.getByTestId('final-epsilon')).toHaveText(/ε = \d+\.\d\d/);
+  expect(await points(page, 'loss-chart', 'share of images clipped (DP-SGD)')).toBeGreaterThanOrEqual(2);
+});
+
+test('TL-DMI: learns the public digits first, then the private ones', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openDefense(page, 'defense=tl-dmi&pretrainEpochs=1&fineTunedLayers=2&epochs=1&batch=32&images=320&backend=wasm');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('tl-phase')).toContainText('the public digits', { timeout: 90_000 });
+  await expect(page.getByTestId('tl-phase')).toContainText('the private digits', { timeout: 90_000 });
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  await expect(page.getByTestId('step-counter')).toHaveAttribute('data-step', '20');
+});

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chooseBackend, registerTrainingKernels, type BackendName } from '../../src/core/backend.ts';
-import { ATTACK_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE, TRAIN_STEP_CASE, TRAP_MID_STEP_CASE, benchmarkBackend, timeAttackStep, timeTrainingStep } from '../../src/core/bench.ts';
+import { ATTACK_STEP_CASE, DP_SGD_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE, TRAIN_STEP_CASE, TRAP_MID_STEP_CASE, benchmarkBackend, timeAttackStep, timeTrainingStep } from '../../src/core/bench.ts';
 import { buildTarget } from '../../src/core/nets/architectures.ts';
 
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -111,7 +111,8 @@ describe('npm run bench counts the kernels a step launches', () => {
     const rows = await benchmarkBackend({ backend: 'wasm', data, classOf: (d) => d, target, includeStock: false, repeats: 1 });
     target.dispose();
     const counted = rows.filter((r) => r.kernelsPerStep !== undefined).map((r) => r.what);
-    expect(counted).toEqual([TRAIN_STEP_CASE, TRAP_MID_STEP_CASE, ATTACK_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE]);
+    expect(counted).toEqual([TRAIN_STEP_CASE, DP_SGD_STEP_CASE, TRAP_MID_STEP_CASE, ATTACK_STEP_CASE, GMI_STEP_CASE, PLG_STEP_CASE]);
+    expect(rows.find((r) => r.what === DP_SGD_STEP_CASE)!.note).toMatch(/^an epoch costs \d+\.\d\dx a plain one/);
     for (const r of rows.filter((r) => r.kernelsPerStep !== undefined)) expect(Number.isInteger(r.kernelsPerStep) && r.kernelsPerStep! > 10, r.what).toBe(true);
     // A PLG-MI step runs the generator and the target twice (two augmentations): more kernels than an MI-Face step.
     const k = (what: string) => rows.find((r) => r.what === what)!.kernelsPerStep!;

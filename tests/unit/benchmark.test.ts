@@ -76,6 +76,8 @@ describe('benchmark jobs', () => {
       }
       expect(m.robustTop1).toBeCloseTo(c.images!.filter((im) => im.robust!.predicted === im.digit).length / 5, 9);
       expect(m.knnLabelAccuracy).toBeCloseTo(c.images!.filter((im) => im.knnLabel === im.digit).length / 5, 9);
+      // Synthetic distribution analysis: the nearest training image a public digit (5-9).
+      expect(m.publicNearest).toBeCloseTo(c.images!.filter((im) => im.knnLabel! >= 5).length / 5, 9);
     }
     const record = last.record!;
     expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done', config: tiny });
@@ -156,13 +158,13 @@ describe('benchmark records', () => {
       attacks: [{ id: 'mi-face', name: 'MI-Face', threat: 'white-box' }],
       reference: { images: 60, perDigit: 12, fidImages: 60 },
       cells: [
-        { defense: 'target-none', attack: 'mi-face', status: 'done', steps: 3, seeds: [1, 2], seconds: 1.5, metrics: { images: 10, top1: 0.8, top5: 1, robustTop1: 0.6, bothTop1: 0.5, knnLabelAccuracy: 0.7, knnDistance: 90.123456789, psnr: 12, ssim: 0.3, prdc: null, fid: 120, meanTargetConfidence: 0.99 } },
+        { defense: 'target-none', attack: 'mi-face', status: 'done', steps: 3, seeds: [1, 2], seconds: 1.5, metrics: { images: 10, top1: 0.8, top5: 1, robustTop1: 0.6, bothTop1: 0.5, knnLabelAccuracy: 0.7, publicNearest: 0.2, knnDistance: 90.123456789, psnr: 12, ssim: 0.3, prdc: null, fid: 120, meanTargetConfidence: 0.99 } },
         { defense: 'target-mid', attack: 'plg-mi', status: 'no-prior', note: 'no prior for this target, "x"', steps: 150, seeds: [], seconds: 0 },
       ],
     } as const;
     const csv = recordToCsv(record as never).trim().split('\n');
-    expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,seeds,steps,images,top1,top5,judge2_top1,both_top1,knn_label,knn_distance,fid,/);
-    expect(csv[1]).toMatch(/^target-none,0\.9976,mi-face,done,1-2,3,10,0\.8,1,0\.6,0\.5,0\.7,90\.1235,120,/);
+    expect(csv[0]).toMatch(/^defense,clean_accuracy,attack,status,seeds,steps,images,top1,top5,judge2_top1,both_top1,knn_label,public_nearest,knn_distance,fid,/);
+    expect(csv[1]).toMatch(/^target-none,0\.9976,mi-face,done,1-2,3,10,0\.8,1,0\.6,0\.5,0\.7,0\.2,90\.1235,120,/);
     expect(csv[2]).toMatch(/no-prior,,150,.*"no prior for this target, ""x"""$/);
     expect(parseBenchmarkRecord(JSON.stringify(record))).toEqual(record);
     expect(() => parseBenchmarkRecord('{')).toThrow(/not JSON/);

@@ -183,3 +183,45 @@ describe('Trap-MID with clean label smoothing', () => {
     plain.dispose(); smoothed.dispose();
   });
 });
+
+describe('Label smoothing (positive)', () => {
+  it('trains on smoothed targets from the first batch: same weights, a larger cross-entropy than plain training', async () => {
+    const data = subset(loadSplits().privateTrain, Array.from({ length: 64 }, (_, i) => i));
+    const run = { epochs: 1, batchSize: 32, seed: 3, classes: PRIVATE_CLASSES };
+    const plain = buildDefenseTrainer({ ...run, defense: 'none' }, data);
+    const smoothed = buildDefenseTrainer({ ...run, defense: 'label-smoothing', knobs: { labelSmoothing: 0.3 } }, data);
+    const [a, b] = [(await plain.step(true)).losses!.ce, (await smoothed.step(true)).losses!.ce];
+    // Untrained logits are near uniform: (1 - 0.3) CE + 0.3 mean(-log p) differs from CE, and not by rounding.
+    expect(Math.abs(b - a)).toBeGreaterThan(1e-3);
+    plain.dispose(); smoothed.dispose();
+  });
+});
+
+describe('TL-DMI', () => {
+  it('pretrains every layer on the public digits, then trains a fresh head and the last layers on the private ones, the rest frozen', async () => {
+    const { privateTrain, publicSet } = loadSplits();
+    const priv = subset(privateTrain, Array.from({ length: 128 }, (_, i) => i));
+    const pub = subset(publicSet, Array.from({ length: 96 }, (_, i) => i));
+    const t = buildDefenseTrainer({ defense: 'tl-dmi', epochs: 2, batchSize: 32, seed: 3, classes: PRIVATE_CLASSES, knobs: { pretrainEpochs: 1, fineTunedLayers: 2 } }, priv, pub);
+    expect(t.totalSteps).toBe(3 + 2 * 4);
+    const weights = () => t.model.layers.filter((l) => l.trainableWeights.length).map((l) => l.getWeights()[0].dataSync().slice());
+    const start = weights();
+    const phases: string[] = [];
+    for (let i = 0; i < 3; i++) phases.push((await t.step(true)).phase!);
+    const pretrained = weights();
+    pretrained.forEach((w, k) => expect(w).not.toEqual(start[k])); // every layer learned the public digits
+    let steps = 3;
+    let s;
+    do { s = await t.step(true); phases.push(s.phase!); steps++; } while (!s.done);
+    expect(steps).toBe(t.totalSteps);
+    expect(phases).toEqual([...Array(3).fill('public'), ...Array(8).fill('private')]);
+    expect(s.epoch).toBe(3); // the public epoch, then the two private ones
+    const tuned = weights();
+    expect(tuned[0]).toEqual(pretrained[0]); // conv1 and conv2: frozen
+    expect(tuned[1]).toEqual(pretrained[1]);
+    expect(tuned[2]).not.toEqual(pretrained[2]); // the dense layers learned the private digits
+    expect(tuned[3]).not.toEqual(pretrained[3]);
+    expect(() => buildDefenseTrainer({ defense: 'tl-dmi', epochs: 1, batchSize: 32, seed: 3, classes: PRIVATE_CLASSES }, priv)).toThrow(/public images/);
+    t.dispose();
+  });
+});

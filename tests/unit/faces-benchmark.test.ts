@@ -170,6 +170,7 @@ describe.skipIf(!hasFacesJudge)('a faces benchmark through the engine', () => {
     expect(m.robustTop1).toBeUndefined();
     expect(m.bothTop1).toBeUndefined();
     expect(m.knnLabelAccuracy).toBeUndefined();
+    expect(m.publicNearest).toBeUndefined();
     expect(m.knnDistance).toBeGreaterThan(0);
     expect(m.psnr).toBeGreaterThan(0);
     expect(cell.perClass!.map((r) => r.digit)).toEqual(PEOPLE);

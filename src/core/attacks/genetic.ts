@@ -46,15 +46,53 @@ export const GENETIC_DEFAULTS: Omit<GeneticOptions, 'seed' | 'classes'> = {
 /** A larger search, closer to Mirror's budget. */
 export const GENETIC_PAPER = { population: 64, steps: 200 };
 
-/** Images and fitness of the current population: one batch of queries. */
-async function evaluate(s: GeneticState): Promise<void> {
-  const n = s.candidateClasses.length;
+/**
+ * The candidates the oracle can still answer: all of them, or near its query budget as many as are left, taken slot by
+ * slot across the classes (slot 0 of every class, then slot 1, ...) so that the classes share what is left.
+ */
+function answerable(s: GeneticState): number[] {
+  const n = s.candidateClasses.length, p = s.options.population, classes = s.classes.length;
+  const left = Math.min(n, s.oracle.remaining);
+  return Array.from({ length: left }, (_, r) => (r % classes) * p + Math.floor(r / classes));
+}
+
+/**
+ * Images and fitness of the current population: one batch of queries. Past the query budget, a candidate left
+ * unanswered goes back to its slot's previous latent, fitness and image (`previous`), or at the start, having none,
+ * keeps fitness 0: every candidate's fitness is then one the oracle really answered, or none.
+ */
+async function evaluate(s: GeneticState, previous?: { z: Float32Array; fitness: Float32Array; pixels: Float32Array }): Promise<void> {
+  const n = s.candidateClasses.length, k = s.oracle.numClasses;
+  const asked = answerable(s);
   const img = tf.tidy(() => generate(s.prior.generator, tf.tensor2d(s.z, [n, s.dim])));
-  const probs = await s.oracle.probabilities(img);
-  s.pixels = new Float32Array(await img.data() as Float32Array);
-  img.dispose();
-  const k = s.oracle.numClasses;
-  for (let i = 0; i < n; i++) s.fitness[i] = probs[i * k + s.outputs[Math.floor(i / s.options.population)]];
+  try {
+    if (asked.length === n) {
+      const probs = await s.oracle.probabilities(img);
+      s.pixels = new Float32Array(await img.data() as Float32Array);
+      for (let i = 0; i < n; i++) s.fitness[i] = probs[i * k + s.outputs[Math.floor(i / s.options.population)]];
+      return;
+    }
+    // Near the budget: only the answerable candidates are sent.
+    const pixels = new Float32Array(await img.data() as Float32Array), px = pixels.length / n;
+    const sent = asked.length ? tf.tidy(() => tf.gather(img, tf.tensor1d(asked, 'int32'))) as tf.Tensor4D : null;
+    let probs: Float32Array = new Float32Array(0);
+    try {
+      if (sent) probs = await s.oracle.probabilities(sent);
+    } finally {
+      sent?.dispose();
+    }
+    const fitness = previous ? previous.fitness.slice() : new Float32Array(n);
+    const z = previous ? previous.z.slice() : s.z;
+    const isAsked = new Uint8Array(n);
+    asked.forEach((i, r) => { isAsked[i] = 1; fitness[i] = probs[r * k + s.outputs[Math.floor(i / s.options.population)]]; });
+    for (let i = 0; i < n && previous; i++) {
+      if (isAsked[i]) z.set(s.z.subarray(i * s.dim, (i + 1) * s.dim), i * s.dim);
+      else pixels.set(previous.pixels.subarray(i * px, (i + 1) * px), i * px);
+    }
+    s.z = z; s.fitness = fitness; s.pixels = pixels;
+  } finally {
+    img.dispose();
+  }
 }
 
 /** Index drawn with probability proportional to fitness (uniform when all are 0). */
@@ -93,7 +131,7 @@ export const genetic = {
 
   async step(s) {
     const { population: p, elite, mutationRate, mutationScale, clamp, steps } = s.options;
-    if (s.stepCount >= steps) return { step: s.stepCount, done: true };
+    if (s.stepCount >= steps || s.oracle.remaining <= 0) return { step: s.stepCount, done: true };
     const next = new Float32Array(s.z.length);
     for (let c = 0; c < s.classes.length; c++) {
       const from = c * p;
@@ -109,10 +147,13 @@ export const genetic = {
         }
       }
     }
+    const previous = { z: s.z, fitness: s.fitness, pixels: s.pixels };
     s.z = next;
-    await evaluate(s);
+    s.fitness = new Float32Array(s.fitness.length);
+    await evaluate(s, previous);
     s.stepCount++;
-    return { step: s.stepCount, done: s.stepCount >= steps };
+    // The search ends at the query budget; a generation it could not pay for in full was answered as far as it went.
+    return { step: s.stepCount, done: s.stepCount >= steps || s.oracle.remaining <= 0 };
   },
 
   async snapshot(s): Promise<CandidateSnapshot> {

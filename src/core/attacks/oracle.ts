@@ -14,9 +14,46 @@ export type OutputDefense =
   /** Only the predicted label (a one-hot vector). */
   | { kind: 'label-only' }
   /** Gaussian or Laplace noise of scale `scale` on each probability, clipped at 0 and renormalised. */
-  | { kind: 'gaussian' | 'laplace'; scale: number };
+  | { kind: 'gaussian' | 'laplace'; scale: number }
+  /**
+   * Differentially private confidence vectors (Ye et al., IEEE TIFS 2022, "One Parameter Defense"): Laplace noise of
+   * scale 1 / epsilon on every score, post-processed into a probability vector that ranks the classes as the model does.
+   */
+  | { kind: 'dp'; epsilon: number };
 
 export const NO_DEFENSE: OutputDefense = { kind: 'none' };
+
+/** One draw of standard Laplace noise (inverse CDF; the open end clamped so that a draw of exactly 0 stays finite). */
+function laplace(rng: () => number): number {
+  const u = rng();
+  return -Math.sign(u - 0.5) * Math.log(Math.max(1 - 2 * Math.abs(u - 0.5), 1e-300));
+}
+
+/** Class indices from the largest score to the smallest (ties: the lower index first, as a stable sort puts them). */
+export function ranking(p: ArrayLike<number>): number[] {
+  return Array.from({ length: p.length }, (_, j) => j).sort((a, b) => p[b] - p[a] || a - b);
+}
+
+/**
+ * Ye et al.'s mechanism on one vector, in place. Only the abstract of the paper could be read here, so the noise is
+ * the one its privacy budget names: Laplace of scale 1 / epsilon per score (a score lies in [0, 1], so its
+ * sensitivity is 1). What follows is post-processing, which spends no privacy: the noisy values, sorted, are handed
+ * out in the model's ranking (so the top-1 class, hence accuracy, never changes); lifted so that none is negative
+ * (only as far as the smallest needs: with little noise the answer stays close to the truth) and divided by their sum.
+ */
+function dpConfidences(out: Float32Array, epsilon: number, rng: () => number): void {
+  const k = out.length;
+  const rank = ranking(out);
+  const noisy = Array.from(out, (v) => v + laplace(rng) / epsilon).sort((a, b) => b - a);
+  const lift = Math.max(0, -noisy[k - 1]);
+  const total = noisy.reduce((s, v) => s + v + lift, 0);
+  rank.forEach((j, r) => { out[j] = total > 0 ? (noisy[r] + lift) / total : 1 / k; });
+  // Rounding to float32 can merge two close values; the ranking must survive it, so such a value steps one ulp down.
+  for (let r = 1; r < k; r++) {
+    const j = rank[r], above = out[rank[r - 1]];
+    if (out[j] >= above) out[j] = Math.fround(above * (1 - 2 ** -23));
+  }
+}
 
 /** Applies `defense` to one probability vector (a new array; `rng` drives the noise defenses). */
 export function defendOutput(p: ArrayLike<number>, defense: OutputDefense, rng: () => number): Float32Array {
@@ -48,30 +85,35 @@ export function defendOutput(p: ArrayLike<number>, defense: OutputDefense, rng: 
     case 'gaussian':
     case 'laplace': {
       for (let j = 0; j < k; j++) {
-        const u = rng();
         const noise = defense.kind === 'gaussian'
-          ? Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * rng())
-          : -Math.sign(u - 0.5) * Math.log(1 - 2 * Math.abs(u - 0.5));
+          ? Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())
+          : laplace(rng);
         out[j] = Math.max(0, out[j] + defense.scale * noise);
       }
       renormalise();
       return out;
     }
+    case 'dp':
+      dpConfidences(out, defense.epsilon, rng);
+      return out;
   }
 }
 
-/** Parses 'none', 'round:2', 'top-k:1', 'label-only', 'gaussian:0.1', 'laplace:0.1' (URL and CLI form). */
+/** Parses 'none', 'round:2', 'top-k:1', 'label-only', 'gaussian:0.1', 'laplace:0.1', 'dp:1' (URL and CLI form). */
 export function parseOutputDefense(raw: string): OutputDefense {
   const [kind, arg] = raw.split(':');
-  const n = Number(arg);
+  const n = arg === undefined || arg.trim() === '' ? NaN : Number(arg);
   switch (kind) {
     case 'none': return NO_DEFENSE;
     case 'label-only': return { kind: 'label-only' };
     case 'round': if (Number.isInteger(n) && n >= 0 && n <= 6) return { kind, decimals: n }; break;
     case 'top-k': if (Number.isInteger(n) && n >= 1) return { kind, k: n }; break;
     case 'gaussian': case 'laplace': if (Number.isFinite(n) && n >= 0 && n <= 1) return { kind, scale: n }; break;
+    case 'dp':
+      if (Number.isFinite(n) && n > 0) return { kind, epsilon: n };
+      throw new Error(`output defense '${raw}': the privacy budget epsilon must be a finite number above 0 (e.g. dp:1; smaller is noisier)`);
   }
-  throw new Error(`output defense '${raw}': use none, round:<0-6 decimals>, top-k:<k>, label-only, gaussian:<scale 0-1> or laplace:<scale 0-1>`);
+  throw new Error(`output defense '${raw}': use none, round:<0-6 decimals>, top-k:<k>, label-only, gaussian:<scale 0-1>, laplace:<scale 0-1> or dp:<epsilon above 0>`);
 }
 
 export function formatOutputDefense(d: OutputDefense): string {
@@ -79,25 +121,48 @@ export function formatOutputDefense(d: OutputDefense): string {
     case 'none': case 'label-only': return d.kind;
     case 'round': return `round:${d.decimals}`;
     case 'top-k': return `top-k:${d.k}`;
+    case 'dp': return `dp:${d.epsilon}`;
     default: return `${d.kind}:${d.scale}`;
   }
 }
 
-/** The query API in front of a target: counts queries, applies the output defense, returns plain numbers. */
+/** A query batch refused because it would pass the oracle's query budget (nothing of it was answered). */
+export class QueryBudgetExhausted extends Error {
+  constructor(readonly budget: number, readonly used: number, readonly asked: number) {
+    super(`query budget exhausted: ${used} of ${budget} queries used, ${asked} more asked`);
+    this.name = 'QueryBudgetExhausted';
+  }
+}
+
+/**
+ * The query API in front of a target: counts queries, applies the output defense, returns plain numbers. With a
+ * `budget` (images that may be queried: the MIBench authors' "limit how often each user can access") it refuses a
+ * batch that would pass it; the attacks ask `remaining` first and stop at exactly the budget.
+ */
 export class QueryOracle {
   queries = 0;
   private readonly rng: () => number;
 
-  constructor(private readonly target: tf.LayersModel, readonly numClasses: number, readonly defense: OutputDefense = NO_DEFENSE, seed = 1) {
+  constructor(
+    private readonly target: tf.LayersModel, readonly numClasses: number, readonly defense: OutputDefense = NO_DEFENSE, seed = 1,
+    readonly budget = Infinity,
+  ) {
+    if (!(budget >= 1) || (budget !== Infinity && !Number.isInteger(budget))) throw new Error(`query budget must be a whole number of at least 1 (got ${budget})`);
     this.rng = makeRng(seed ^ 0x5eed);
+  }
+
+  /** Images that may still be queried (Infinity without a budget). */
+  get remaining(): number {
+    return this.budget - this.queries;
   }
 
   /** Defended probability vectors of `images` ([n, 28, 28, 1]), n * numClasses values. */
   async probabilities(images: tf.Tensor4D): Promise<Float32Array> {
+    const n = images.shape[0], k = this.numClasses;
+    if (n > this.remaining) throw new QueryBudgetExhausted(this.budget, this.queries, n);
     const probs = tf.tidy(() => tf.softmax(this.target.predict(images) as tf.Tensor2D));
     const raw = await probs.data() as Float32Array;
     probs.dispose();
-    const n = images.shape[0], k = this.numClasses;
     this.queries += n;
     const out = new Float32Array(n * k);
     for (let i = 0; i < n; i++) out.set(defendOutput(raw.subarray(i * k, (i + 1) * k), this.defense, this.rng), i * k);

@@ -10,9 +10,14 @@ import { BIDO_DEFAULTS, bidoLoss, withHiddenLayers, type Dependence } from './bi
 import { MID_BETA, buildMidTarget, midLoss, midVariables } from './mid.ts';
 import { NEGLS_ALPHA, neglsSchedule } from './negls.ts';
 import { TRAP_MID_DEFAULTS, TrapMidTrainer, type Injection, type NaturalnessMode } from './trap-mid.ts';
+import { DP_SGD_DEFAULTS, DpSgdTrainer } from './dp-sgd.ts';
+import { TL_DMI_DEFAULTS, transferTrainer } from './tl-dmi.ts';
 
-export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'trap-mid' | 'trap-mid-negls';
-export const DEFENSE_IDS: readonly DefenseId[] = ['none', 'mid', 'bido', 'negls', 'trap-mid', 'trap-mid-negls'];
+export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'label-smoothing' | 'dp-sgd' | 'tl-dmi' | 'trap-mid' | 'trap-mid-negls';
+export const DEFENSE_IDS: readonly DefenseId[] = ['none', 'mid', 'bido', 'negls', 'label-smoothing', 'dp-sgd', 'tl-dmi', 'trap-mid', 'trap-mid-negls'];
+
+/** Positive label smoothing's factor: the NegLS paper's contrast (Struppek et al. 2024 train it at 0.1). */
+export const LABEL_SMOOTHING = 0.1;
 
 /** The knobs of every defense; each defense reads its own. */
 export interface DefenseKnobs {
@@ -36,6 +41,14 @@ export interface DefenseKnobs {
   cleanSmoothing: number;
   /** Trap-MID: how far a trigger on an image of its own digit is taught towards "unsure" (0 is the paper's recipe). */
   ownDigitSmoothing: number;
+  /** Label smoothing (positive): the factor, all through training. */
+  labelSmoothing: number;
+  /** DP-SGD (see dp-sgd.ts): the noise multiplier sigma and each example's gradient clipping norm C. */
+  noiseMultiplier: number;
+  clipNorm: number;
+  /** TL-DMI (see tl-dmi.ts): epochs on the public classes first, then how many of the last weight layers learn the private ones. */
+  pretrainEpochs: number;
+  fineTunedLayers: number;
 }
 
 /** The shipped targets' knobs. */
@@ -43,7 +56,9 @@ export const DEFENSE_DEFAULTS: DefenseKnobs = {
   midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA,
   alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
   naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
-  cleanSmoothing: 0, ownDigitSmoothing: 0,
+  cleanSmoothing: 0, ownDigitSmoothing: 0, labelSmoothing: LABEL_SMOOTHING,
+  noiseMultiplier: DP_SGD_DEFAULTS.noiseMultiplier, clipNorm: DP_SGD_DEFAULTS.clipNorm,
+  pretrainEpochs: TL_DMI_DEFAULTS.pretrainEpochs, fineTunedLayers: TL_DMI_DEFAULTS.fineTunedLayers,
 };
 
 /** The optimiser of the plain, MID, BiDO and NegLS targets (Trap-MID's is in TRAP_MID_DEFAULTS). */
@@ -71,6 +86,10 @@ export interface DefenseStats {
   losses?: Record<string, number>;
   /** ...and the share of training images classified right since the previous ask (dropout and augmentation on). */
   trainAccuracy?: number;
+  /** DP-SGD only: the privacy spent so far, epsilon at delta 1e-5 (every step). */
+  epsilon?: number;
+  /** TL-DMI only: which data the batch came from. */
+  phase?: 'public' | 'private';
 }
 
 export interface DefenseTrainer {
@@ -82,12 +101,18 @@ export interface DefenseTrainer {
   step(wantStats?: boolean): Promise<DefenseStats>;
   /** Trap-MID only: its trainer (triggers, discriminator, config). */
   readonly trapMid?: TrapMidTrainer;
+  /** DP-SGD only: its trainer (the accountant, sigma, C). */
+  readonly dpSgd?: DpSgdTrainer;
+  /** When the run is not `epochs` x `batchesPerEpoch` batches (TL-DMI: its public epochs first). */
+  readonly totalSteps?: number;
+  /** ...and its epochs in all (TL-DMI: the public ones and the private ones). */
+  readonly totalEpochs?: number;
   /** Frees the model and everything that trains it. */
   dispose(): void;
 }
 
-/** A trainer for `run.defense` over `data`, with a freshly built target. */
-export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTrainer {
+/** A trainer for `run.defense` over `data`, with a freshly built target. TL-DMI also needs the public images. */
+export function buildDefenseTrainer(run: DefenseRun, data: DigitSet, publicData?: DigitSet): DefenseTrainer {
   const k = { ...DEFENSE_DEFAULTS, ...run.knobs };
   const numClasses = run.classes.length;
   const classOf = (d: number) => run.classes.indexOf(d);
@@ -102,6 +127,29 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet): DefenseTra
       return classifierTrainer(buildTarget(numClasses, run.seed), data, config);
     case 'negls':
       return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: (p) => neglsSchedule(k.smoothing, p) });
+    case 'label-smoothing':
+      return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: () => k.labelSmoothing });
+    case 'dp-sgd': {
+      const model = buildTarget(numClasses, run.seed);
+      const t = new DpSgdTrainer(model, data, {
+        epochs: run.epochs, batchSize: run.batchSize, learningRate: DP_SGD_DEFAULTS.learningRate, seed: run.seed, clipNorm: k.clipNorm,
+        noiseMultiplier: k.noiseMultiplier, classOf, numClasses, shift: config.shift, flip: config.flip,
+      });
+      return {
+        model, dpSgd: t,
+        get batchesPerEpoch() { return t.batchesPerEpoch; },
+        get done() { return t.done; },
+        async step(wantStats = false) {
+          const { clippedShare, ...s } = await t.step(wantStats);
+          return clippedShare === undefined ? s : { ...s, losses: { ...s.losses, clipped: clippedShare } };
+        },
+        dispose() { t.dispose(); model.dispose(); },
+      };
+    }
+    case 'tl-dmi': {
+      if (!publicData) throw new Error('TL-DMI pretrains on the public images, and none were given');
+      return transferTrainer(buildTarget(numClasses, run.seed), publicData, data, config, ds.publicClasses, k.pretrainEpochs, k.fineTunedLayers);
+    }
     case 'mid': {
       // MID builds its own network (the bottleneck inside), for 28 x 28 digits only.
       if (ds.side !== 28) throw new Error(`MID's network takes 28 x 28 images; the ${ds.title} are ${ds.side} x ${ds.side}`);

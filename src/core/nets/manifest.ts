@@ -33,6 +33,8 @@ export interface ModelEntry {
   trapdoor?: TrapdoorInfo;
   /** The second judge: its accuracy under the L-inf attack it was trained against (measured on MNIST test). */
   robustness?: { attack: 'PGD'; eps: number; steps: number; stepSize: number; images: number; accuracy: number };
+  /** DP-SGD targets: the privacy they were trained to (Renyi DP accountant of the Poisson-sampled Gaussian). */
+  privacy?: { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number; samplingRate: number; steps: number; sampling: 'poisson' };
   /** sha256 of weights.bin. */
   sha256: string;
   bytes: number;

@@ -14,10 +14,11 @@ const RUN_TEXT: Record<RunStatus, string> = {
   idle: 'Ready', starting: 'Loading the models…', running: 'Running', paused: 'Paused', done: 'Finished', cancelled: 'Stopped', failed: 'Stopped by an error',
 };
 
-/** One line for the engine and the run together. */
-export function statusText(engine: EngineStatus, run: RunStatus): string {
+/** One line for the engine and the run together; `budgetStop`: the query budget a finished run stopped at. */
+export function statusText(engine: EngineStatus, run: RunStatus, budgetStop: number | null = null): string {
   if (engine === 'starting') return 'Starting the engine…';
-  return engine === 'failed' ? 'The engine is not running' : RUN_TEXT[run];
+  if (engine === 'failed') return 'The engine is not running';
+  return run === 'done' && budgetStop !== null ? `Stopped at the query budget (${budgetStop.toLocaleString('en-US')} queries)` : RUN_TEXT[run];
 }
 
 const pct = (v: number) => `${Math.round(100 * v)}%`;
@@ -46,11 +47,14 @@ export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { bet
 
 const TARGET_LABELS: Record<string, string> = {
   none: 'Unprotected', 'trap-mid': 'Trap-MID', mid: 'MID (bottleneck)', bido: 'BiDO', negls: 'NegLS', 'trap-mid-negls': 'Trap-MID + NegLS',
+  'label-smoothing': 'Label smoothing', 'tl-dmi': 'TL-DMI (transfer learning)', 'dp-sgd': 'DP-SGD',
 };
 
 /** Shipped targets that share a defense with another one. */
 const TARGET_NAMES: Record<string, string> = {
   'target-trap-mid-capped': 'Trap-MID capped',
+  // DP-SGD at three privacy budgets (delta 1e-5; the manifest has the epsilon each reached).
+  'target-dp-eps1': 'DP-SGD, ε ≤ 1', 'target-dp-eps8': 'DP-SGD, ε ≤ 8', 'target-dp-eps50': 'DP-SGD, ε ≤ 50',
   // The faces' two unprotected targets: the CNN, and Fredrikson et al.'s softmax regression (one layer, no hidden units).
   'faces-target-softmax': 'Softmax regression (unprotected)',
 };

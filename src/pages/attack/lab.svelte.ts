@@ -2,7 +2,7 @@
 // EngineClient; pixel buffers and histories are kept in $state.raw and replaced, never mutated in place.
 import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
-import { UPLOADED_MODEL_ID, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
+import { UPLOADED_MODEL_ID, queryBudgetStop, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
 import { DEFAULT_DATASET, DEFAULT_TARGET, datasetOf, knobValues, runsOn, type Dataset, type DatasetId } from '../../worker/catalog.ts';
 import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
 import { ATTACK_HIDEABLE, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
@@ -64,7 +64,11 @@ export class AttackLab extends EngineLab<LabSettings> {
 
   private jobId: number | null = null;
   /** The config of the run on show (the settings may have changed since it ran). */
-  private runConfig: AttackConfig | null = null;
+  private runConfig = $state.raw<AttackConfig | null>(null);
+  /** The query budget of the run on show, if it has one. */
+  readonly queryBudget = $derived(this.runConfig && 'queryBudget' in this.runConfig ? this.runConfig.queryBudget ?? null : null);
+  /** The query budget the run on show stopped at (its queries reached it), or null. */
+  readonly budgetStop = $derived(queryBudgetStop(this.runConfig, this.snapshot));
   private crashTimes: number[] = [];
 
   /** The targets the engine knows of the chosen data set. */

@@ -1,7 +1,7 @@
 // The attack lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a shared link reproduces the run). Every value is validated and clamped on read; a bad URL never breaks the page,
 // it only produces a list of corrections to show. The attacks and their knobs come from the worker's catalog.
-import { DEFAULT_MI_FACE, type AttackConfig, type AttackId, type BackendName, type Knowledge } from '../../worker/protocol.ts';
+import { DEFAULT_MI_FACE, QUERY_BUDGET_MAX, type AttackConfig, type AttackId, type BackendName, type Knowledge } from '../../worker/protocol.ts';
 import {
   ATTACKS, DATASET_IDS, DEFAULT_DATASET, DEFAULT_TARGET, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, datasetOf, knobValues, runsOn, type DatasetId, type KnobSpec,
 } from '../../worker/catalog.ts';
@@ -22,6 +22,8 @@ export interface LabSettings {
   knowledge: Knowledge;
   /** Black-box and label-only attacks: the output-side defense in front of the target. */
   outputDefense: string;
+  /** Black-box and label-only attacks: images the target answers at most (0 = no limit). */
+  queryBudget: number;
   /** MI-Face only. */
   init: 'zeros' | 'noise';
   /** Forced backend (the others stay as fallbacks); undefined = automatic order. */
@@ -32,6 +34,10 @@ export interface LabSettings {
 export type NumberSpec = Pick<KnobSpec, 'label' | 'min' | 'max' | 'integer' | 'default'>;
 
 export const SEED_SPEC: NumberSpec = { label: 'Seed', min: 0, max: 2 ** 31 - 1, integer: true, default: DEFAULT_MI_FACE.seed };
+
+/** The query budget (`budget` in the link), 0 for none: the oracle's attacks only. */
+export const QUERY_BUDGET_SPEC: NumberSpec = { label: 'Query budget', min: 0, max: QUERY_BUDGET_MAX, integer: true, default: 0 };
+const QUERY_BUDGET_PARAM = 'budget';
 
 /** URL names of knobs whose catalog key is long (`lr` keeps older links working); the others use the key. */
 const KNOB_PARAMS: Record<string, string> = { learningRate: 'lr' };
@@ -71,6 +77,7 @@ export const DEFAULT_SETTINGS: LabSettings = {
   params: knobValues('mi-face'),
   knowledge: 'disjoint',
   outputDefense: 'none',
+  queryBudget: QUERY_BUDGET_SPEC.default,
   init: DEFAULT_MI_FACE.init,
 };
 
@@ -147,6 +154,15 @@ export function readSettings(search: string): { settings: LabSettings; correctio
       }
     }
   }
+  const budget = q.get(QUERY_BUDGET_PARAM);
+  if (budget !== null) {
+    if (!info.usesOutputDefense) corrections.push(notASetting(QUERY_BUDGET_SPEC.label, QUERY_BUDGET_PARAM, settings.attack));
+    else {
+      const c = coerceNumber(QUERY_BUDGET_SPEC, budget);
+      settings.queryBudget = c.value;
+      if (c.correction) corrections.push(c.correction);
+    }
+  }
   const seed = q.get('seed');
   if (seed !== null) {
     const c = coerceNumber(SEED_SPEC, seed);
@@ -179,6 +195,7 @@ export function settingsToSearch(s: LabSettings): string {
     const v = s.params[knob.key];
     if (v !== undefined && v !== defaults[knob.key]) q.set(knobParam(knob.key), String(v));
   }
+  if (attackInfo(s.attack).usesOutputDefense && s.queryBudget !== QUERY_BUDGET_SPEC.default) q.set(QUERY_BUDGET_PARAM, String(s.queryBudget));
   if (s.seed !== SEED_SPEC.default) q.set('seed', String(s.seed));
   if (s.targetId !== DEFAULT_TARGET[s.dataset]) q.set('target', s.targetId);
   if (s.backend) q.set('backend', s.backend);
@@ -199,7 +216,7 @@ export function toAttackConfig(s: LabSettings): AttackConfig {
   }
   return {
     attack: s.attack, targetId: s.targetId, knowledge: s.knowledge, params: p, seed: s.seed, snapshotEvery,
-    ...(attackInfo(s.attack).usesOutputDefense ? { outputDefense: s.outputDefense } : {}),
+    ...(attackInfo(s.attack).usesOutputDefense ? { outputDefense: s.outputDefense, ...(s.queryBudget > 0 ? { queryBudget: s.queryBudget } : {}) } : {}),
   };
 }
 
@@ -209,17 +226,17 @@ export function settingsFromConfig(c: AttackConfig, keep: Pick<LabSettings, 'bac
   if (c.attack === 'mi-face') return { ...base, params: { steps: c.steps, learningRate: c.learningRate, tv: c.tv, l2: c.l2 }, init: c.init };
   return {
     ...base, params: { ...knobValues(c.attack, 'browser', dataset), ...c.params }, knowledge: c.knowledge,
-    outputDefense: c.outputDefense ?? DEFAULT_SETTINGS.outputDefense,
+    outputDefense: c.outputDefense ?? DEFAULT_SETTINGS.outputDefense, queryBudget: c.queryBudget ?? DEFAULT_SETTINGS.queryBudget,
   };
 }
 
-/** Every URL parameter readSettings reads: the choices, every attack's knobs, the seed, the target and the backend. */
+/** Every URL parameter readSettings reads: the choices, every attack's knobs, the query budget, the seed, the target and the backend. */
 export const SETTING_PARAMS: readonly string[] = [
-  ...new Set([...Object.values(CHOICE_SPECS).map((s) => s.param), ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key))), 'seed', 'target', 'backend']),
+  ...new Set([...Object.values(CHOICE_SPECS).map((s) => s.param), ...ATTACKS.flatMap((a) => a.knobs.map((k) => knobParam(k.key))), 'seed', 'target', 'backend', QUERY_BUDGET_PARAM]),
 ];
 
 /** The settings (by URL parameter name) and the preset buttons a link can hide, besides the knobs. */
-const HIDEABLE_SETTINGS = [...Object.values(CHOICE_SPECS).map((s) => s.param), 'target', 'backend', 'seed', 'presets'];
+const HIDEABLE_SETTINGS = [...Object.values(CHOICE_SPECS).map((s) => s.param), QUERY_BUDGET_PARAM, 'target', 'backend', 'seed', 'presets'];
 /**
  * Controls a teacher's link can hide (`hide=backend,seed`): those, and every attack's knobs by URL parameter name (so
  * one link can serve several attacks).
