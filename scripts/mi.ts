@@ -1,5 +1,5 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
+//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi|inversion-net [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--query-budget N] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
@@ -179,6 +179,16 @@ async function attackCommand(argv: string[]): Promise<void> {
   }));
   const mean = (f: (r: (typeof perImage)[number]) => number) => perImage.reduce((a, r) => a + f(r), 0) / perImage.length;
   const queries = runs.map(({ final }) => final.queries).filter((q): q is number => q !== undefined);
+  // The inversion network: its reconstructions of private test images (one per digit and seed) from their answers.
+  const victimRuns = runs.map(({ final }) => final.victims).filter((v): v is NonNullable<AttackSnapshot['victims']> => v !== undefined);
+  const victimMean = (f: (v: NonNullable<AttackSnapshot['victims']>) => number[]) => {
+    const all = victimRuns.flatMap(f);
+    return all.reduce((a, b) => a + b, 0) / all.length;
+  };
+  const victims = victimRuns.length ? {
+    images: victimRuns.reduce((n, v) => n + v.digits.length, 0), mse: victimMean((v) => v.mse), ssim: victimMean((v) => v.ssim),
+    publicDigitSsim: victimMean((v) => v.publicSsim),
+  } : undefined;
   const result = {
     command: 'attack', dataset: ds.id, config: { ...config, seeds }, backend: info.backend, steps: runs[0].final.maxSteps, seconds: Number(seconds.toFixed(2)),
     attackAccuracy: {
@@ -201,6 +211,7 @@ async function attackCommand(argv: string[]): Promise<void> {
       prdcPerClass: quality.prdcPerClass,
     } : {}),
     ...(queries.length ? { queriesPerRun: queries.reduce((a, b) => a + b, 0) / queries.length } : {}),
+    ...(victims ? { victims } : {}),
     ...(detection ? {
       trapdoor: {
         threshold: detection.threshold, flaggedShare: mean((r) => Number(r.flagged)), meanScore: mean((r) => r.trapdoorScore ?? 0),
@@ -240,6 +251,10 @@ async function attackCommand(argv: string[]): Promise<void> {
       console.log(`to the nearest private image: PSNR ${quality.psnr.toFixed(2)} dB, SSIM ${quality.ssim.toFixed(3)}; ` +
         `FID ${quality.fid !== null ? quality.fid.toFixed(2) : `n/a (${quality.fidReason})`} (vs ${ds.id === 'mnist' ? QUALITY_REFERENCE : 'all'} private images); ` +
         `PRDC (k = 3, classes pooled): ${p ? `precision ${p.precision.toFixed(2)}, recall ${p.recall.toFixed(2)}, density ${p.density.toFixed(2)}, coverage ${p.coverage.toFixed(2)}` : `n/a (${quality.prdcPooled.reason})`}`);
+    }
+    if (victims) {
+      console.log(`private test images decoded from their answers (${victims.images}): MSE ${victims.mse.toFixed(4)}, SSIM ${victims.ssim.toFixed(3)} ` +
+        `(a random public digit's SSIM to them: ${victims.publicDigitSsim.toFixed(3)})`);
     }
     if (result.trapdoor) {
       const t = result.trapdoor;

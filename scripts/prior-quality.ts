@@ -12,6 +12,8 @@ const only = args.only?.split(',');
 await nodeBackend(args.backend);
 for (const prior of readManifest().priors ?? []) {
   if (only && !only.includes(prior.id)) continue;
+  // The inversion network's decoders are judged by their reconstructions (prior-recipes.ts, judgeDecoder), not by samples.
+  if (prior.kind === 'inv') continue;
   const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
   const q = await judgeSamples(g, prior.kind === 'cgan' ? prior.classes!.length : 0, prior.seed);
   g.dispose();

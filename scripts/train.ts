@@ -4,9 +4,9 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
-import { upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
+import { readManifest, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { FACE_PRIOR_RECIPES, PRIOR_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainPrior, trainStudent } from './lib/prior-recipes.ts';
+import { FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainStudent } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,8 +24,9 @@ const chosen = RECIPES.filter((r) => !only || only.includes(r.id) || only.includ
 const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const facePriors = FACE_PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('student'));
-if (chosen.length + priors.length + facePriors.length + students.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES].map((r) => r.id).join(', ')})`);
+const decoders = INVERSION_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+if (chosen.length + priors.length + facePriors.length + students.length + decoders.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -48,6 +49,16 @@ for (const r of priors) {
   const entry = await trainPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id), resume: args.resume });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, sampleDigits: entry.sampleDigits, classFidelity: entry.classFidelity }));
+}
+// The inversion network's decoders (Yang et al. 2019): each needs its target in the manifest.
+for (const r of decoders) {
+  if (!only?.includes(r.id) && !readManifest().models.some((m) => m.id === r.forTarget)) {
+    console.error(`${r.id}: skipped, its target ${r.forTarget} is not trained yet`);
+    continue;
+  }
+  const entry = await trainInversionPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, reconstruction: entry.reconstruction }));
 }
 for (const r of facePriors) {
   const entry = await trainEigenPrior(r, { seed, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });

@@ -16,7 +16,10 @@ import { featuresOf } from '../../src/core/metrics/knn.ts';
 import { fid, rowsOf } from '../../src/core/metrics/fid.ts';
 import { spreadIndices } from '../../src/core/metrics/judge.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
-import type { ModelEntry, PriorEntry } from '../../src/core/nets/manifest.ts';
+import type { ModelEntry, PriorEntry, ReconstructionQuality } from '../../src/core/nets/manifest.ts';
+import { DecoderTrainer, alignAnswers, buildInversionDecoder, decode, oneHotAnswers } from '../../src/core/attacks/inversion-net.ts';
+import { NO_DEFENSE, QueryOracle } from '../../src/core/attacks/oracle.ts';
+import { mse, ssim } from '../../src/core/metrics/image-quality.ts';
 import { buildStudent } from '../../src/core/nets/architectures.ts';
 import { ClassifierTrainer, accuracy } from '../../src/core/train.ts';
 import { softCrossEntropy } from '../../src/core/defenses/negls.ts';
@@ -262,4 +265,139 @@ export async function judgeFaceSamples(g: tf.LayersModel, seed: number, referenc
   if (gridFile) writeGridPng(gridFile, (await x.data() as Float32Array).slice(0, 100 * side * side), 10, 10, 2, side);
   tf.dispose([x, realX]); evaluator.dispose();
   return { fid: value };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The inversion network's decoders (Yang et al., CCS 2019; src/core/attacks/inversion-net.ts): one per target,
+// trained on the attacker's public digits and the target's answers to them, asked through a QueryOracle (each public
+// training digit once, counted into the manifest's `queries`).
+
+export interface InversionRecipe {
+  id: string;
+  forTarget: string;
+  knowledge: Knowledge;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+/**
+ * 6 epochs of 64 at lr 1e-3 (~2,900 steps, 3-5 minutes on WASM): on target-none the training loss was flat from
+ * ~1,500 steps on (0.0545 at 1,500, 0.0542 at 2,250). The paper trains 100 epochs of 128 at lr 2e-4 on GPUs.
+ */
+export const INVERSION_RECIPES: InversionRecipe[] = ['none', 'trap-mid-capped', 'dp-eps1'].map((d): InversionRecipe => (
+  { id: `inv-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 6, batchSize: 64, learningRate: 1e-3 }));
+
+/** Every tenth public image (index 9, 19, ...) is held out of the decoder's training; its quality is measured on them. */
+export const isHeldOutPublic = (i: number): boolean => i % 10 === 9;
+
+const INVERSION_ARCH = 'decoder: aligned answer (k largest scores as max(0, ln p + 50) / 50, the rest 0) -> dense 7x7x64 tanh -> convT4/2(32) tanh -> convT4/2(1) sigmoid; MSE, Adam (beta1 0.5)';
+
+export async function trainInversionPrior(r: InversionRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
+  const splits = loadSplits();
+  const pub = publicFor(r.knowledge, splits);
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+  const entry = (manifest.models as ModelEntry[]).find((m) => m.id === r.forTarget);
+  if (!entry) throw new Error(`${r.id}: its target '${r.forTarget}' is not in models/manifest.json yet; train it first`);
+  const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const k = entry.classes.length;
+  const epochs = opts.epochs ?? r.epochs;
+  const oracle = new QueryOracle(target, k, NO_DEFENSE, opts.seed);
+  const decoder = buildInversionDecoder(k, opts.seed);
+  const pool = Array.from({ length: pub.count }, (_, i) => i).filter((i) => !isHeldOutPublic(i));
+  const trainer = new DecoderTrainer(decoder, pub, oracle, { batchSize: r.batchSize, learningRate: r.learningRate, truncation: k, seed: opts.seed, pool });
+  const t0 = performance.now();
+  let lastLog = t0, recent = 0, count = 0;
+  while (trainer.epoch < epochs) {
+    const { loss } = await trainer.step();
+    recent += loss; count++;
+    if (performance.now() - lastLog > 15000) {
+      lastLog = performance.now();
+      console.error(`${r.id} epoch ${trainer.epoch + 1}/${epochs} MSE ${(recent / count).toFixed(4)} queries ${oracle.queries} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
+      recent = 0; count = 0;
+    }
+  }
+  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  trainer.dispose();
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const saved = await saveModel(decoder, opts.dir);
+  const params = decoder.countParams();
+  decoder.dispose();
+  // Judged as shipped (float16 weights), as the models test re-measures it.
+  const shipped = await loadModelFromDir(opts.dir);
+  const quality = await judgeDecoder(shipped, target, entry.classes, opts.seed, path.join(opts.dir, 'samples.png'));
+  shipped.dispose(); target.dispose();
+  const rel = (p: string) => path.relative(MODELS_DIR, p);
+  return {
+    id: r.id, kind: 'inv', knowledge: r.knowledge, forTarget: r.forTarget, classes: entry.classes,
+    generator: { path: rel(path.join(opts.dir, 'model.json')), params, ...saved },
+    architecture: INVERSION_ARCH,
+    dataSplit: `public digits 5-9 (MNIST train + test) but every tenth (held out): ${pool.length} images, each asked of ${r.forTarget} once (exact answers, no output defense)`,
+    trainImages: pool.length, zDim: k, epochs, trainCommand: opts.command, seed: opts.seed, trainSeconds, trainBackend: opts.backend,
+    samples: rel(path.join(opts.dir, 'samples.png')), queries: oracle.queries, ...quality,
+  };
+}
+
+/**
+ * An inversion decoder's quality (shared with the models test, which re-measures it): MSE / SSIM of its
+ * reconstructions of 1000 held-out public digits and of 1000 private test digits from the target's exact answers
+ * (asked through an oracle of their own: evaluation, not the attacker's queries), with two baselines on the private
+ * ones (a random public digit; the one-hot prototype of the digit), and the FID between the held-out reconstructions
+ * and their originals. A grid: held-out public originals / reconstructions, private originals / reconstructions, the
+ * five prototypes.
+ */
+export async function judgeDecoder(decoder: tf.LayersModel, target: tf.LayersModel, classes: number[], seed: number, gridFile?: string): Promise<{ reconstruction: ReconstructionQuality; fid: number }> {
+  const splits = loadSplits();
+  const pub = splits.publicSet, test = splits.privateTest;
+  const k = classes.length, px = 784;
+  const heldAll = Array.from({ length: pub.count }, (_, i) => i).filter(isHeldOutPublic);
+  const held = spreadIndices(heldAll.length, 1000).map((i) => heldAll[i]);
+  const priv = spreadIndices(test.count, 1000);
+  const evalApi = new QueryOracle(target, k, NO_DEFENSE, seed);
+  const reconstructOf = async (set: DigitSet, idx: number[]) => {
+    const x = imagesToTensor(set, idx);
+    const answers = await evalApi.probabilities(x);
+    const originals = new Float32Array(await x.data() as Float32Array);
+    x.dispose();
+    return { originals, recon: await decode(decoder, alignAnswers(answers, k, k), k) };
+  };
+  const at = (a: Float32Array, i: number) => a.subarray(i * px, (i + 1) * px);
+  const scores = (a: Float32Array, b: Float32Array, n: number) => {
+    let m = 0, s = 0;
+    for (let i = 0; i < n; i++) { m += mse(at(a, i), at(b, i)); s += ssim(at(a, i), at(b, i)); }
+    return { images: n, mse: Number((m / n).toFixed(5)), ssim: Number((s / n).toFixed(4)) };
+  };
+  const h = await reconstructOf(pub, held);
+  const p = await reconstructOf(test, priv);
+  const rng = makeRng(seed + 4242);
+  let publicSsim = 0, protoSsim = 0;
+  const prototypes = await decode(decoder, oneHotAnswers(classes.map((_, j) => j), k), k);
+  for (let i = 0; i < priv.length; i++) {
+    const j = Math.floor(rng() * pub.count);
+    publicSsim += ssim(Float32Array.from(pub.images.subarray(j * px, (j + 1) * px), (v) => v / 255), at(p.originals, i));
+    protoSsim += ssim(at(prototypes, classes.indexOf(test.labels[priv[i]])), at(p.originals, i));
+  }
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const asTensor = (a: Float32Array) => tf.tensor4d(a, [a.length / px, 28, 28, 1]);
+  const [fr, fo] = [asTensor(h.recon), asTensor(h.originals)];
+  const a = await featuresOf(evaluator, fr), b = await featuresOf(evaluator, fo);
+  tf.dispose([fr, fo]); evaluator.dispose();
+  const fidValue = Number(fid(rowsOf(a.values, a.dim), rowsOf(b.values, b.dim)).toFixed(2));
+  if (gridFile) {
+    const grid = new Float32Array(50 * px);
+    for (let c = 0; c < 10; c++) {
+      const hi = c * 97, pi = c * 97; // ten spread examples of each set
+      grid.set(at(h.originals, hi), c * px); grid.set(at(h.recon, hi), (10 + c) * px);
+      grid.set(at(p.originals, pi), (20 + c) * px); grid.set(at(p.recon, pi), (30 + c) * px);
+    }
+    grid.set(prototypes, 40 * px);
+    writeGridPng(gridFile, grid, 5, 10);
+  }
+  return {
+    reconstruction: {
+      truncation: k, heldOutPublic: scores(h.recon, h.originals, held.length), privateTest: scores(p.recon, p.originals, priv.length),
+      publicDigitSsim: Number((publicSsim / priv.length).toFixed(4)), prototypeSsim: Number((protoSsim / priv.length).toFixed(4)),
+    },
+    fid: fidValue,
+  };
 }

@@ -11,7 +11,7 @@ import { buildEvaluator, buildRobustJudge } from '../../src/core/nets/architectu
 import { applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
 import { FGSM_TRAINING, linfAttack, PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 import { accuracy } from '../../src/core/train.ts';
-import { NEGLS_ALPHA } from '../../src/core/defenses/negls.ts';
+import { NEGLS_ALPHA, NEGLS_FLOOR } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
 import { BIDO_DEFAULTS, BIDO_LAYERS } from '../../src/core/defenses/bido.ts';
 import { TRAP_MID_DEFAULTS } from '../../src/core/defenses/trap-mid.ts';
@@ -160,7 +160,7 @@ export const RECIPES: Recipe[] = [
       return { robustness: { attack: 'PGD', eps: JUDGE_EPS, steps: PGD_CHECK(JUDGE_EPS).steps, stepSize: PGD_CHECK(JUDGE_EPS).stepSize, images: 1000, accuracy: Math.floor(robust * 1e4) / 1e4 } };
     },
   },
-  target('target-negls', 'negls', 4, `${PRIVATE_SPLIT}; negative label smoothing ${NEGLS_ALPHA} from mid-training`),
+  target('target-negls', 'negls', 4, `${PRIVATE_SPLIT}; negative label smoothing ${NEGLS_ALPHA} from mid-training, log-probabilities floored at log(${NEGLS_FLOOR})`),
   target('target-label-smoothing', 'label-smoothing', 4, `${PRIVATE_SPLIT}; label smoothing ${LABEL_SMOOTHING} (positive: NegLS's contrast)`),
   target('target-tl-dmi', 'tl-dmi', 4, `${PRIVATE_SPLIT}; TL-DMI: ${TL_DMI_DEFAULTS.pretrainEpochs} epochs on the public digits 5-9 (29,404 train and test images), ` +
     `then a fresh head and the last ${TL_DMI_DEFAULTS.fineTunedLayers} weight layers (dense) on the private digits, the convs frozen`),

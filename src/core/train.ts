@@ -22,6 +22,8 @@ export interface TrainConfig {
   lrDecay?: number;
   /** Label smoothing factor by training progress (0..1); negative = NegLS. Absent: plain cross-entropy. */
   labelSmoothing?: (progress: number) => number;
+  /** Clamp log-probabilities at log(this) in the cross-entropy (bounded NegLS; see negls.ts). Absent or 0: none. */
+  logProbFloor?: number;
   /** A loss other than cross-entropy on the model's logits (MID's, see defenses/mid.ts)... */
   loss?: (model: tf.LayersModel, x: tf.Tensor4D, targets: tf.Tensor2D) => LossParts;
   /** ...and the variables it trains (default: the model's trainable weights). */
@@ -115,7 +117,7 @@ export class ClassifierTrainer {
     const loss = this.optimizer.minimize(() => {
       const parts: LossParts = this.config.loss
         ? this.config.loss(this.model, x, y)
-        : crossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y);
+        : crossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y, this.config.logProbFloor);
       this.accuracy.add(parts.logits, classes);
       if (wantStats) for (const [k, v] of Object.entries(parts.terms ?? {})) terms[k] = tf.keep(v.clone());
       return parts.loss;
@@ -142,8 +144,8 @@ export class ClassifierTrainer {
 }
 
 /** Plain (or smoothed-label) cross-entropy on the model's logits. */
-function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): LossParts {
-  const loss = softCrossEntropy(logits, targets);
+function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, floor?: number): LossParts {
+  const loss = softCrossEntropy(logits, targets, floor);
   return { loss, logits, terms: { ce: loss } };
 }
 

@@ -15,10 +15,13 @@ export const OKABE_ITO = {
   grey: '#6e6e6e',
 } as const;
 
-/** Series colours in the order a chart hands them out: eight, one per attack of the catalog (the benchmark's scatter plot). */
+/** A ninth colour for a ninth attack: Paul Tol's "wine" (his muted scheme), apart from all of the above under the palette test. */
+export const TOL_WINE = '#882255';
+
+/** Series colours in the order a chart hands them out: one per attack of the catalog (the benchmark's scatter plot). */
 export const CATEGORICAL: readonly string[] = [
   OKABE_ITO.blue, OKABE_ITO.orange, OKABE_ITO.bluishGreen, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.vermillion, OKABE_ITO.ink,
-  OKABE_ITO.grey,
+  OKABE_ITO.grey, TOL_WINE,
 ];
 
 /** One colour per attacked digit 0-4: the cards, the candidate rows and the confidence lines. */

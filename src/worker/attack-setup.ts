@@ -9,12 +9,14 @@ import { kedMi } from '../core/attacks/ked-mi.ts';
 import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
+import { inversionNet, type Victims } from '../core/attacks/inversion-net.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
 import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
+import { makeRng } from '../core/data/rng.ts';
 import type { Dataset } from '../core/data/datasets.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
-import { QUERY_BUDGET_MAX, type AttackConfig, type AttackId } from './protocol.ts';
+import { QUERY_BUDGET_MAX, type AttackConfig, type AttackId, type GanAttackConfig } from './protocol.ts';
 
 export interface RunningAttack {
   attack: Attack<unknown, { stepCount: number }>;
@@ -27,6 +29,7 @@ export interface RunningAttack {
 /** The core attack behind each catalog id (LOMMA is GMI's or KED-MI's identity loss). */
 const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
   'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, genetic, 'brep-mi': brepMi,
+  'inversion-net': inversionNet,
 };
 
 /**
@@ -51,6 +54,8 @@ export interface AttackDeps {
   publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
   /** LOMMA's students distilled from this target on this public set (none shipped: no model augmentation). */
   students(targetId: string, knowledge: 'disjoint' | 'other-writers'): Promise<tf.LayersModel[]>;
+  /** The private test images (the inversion network's victims); absent: it runs without victims. */
+  privateTest?(): Promise<DigitSet>;
 }
 
 /** Validates a config; throws a message that names the bad field. */
@@ -137,6 +142,38 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
         attack: as(brepMi), maxSteps: p.steps,
         state: await brepMi.init(ctx, { classes, steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
       };
+    case 'inversion-net': {
+      const victims = deps.privateTest ? await interceptedAnswers(c, deps, classes, await deps.privateTest()) : undefined;
+      const state = await inversionNet.init(ctx, {
+        classes, steps: p.steps, batchSize: p.batchSize, truncation: p.truncation, learningRate: p.learningRate, seed,
+        publicSet: await deps.publicSet(c.knowledge), victims,
+      });
+      return { attack: as(inversionNet), state, maxSteps: p.steps };
+    }
+  }
+}
+
+/**
+ * The inversion network's victims: one private test image per attacked digit, drawn with the run's seed, and the
+ * target's answers to them as the victims' own queries got them (the run's output defense applies, through an oracle
+ * of their own: the attacker intercepted these answers, it did not pay for them, so its query count and budget are
+ * untouched).
+ */
+async function interceptedAnswers(c: GanAttackConfig, deps: AttackDeps, classes: number[], test: DigitSet): Promise<Victims> {
+  const rng = makeRng(c.seed ^ 0x71c7);
+  const idx = classes.map((d) => {
+    const of: number[] = [];
+    for (let i = 0; i < test.count; i++) if (test.labels[i] === d) of.push(i);
+    if (!of.length) throw new Error(`no private test image of digit ${d}`);
+    return of[Math.floor(rng() * of.length)];
+  });
+  const x = imagesToTensor(test, idx);
+  try {
+    const victimsApi = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed + 1);
+    const answers = await victimsApi.probabilities(x);
+    return { digits: [...classes], pixels: new Float32Array(await x.data() as Float32Array), answers };
+  } finally {
+    x.dispose();
   }
 }
 

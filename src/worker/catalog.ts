@@ -5,7 +5,7 @@
 import type { DatasetId } from '../core/data/datasets.ts';
 // The data set descriptors (tfjs-free), for the pages, which import nothing of the core directly.
 export { DATASETS, DATASET_IDS, DEFAULT_DATASET, className, datasetOf, isDatasetId, type Dataset, type DatasetId } from '../core/data/datasets.ts';
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
 export type Knowledge = 'disjoint' | 'other-writers';
 
@@ -30,8 +30,11 @@ export interface AttackInfo {
   id: AttackId;
   name: string;
   threat: ThreatModel;
-  /** Which GAN prior it searches: none (pixel space), GMI's GAN, KED-MI's (trained per target) or PLG-MI's conditional one. */
-  prior: 'none' | 'gan' | 'ked' | 'cgan';
+  /**
+   * Which prior it needs: none (pixel space), GMI's GAN, KED-MI's (trained per target), PLG-MI's conditional one, or the
+   * inversion network's decoder (trained per target from its answers to public digits).
+   */
+  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
   /** Budget knobs first (steps, restarts / population). */
@@ -44,6 +47,8 @@ export interface AttackInfo {
   lossTitle: string;
   /** What the lab's candidate grid shows, for an attack that keeps several candidates per digit. */
   population?: string;
+  /** What the lab's victims panel shows, for an attack that decodes private images from their answers (the inversion network). */
+  victims?: string;
 }
 
 /** Attacks that need no per-target prior run on the faces too (their unconditional prior is the eigenfaces). */
@@ -166,6 +171,27 @@ export const ATTACKS: readonly AttackInfo[] = [
       { key: 'growth', label: 'Radius growth', help: 'Factor applied to the radius when nearly all probes are inside.', min: 1, max: 3, integer: false, default: 1.3 },
     ],
   },
+  {
+    // Yang et al., CCS 2019 (src/core/attacks/inversion-net.ts). Its decoder is trained per target and shipped; a run
+    // fine-tunes it through the run's own oracle (output defense, query budget), so the steps are fine-tuning batches.
+    id: 'inversion-net', name: 'Inversion network (black-box)', threat: 'black-box', prior: 'inv', usesOutputDefense: true,
+    lossTitle: 'Decoder loss: mean squared error on the last batch of public digits',
+    victims: 'Private test images the attacker never saw, one per digit: the target\'s answer to each is all it got (the bars, on the log ' +
+      'scale the decoder reads: a score of 1e-20 still says something; those beyond its truncation k are pale). The decoder turns that ' +
+      'answer back into an image. MSE and SSIM compare it with the ' +
+      'original; "a public digit" is the SSIM of random public digits to the original: what an image that knows nothing of it scores.',
+    summary: 'The inversion network (Yang et al., 2019) learns to undo the classifier. The attacker sends its own public digits (5-9) to the ' +
+      'target and trains a decoder on the answers: from the confidence vector that came back, rebuild the image that was sent. It then decodes ' +
+      'answers it did not ask for: a victim\'s answer about a private image gives back that image, and the answer "surely digit d" gives the ' +
+      'target\'s idea of a typical d (the reconstructions below). The decoder trained for this target ships with the page; each step fine-tunes ' +
+      'it on one more batch of queries, through the output defense you pick.',
+    knobs: [
+      steps(50, 50, 'Fine-tuning steps: each asks the target about one batch of public digits and trains the decoder on the answers.'),
+      { key: 'batchSize', label: 'Public digits per step', help: 'Public digits queried (once each) and learned from per step.', min: 1, max: 256, integer: true, default: 32, paper: 128 },
+      { key: 'truncation', label: 'Truncation k', help: 'The attacker keeps only the k largest scores of every answer (the rest read as 0), in training and decoding: Yang et al.\'s alignment to APIs that reveal only their top scores. Set it to what the output defense leaves (top-1: 1).', min: 1, max: 5, integer: true, default: 5 },
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step of the fine-tuning (beta1 0.5, as the paper).', min: 0.00001, max: 0.1, integer: false, default: 0.0002 },
+    ],
+  },
 ];
 
 export function attackInfo(id: string): AttackInfo {
@@ -197,7 +223,7 @@ export function runsOn(attack: AttackId, dataset: DatasetId): boolean {
   return (attackInfo(attack).datasets ?? ['mnist']).includes(dataset);
 }
 
-export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
+export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
   // The faces' unconditional prior is their eigenfaces (PCA of the public faces).
   if (prior === 'gan' && dataset === 'faces') return 'faces-eigen';
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
@@ -210,6 +236,10 @@ export function priorId(prior: 'gan' | 'ked' | 'cgan', knowledge: Knowledge, tar
  */
 export function uploadedTargetProblem(attack: AttackId): string | null {
   const info = attackInfo(attack);
+  if (info.prior === 'inv') {
+    return `${info.name} decodes answers with a decoder trained for each target from that target's answers to public digits; there is none ` +
+      'for an uploaded model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+  }
   if (info.prior === 'ked' || info.prior === 'cgan') {
     return `${info.name} searches a GAN prior trained for each target from that target's answers; there is no prior for an uploaded ` +
       'model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
@@ -302,9 +332,11 @@ export const DEFENSES: readonly DefenseInfo[] = [
     id: 'negls', name: 'NegLS (negative label smoothing)', datasets: ANY_DATASET,
     summary: 'Negative label smoothing (Struppek et al., 2024): from halfway through training, the targets go beyond "100% this ' +
       'digit" and below 0% for the others. The classifier becomes over-confident in a way that flattens the slopes an attack ' +
-      'follows. It can cost accuracy: the loss keeps rewarding ever larger gaps.',
+      'follows. Unbounded (the paper\'s loss) it keeps rewarding ever larger gaps and costs accuracy; here a wrong class is pushed ' +
+      'down to a small probability floor and no further.',
     knobs: [
       { key: 'smoothing', label: 'Smoothing factor', help: 'Negative values are NegLS (paper: -0.05); 0 is plain training. Switched on halfway through.', min: -0.5, max: 0, integer: false, default: -0.05 },
+      { key: 'neglsFloor', label: 'Probability floor', help: 'A wrong class is pushed down to this probability and no further, which keeps the loss bounded and the accuracy (0: unbounded, as the paper).', min: 0, max: 0.1, integer: false, default: 0.0001, paper: 0 },
     ],
   },
   {

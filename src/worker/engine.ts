@@ -249,6 +249,7 @@ export class Engine implements EngineApi {
         const pub = await this.dataSet(ds, 'public');
         return knowledge === 'disjoint' ? pub : concatSets(pub, await this.dataSet(ds, 'writers-public-half'));
       },
+      privateTest: () => this.dataSet(ds, 'private-test'),
     };
   }
 
@@ -636,6 +637,7 @@ export class Engine implements EngineApi {
       ...(snap.terms ? { terms: { identity: mean(snap.terms.identity), prior: mean(snap.terms.prior) } } : {}),
       ...(snap.queries !== undefined ? { queries: snap.queries } : {}),
       ...(snap.radius ? { radius: snap.radius } : {}),
+      ...(snap.victims ? { victims: snap.victims } : {}),
     };
   }
 

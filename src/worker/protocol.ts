@@ -160,6 +160,16 @@ export interface AttackSnapshot {
   queries?: number;
   /** BREP-MI: sphere radius per attacked digit. */
   radius?: number[];
+  /**
+   * The inversion network: private test images (one per digit), the answer the attacker got for each (rows of the
+   * target's scores, before its truncation to the k largest), what its decoder read of each (the alignment: the k
+   * largest as max(0, ln p + 50) / 50, the rest 0), the decoder's reconstructions, their MSE and SSIM to the
+   * originals, and the mean SSIM of random public digits to each original (the no-information baseline).
+   */
+  victims?: {
+    digits: number[]; pixels: Float32Array; received: number[][]; read: number[][]; truncation: number; reconstructions: Float32Array;
+    mse: number[]; ssim: number[]; publicSsim: number[];
+  };
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
   error?: string;
 }

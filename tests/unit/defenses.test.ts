@@ -22,6 +22,18 @@ describe('NegLS', () => {
     expect(neglsSchedule(NEGLS_ALPHA, 0.49)).toBe(0);
     expect(neglsSchedule(NEGLS_ALPHA, 0.5)).toBe(-0.05);
   });
+
+  it('with a probability floor, its loss is bounded below and stops pushing a wrong class past the floor', () => {
+    const targets = tf.tensor2d([[1.05 - 0.01, -0.01, -0.01, -0.01, -0.01]]); // (1 - a) y + a / K with a = -0.05
+    const loss = (gap: number, floor: number) => tf.tidy(() => softCrossEntropy(tf.tensor2d([[gap, 0, 0, 0, 0]]), targets, floor).dataSync()[0]);
+    // Unbounded, a larger gap always lowers the loss, without limit; floored, it stops at the floor's gap (ln 1e4 ~ 9.2).
+    expect(loss(40, 0)).toBeLessThan(loss(20, 0) - 0.5);
+    expect(loss(40, 1e-4)).toBeCloseTo(loss(20, 1e-4), 6);
+    expect(loss(40, 1e-4)).toBeGreaterThan(-0.05 * 4 / 5 * Math.log(1e4) - 1e-3);
+    expect(loss(3, 1e-4)).toBeCloseTo(loss(3, 0), 6); // above the floor the two are the same loss
+    const grad = tf.tidy(() => tf.grad((z: tf.Tensor) => softCrossEntropy(z as tf.Tensor2D, targets, 1e-4))(tf.tensor2d([[30, 0, 0, 0, 0]])).dataSync());
+    for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-6); // every class settled: nothing left to push
+  });
 });
 
 describe('MID', () => {

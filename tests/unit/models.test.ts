@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dpEpsilon } from '../../src/core/defenses/dp-accountant.ts';
 import { MODELS_DIR, loadFaceSplits, loadModelFromDir, loadSplits, sha256File } from '../../scripts/lib/node-io.ts';
 import { datasetOf } from '../../src/core/data/datasets.ts';
 import { readManifest } from '../../scripts/lib/manifest.ts';
@@ -10,7 +11,7 @@ import { accuracy } from '../../src/core/train.ts';
 import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
-import { judgeFaceSamples, judgeSamples } from '../../scripts/lib/prior-recipes.ts';
+import { judgeDecoder, judgeFaceSamples, judgeSamples } from '../../scripts/lib/prior-recipes.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -61,6 +62,14 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     expect(model.inputs[0].shape).toEqual([null, ...entry.input]);
     expect(model.outputs[0].shape).toEqual([null, entry.classes.length]);
     model.dispose();
+  });
+
+  it.runIf(entry.privacy !== undefined)('spent the privacy the manifest claims: the accountant re-run on its sampling rate, noise and steps', () => {
+    const p = entry.privacy!;
+    expect(p.samplingRate).toBeCloseTo(256 / 30_596, 6); // Poisson batches of 256 expected over the private digits
+    const { epsilon } = dpEpsilon(p.samplingRate, p.noiseMultiplier, p.steps, p.delta);
+    expect(Math.abs(epsilon - p.epsilon)).toBeLessThan(0.002);
+    expect(p.steps).toBe(entry.epochs * Math.round(1 / p.samplingRate));
   });
 
   it('stores its weights as the manifest says, at an accuracy within 0.05 points of the float32 model', async () => {
@@ -120,7 +129,7 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((
   });
 });
 
-describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
   it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
     for (const net of [prior.generator, prior.discriminator!]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
@@ -149,5 +158,32 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces').map((
     expect(q.publicShare).toBeCloseTo(prior.publicShare!, 2);
     // The papers' protocol: a GAN of public digits 5-9 mostly draws 5-9.
     if (prior.kind === 'gan' && prior.knowledge === 'disjoint') expect(q.sampleDigits.slice(5).reduce((a, b) => a + b, 0)).toBeGreaterThan(0.85);
+  });
+});
+
+// The inversion network's decoders (Yang et al. 2019): the network the manifest names, and its reconstruction quality
+// as stated (MSE / SSIM on held-out public and private test digits, the baselines, FID), re-measured.
+describe.each((manifest.priors ?? []).filter((p) => p.kind === 'inv').map((p) => [p.id, p] as const))('shipped inversion decoder %s', (id, prior) => {
+  it('reads the target\'s scores, draws 28 x 28 digits and reconstructs as well as the manifest says', async () => {
+    const dir = path.dirname(path.join(MODELS_DIR, prior.generator.path));
+    expect(sha256File(path.join(dir, 'weights.bin')), id).toBe(prior.generator.sha256);
+    const decoder = await loadModelFromDir(dir);
+    expect(decoder.countParams()).toBe(prior.generator.params);
+    expect(decoder.inputs[0].shape).toEqual([null, prior.classes!.length]);
+    expect(decoder.outputs[0].shape).toEqual([null, 28, 28, 1]);
+    expect(fs.existsSync(path.join(MODELS_DIR, prior.samples))).toBe(true);
+    const entry = manifest.models.find((m) => m.id === prior.forTarget)!;
+    const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    const q = await judgeDecoder(decoder, target, entry.classes, prior.seed);
+    decoder.dispose(); target.dispose();
+    const r = prior.reconstruction!;
+    expect(q.reconstruction.heldOutPublic.mse).toBeCloseTo(r.heldOutPublic.mse, 3);
+    expect(q.reconstruction.privateTest.mse).toBeCloseTo(r.privateTest.mse, 3);
+    expect(q.reconstruction.privateTest.ssim).toBeCloseTo(r.privateTest.ssim, 2);
+    expect(q.reconstruction.publicDigitSsim).toBeCloseTo(r.publicDigitSsim, 2);
+    expect(q.reconstruction.prototypeSsim).toBeCloseTo(r.prototypeSsim, 2);
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+    // The attack's claim: a private test digit's own answer rebuilds it better than a random public digit resembles it.
+    expect(q.reconstruction.privateTest.ssim).toBeGreaterThan(q.reconstruction.publicDigitSsim);
   });
 });

@@ -53,6 +53,8 @@ export interface CandidateSnapshot {
   queries?: number;
   /** BREP-MI: sphere radius per attacked digit. */
   radius?: number[];
+  /** The inversion network: private test images whose answers it decoded, with MSE / SSIM to the originals. */
+  victims?: import('./inversion-net.ts').VictimSnapshot;
 }
 
 export interface Reconstructions {

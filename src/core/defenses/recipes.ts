@@ -8,7 +8,7 @@ import { datasetOf, type DatasetId } from '../data/datasets.ts';
 import { ClassifierTrainer, type TrainConfig } from '../train.ts';
 import { BIDO_DEFAULTS, bidoLoss, withHiddenLayers, type Dependence } from './bido.ts';
 import { MID_BETA, buildMidTarget, midLoss, midVariables } from './mid.ts';
-import { NEGLS_ALPHA, neglsSchedule } from './negls.ts';
+import { NEGLS_ALPHA, NEGLS_FLOOR, neglsSchedule } from './negls.ts';
 import { TRAP_MID_DEFAULTS, TrapMidTrainer, type Injection, type NaturalnessMode } from './trap-mid.ts';
 import { DP_SGD_DEFAULTS, DpSgdTrainer } from './dp-sgd.ts';
 import { TL_DMI_DEFAULTS, transferTrainer } from './tl-dmi.ts';
@@ -29,6 +29,8 @@ export interface DefenseKnobs {
   dependence: Dependence;
   /** NegLS and Trap-MID + NegLS: the (negative) label smoothing factor, from mid-training on. */
   smoothing: number;
+  /** NegLS: the probability below which a wrong class is pushed no further (0: unbounded, the paper's loss). */
+  neglsFloor: number;
   /** Trap-MID (see trap-mid.ts): trigger blend weight, trapdoor loss weight, trigger step, and the trigger step's formulation. */
   alpha: number;
   beta: number;
@@ -53,7 +55,7 @@ export interface DefenseKnobs {
 
 /** The shipped targets' knobs. */
 export const DEFENSE_DEFAULTS: DefenseKnobs = {
-  midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA,
+  midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA, neglsFloor: NEGLS_FLOOR,
   alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
   naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
   cleanSmoothing: 0, ownDigitSmoothing: 0, labelSmoothing: LABEL_SMOOTHING,
@@ -126,7 +128,7 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet, publicData?
     case 'none':
       return classifierTrainer(buildTarget(numClasses, run.seed), data, config);
     case 'negls':
-      return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: (p) => neglsSchedule(k.smoothing, p) });
+      return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: (p) => neglsSchedule(k.smoothing, p), logProbFloor: k.neglsFloor });
     case 'label-smoothing':
       return classifierTrainer(buildTarget(numClasses, run.seed), data, { ...config, labelSmoothing: () => k.labelSmoothing });
     case 'dp-sgd': {

@@ -83,19 +83,20 @@ export interface PriorEntry {
   /** The data set it draws (absent: 'mnist'). */
   dataset?: DatasetId;
   /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's;
-   *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator. */
-  kind: 'gan' | 'ked' | 'cgan' | 'eigen';
+   *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator;
+   *  'inv': the inversion network's decoder (attacks/inversion-net.ts), answers -> images, in `generator`, no discriminator. */
+  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv';
   knowledge: 'disjoint' | 'other-writers';
   /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
   classes?: number[];
   generator: NetworkFile;
-  /** Every kind but 'eigen'. */
+  /** Every kind but 'eigen' and 'inv'. */
   discriminator?: NetworkFile;
   architecture: string;
   dataSplit: string;
   trainImages: number;
-  /** Latent size. */
+  /** Latent size ('inv': the number of scores the decoder reads, the target's classes). */
   zDim: number;
   epochs: number;
   trainCommand: string;
@@ -109,12 +110,31 @@ export interface PriorEntry {
   /** cgan: share of samples of each class that the evaluator reads as that class's digit. */
   classFidelity?: number[];
   /** FID (evaluator features) between those 1000 samples and 1000 real public digits 5-9 (faces: the 200 public faces,
-   *  in the faces evaluator's features): lower draws more like them. */
+   *  in the faces evaluator's features): lower draws more like them. 'inv': between the decoder's reconstructions of
+   *  1000 held-out public digits and those digits. */
   fid: number;
   /** Digits: share of the 1000 samples the evaluator reads as a public digit 5-9. */
   publicShare?: number;
   /** Eigenfaces: share of the public faces' pixel variance the components explain. */
   explained?: number;
+  /** 'inv': the images the decoder's training asked the target about (each public training digit once). */
+  queries?: number;
+  /** 'inv': how well the decoder reconstructs images from the target's answers (see ReconstructionQuality). */
+  reconstruction?: ReconstructionQuality;
+}
+
+/** An inversion decoder's quality: mean MSE and SSIM of its reconstructions to the originals, pixels in [0, 1]. */
+export interface ReconstructionQuality {
+  /** The truncation k it was trained and measured with (all the target's scores). */
+  truncation: number;
+  /** Public digits it never trained on (every tenth public image), decoded from the target's answers to them. */
+  heldOutPublic: { images: number; mse: number; ssim: number };
+  /** Private test digits (0-4; never seen by the attacker), decoded from the target's answers to them. */
+  privateTest: { images: number; mse: number; ssim: number };
+  /** Baselines on the same private test digits: the mean SSIM of a random public digit to each, and of the decoded
+   *  one-hot prototype of its digit (what the class alone gives, without the image's own answer). */
+  publicDigitSsim: number;
+  prototypeSsim: number;
 }
 
 export interface Manifest {
