@@ -1,5 +1,5 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|genetic|brep-mi|inversion-net [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
+//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|ppa|genetic|brep-mi|inversion-net|split-inversion [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--query-budget N] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
@@ -43,8 +43,9 @@ function datasetFlag(raw: string | undefined, targetId: string | undefined): Dat
   return datasetOf(entry?.dataset);
 }
 
-/** CLI flag of a catalog knob ('learningRate' is --lr, as for MI-Face). */
-const flagOf = (key: string) => (key === 'learningRate' ? 'lr' : key);
+/** CLI flag of a catalog knob ('learningRate' is --lr, as for MI-Face; the split attack's noise is --split-noise). */
+const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', splitNoise: 'split-noise' };
+const flagOf = (key: string) => FLAG_NAMES[key] ?? key;
 const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(k.key))))];
 
 
@@ -101,6 +102,7 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
   for (const flag of KNOB_FLAGS) {
     if (values[flag] !== undefined && !info.knobs.some((k) => flagOf(k.key) === flag)) throw new UsageError(`--${flag} does not apply to ${id}`);
   }
+  if (info.id === 'ppa' && params.pool < params.restarts) throw new UsageError(`--pool: ${params.pool} is below --restarts ${params.restarts} (each digit starts from the best restarts latents of the pool)`);
   const rawBudget = values['query-budget'] as string | undefined;
   if (rawBudget !== undefined && !info.usesOutputDefense) throw new UsageError(`--query-budget applies to black-box and label-only attacks, not ${id}`);
   const queryBudget = rawBudget === undefined ? undefined : num('query-budget', rawBudget, 0, { int: true, min: 1, max: QUERY_BUDGET_MAX });
@@ -179,15 +181,25 @@ async function attackCommand(argv: string[]): Promise<void> {
   }));
   const mean = (f: (r: (typeof perImage)[number]) => number) => perImage.reduce((a, r) => a + f(r), 0) / perImage.length;
   const queries = runs.map(({ final }) => final.queries).filter((q): q is number => q !== undefined);
-  // The inversion network: its reconstructions of private test images (one per digit and seed) from their answers.
+  // The inversion network and the split attack: their reconstructions of private test images (one per digit and seed)
+  // from what they received; the split attack's also with the noise and the accuracy it leaves (mean over the seeds).
   const victimRuns = runs.map(({ final }) => final.victims).filter((v): v is NonNullable<AttackSnapshot['victims']> => v !== undefined);
   const victimMean = (f: (v: NonNullable<AttackSnapshot['victims']>) => number[]) => {
     const all = victimRuns.flatMap(f);
     return all.reduce((a, b) => a + b, 0) / all.length;
   };
+  const splitRuns = victimRuns.flatMap((v) => ('maps' in v ? [v] : []));
+  const splitMean = (f: (v: (typeof splitRuns)[number]) => number) => splitRuns.reduce((a, v) => a + f(v), 0) / splitRuns.length;
   const victims = victimRuns.length ? {
     images: victimRuns.reduce((n, v) => n + v.digits.length, 0), mse: victimMean((v) => v.mse), ssim: victimMean((v) => v.ssim),
     publicDigitSsim: victimMean((v) => v.publicSsim),
+    ...(splitRuns.length && splitRuns.every((v) => v.accuracy) ? {
+      split: {
+        noise: splitRuns[0].noise, accuracy: splitMean((v) => v.accuracy!.noisy), cleanAccuracy: splitMean((v) => v.accuracy!.clean),
+        accuracyImages: splitRuns.reduce((n, v) => n + v.accuracy!.images, 0),
+        ...(splitRuns.every((v) => v.featureSize) ? { featureSize: splitMean((v) => v.featureSize!.clean), receivedSize: splitMean((v) => v.featureSize!.received) } : {}),
+      },
+    } : {}),
   } : undefined;
   const result = {
     command: 'attack', dataset: ds.id, config: { ...config, seeds }, backend: info.backend, steps: runs[0].final.maxSteps, seconds: Number(seconds.toFixed(2)),
@@ -253,8 +265,13 @@ async function attackCommand(argv: string[]): Promise<void> {
         `PRDC (k = 3, classes pooled): ${p ? `precision ${p.precision.toFixed(2)}, recall ${p.recall.toFixed(2)}, density ${p.density.toFixed(2)}, coverage ${p.coverage.toFixed(2)}` : `n/a (${quality.prdcPooled.reason})`}`);
     }
     if (victims) {
-      console.log(`private test images decoded from their answers (${victims.images}): MSE ${victims.mse.toFixed(4)}, SSIM ${victims.ssim.toFixed(3)} ` +
+      console.log(`private test images decoded from ${splitRuns.length ? 'their split features' : 'their answers'} (${victims.images}): MSE ${victims.mse.toFixed(4)}, SSIM ${victims.ssim.toFixed(3)} ` +
         `(a random public digit's SSIM to them: ${victims.publicDigitSsim.toFixed(3)})`);
+      if (victims.split) {
+        const sp = victims.split;
+        console.log(`split features sent with Laplace noise b = ${sp.noise}: the split target classifies ${(100 * sp.accuracy).toFixed(2)}% of private test digits right ` +
+          `(${sp.accuracyImages} noisy evaluations; without noise ${(100 * sp.cleanAccuracy).toFixed(2)}%)`);
+      }
     }
     if (result.trapdoor) {
       const t = result.trapdoor;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
 import { readManifest, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainStudent } from './lib/prior-recipes.ts';
+import { FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,8 +25,9 @@ const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.
 const facePriors = FACE_PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('student'));
 const decoders = INVERSION_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
-if (chosen.length + priors.length + facePriors.length + students.length + decoders.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES].map((r) => r.id).join(', ')})`);
+const splitDecoders = SPLIT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+if (chosen.length + priors.length + facePriors.length + students.length + decoders.length + splitDecoders.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES, ...SPLIT_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -59,6 +60,16 @@ for (const r of decoders) {
   const entry = await trainInversionPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, reconstruction: entry.reconstruction }));
+}
+// The split attack's decoders (split-learning inversion): each needs its target in the manifest.
+for (const r of splitDecoders) {
+  if (!only?.includes(r.id) && !readManifest().models.some((m) => m.id === r.forTarget)) {
+    console.error(`${r.id}: skipped, its target ${r.forTarget} is not trained yet`);
+    continue;
+  }
+  const entry = await trainSplitPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, splitQuality: entry.splitQuality }));
 }
 for (const r of facePriors) {
   const entry = await trainEigenPrior(r, { seed, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });

@@ -5,11 +5,14 @@ import type { Attack, AttackContext } from '../core/attacks/attack.ts';
 import { miFace } from '../core/attacks/mi-face.ts';
 import { gmi } from '../core/attacks/gmi.ts';
 import { plgMi } from '../core/attacks/plg-mi.ts';
+import { ppa } from '../core/attacks/ppa.ts';
 import { kedMi } from '../core/attacks/ked-mi.ts';
 import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { inversionNet, type Victims } from '../core/attacks/inversion-net.ts';
+import { SplitClient, splitInversion, type SplitVictims } from '../core/attacks/split-inversion.ts';
+import { spreadIndices } from '../core/metrics/judge.ts';
 import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
 import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import { makeRng } from '../core/data/rng.ts';
@@ -28,8 +31,8 @@ export interface RunningAttack {
 
 /** The core attack behind each catalog id (LOMMA is GMI's or KED-MI's identity loss). */
 const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
-  'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, genetic, 'brep-mi': brepMi,
-  'inversion-net': inversionNet,
+  'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, ppa, genetic, 'brep-mi': brepMi,
+  'inversion-net': inversionNet, 'split-inversion': splitInversion,
 };
 
 /**
@@ -37,7 +40,8 @@ const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
  * attacks (MI-Face, GMI, PLG-MI, KED-MI, LOMMA) optimise candidates whose losses are independent, so all seeds are
  * one batch (each seed's slice as its separate run; on a GPU ten seeds then cost about one step each). Black-box and
  * label-only attacks (the genetic search, BREP-MI) run seeds one after another: they query an oracle, seeded per run,
- * and count queries per run. `batch: false` runs every attack one seed at a time (timing comparisons).
+ * and count queries per run; so does PPA, whose near-sign Adam steps would let a batched seed drift from its own run
+ * (src/core/attacks/ppa.ts). `batch: false` runs every attack one seed at a time (timing comparisons).
  */
 export function seedGroups(attack: AttackId, seeds: number[], batch = true): number[][] {
   return batch && CORE_ATTACKS[attack].batchesSeeds && seeds.length > 1 ? [seeds] : seeds.map((s) => [s]);
@@ -54,7 +58,7 @@ export interface AttackDeps {
   publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
   /** LOMMA's students distilled from this target on this public set (none shipped: no model augmentation). */
   students(targetId: string, knowledge: 'disjoint' | 'other-writers'): Promise<tf.LayersModel[]>;
-  /** The private test images (the inversion network's victims); absent: it runs without victims. */
+  /** The private test images (the inversion network's and the split attack's victims); absent: the inversion network runs without victims. */
   privateTest?(): Promise<DigitSet>;
 }
 
@@ -79,6 +83,11 @@ export function validateAttackConfig(c: AttackConfig): void {
   }
   if (c.outputDefense !== undefined) {
     try { parseOutputDefense(c.outputDefense); } catch (e) { bad((e as Error).message); }
+  }
+  // PPA starts each digit from the best `restarts` latents of its initial pool: the pool must hold that many.
+  if (c.attack === 'ppa') {
+    const p = { ...knobValues('ppa'), ...c.params };
+    if (p.pool < p.restarts) bad(`pool (${p.pool}) must be at least restarts (${p.restarts}): each digit starts from the best restarts latents of the pool`);
   }
   if (c.queryBudget !== undefined) {
     if (!info.usesOutputDefense) bad(`queryBudget applies to the black-box and label-only attacks, not ${c.attack}`);
@@ -133,6 +142,11 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
       return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, seeds, lomma }), maxSteps: p.steps };
     }
+    case 'ppa': {
+      // One seed per run (ppa.ts: its near-sign Adam steps amplify the rounding differences of a batch).
+      const options = { classes, steps: p.steps, restarts: p.restarts, pool: p.pool, learningRate: p.learningRate, finalAugmentations: p.finalAugmentations, seed };
+      return { attack: as(ppa), state: await ppa.init(ctx, options), maxSteps: p.steps };
+    }
     case 'plg-mi':
       return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds }), maxSteps: p.steps };
     case 'genetic':
@@ -150,6 +164,51 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       });
       return { attack: as(inversionNet), state, maxSteps: p.steps };
     }
+    case 'split-inversion': {
+      // The split attack's reconstructions are its victims': it needs them (and the noisy split's accuracy is measured on
+      // SPLIT_ACCURACY_IMAGES private test digits spread over the set).
+      if (!deps.privateTest) throw new Error('the split attack needs the private test images (its victims)');
+      const test = await deps.privateTest();
+      const victims = await sentFeatures(c, deps, classes, test, p.splitNoise);
+      const state = await splitInversion.init(ctx, {
+        classes, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, seed,
+        publicSet: await deps.publicSet(c.knowledge), client: new SplitClient(deps.target, p.splitNoise, seed),
+        victims: victims.victims, cleanFeatureSize: victims.cleanSize,
+        accuracyImages: { set: test, indices: spreadIndices(test.count, SPLIT_ACCURACY_IMAGES) },
+      });
+      return { attack: as(splitInversion), state, maxSteps: p.steps };
+    }
+  }
+}
+
+/** Private test digits the split attack's accuracy line is measured on (the lab's and the CLI's; seeded noise per run). */
+export const SPLIT_ACCURACY_IMAGES = 1000;
+
+/** One private test image of each attacked digit, drawn with the run's seed: the victims of the inversion network and of the split attack. */
+function drawVictims(seed: number, classes: number[], test: DigitSet): number[] {
+  const rng = makeRng(seed ^ 0x71c7);
+  return classes.map((d) => {
+    const of: number[] = [];
+    for (let i = 0; i < test.count; i++) if (test.labels[i] === d) of.push(i);
+    if (!of.length) throw new Error(`no private test image of digit ${d}`);
+    return of[Math.floor(rng() * of.length)];
+  });
+}
+
+/**
+ * The split attack's victims: the seed's private test image of each attacked digit (the same ones the inversion network
+ * decodes) and the features their devices sent, with the run's noise (a client of their own: the victims' inferences,
+ * not the attacker's queries), and the mean size of their clean features (display: what the noise compares with).
+ */
+async function sentFeatures(c: GanAttackConfig, deps: AttackDeps, classes: number[], test: DigitSet, noise: number): Promise<{ victims: SplitVictims; cleanSize: number }> {
+  const x = imagesToTensor(test, drawVictims(c.seed, classes, test));
+  const sent = new SplitClient(deps.target, noise, c.seed + 1).send(x);
+  const cleanSize = tf.tidy(() => tf.mean(tf.abs(new SplitClient(deps.target, 0, c.seed + 1).send(x))));
+  try {
+    const features = new Float32Array(await sent.data() as Float32Array);
+    return { victims: { digits: [...classes], pixels: new Float32Array(await x.data() as Float32Array), features }, cleanSize: (await cleanSize.data())[0] };
+  } finally {
+    tf.dispose([x, sent, cleanSize]);
   }
 }
 
@@ -160,14 +219,7 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
  * untouched).
  */
 async function interceptedAnswers(c: GanAttackConfig, deps: AttackDeps, classes: number[], test: DigitSet): Promise<Victims> {
-  const rng = makeRng(c.seed ^ 0x71c7);
-  const idx = classes.map((d) => {
-    const of: number[] = [];
-    for (let i = 0; i < test.count; i++) if (test.labels[i] === d) of.push(i);
-    if (!of.length) throw new Error(`no private test image of digit ${d}`);
-    return of[Math.floor(rng() * of.length)];
-  });
-  const x = imagesToTensor(test, idx);
+  const x = imagesToTensor(test, drawVictims(c.seed, classes, test));
   try {
     const victimsApi = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed + 1);
     const answers = await victimsApi.probabilities(x);

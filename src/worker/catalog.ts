@@ -5,8 +5,18 @@
 import type { DatasetId } from '../core/data/datasets.ts';
 // The data set descriptors (tfjs-free), for the pages, which import nothing of the core directly.
 export { DATASETS, DATASET_IDS, DEFAULT_DATASET, className, datasetOf, isDatasetId, type Dataset, type DatasetId } from '../core/data/datasets.ts';
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net';
-export type ThreatModel = 'white-box' | 'black-box' | 'label-only';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net' | 'split-inversion' | 'ppa';
+export type ThreatModel = 'white-box' | 'black-box' | 'label-only' | 'split';
+
+/** What the attacker has under each threat model, in plain words (the lab shows it under the attack's summary). */
+export const THREAT_MODELS: Record<ThreatModel, string> = {
+  'white-box': 'the attacker has the model itself: its weights and gradients',
+  'black-box': 'the attacker only sends images and reads the probabilities that come back',
+  'label-only': 'the attacker only sends images and reads the predicted digit',
+  split: 'the network is split in two: each user\'s device runs the first layer on its private image and sends the result to a server, ' +
+    'which runs the rest. The attacker is that server: it sees what every device sends, and can have the first layer run on images of ' +
+    'its own, but never sees that layer\'s weights',
+};
 export type Knowledge = 'disjoint' | 'other-writers';
 
 export interface KnobSpec {
@@ -22,6 +32,8 @@ export interface KnobSpec {
   default: number;
   /** The paper's value, where it differs. */
   paper?: number;
+  /** A defense's setting that the attack's knobs carry (the split attack's noise): the presets leave it as it is. */
+  defense?: boolean;
   /** Another data set's values, where its images ask for others (a face has no black background to pull pixels to). */
   byDataset?: Partial<Record<DatasetId, { default: number; paper?: number }>>;
 }
@@ -32,9 +44,10 @@ export interface AttackInfo {
   threat: ThreatModel;
   /**
    * Which prior it needs: none (pixel space), GMI's GAN, KED-MI's (trained per target), PLG-MI's conditional one, or the
-   * inversion network's decoder (trained per target from its answers to public digits).
+   * inversion network's decoder (trained per target from its answers to public digits), or the split attack's decoder
+   * (trained per target from its first layer's features of public digits).
    */
-  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv';
+  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
   /** Budget knobs first (steps, restarts / population). */
@@ -47,7 +60,7 @@ export interface AttackInfo {
   lossTitle: string;
   /** What the lab's candidate grid shows, for an attack that keeps several candidates per digit. */
   population?: string;
-  /** What the lab's victims panel shows, for an attack that decodes private images from their answers (the inversion network). */
+  /** What the lab's victims panel shows, for an attack that decodes private images from what it received (the inversion network, the split attack). */
   victims?: string;
 }
 
@@ -144,6 +157,28 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
+    // Struppek et al., ICML 2022 (src/core/attacks/ppa.ts): the shared GAN as it is, an initial selection from a pool of
+    // latents, the Poincaré loss under random warps, and a final selection by the confidence that survives more warps.
+    id: 'ppa', name: 'PPA (Plug & Play)', threat: 'white-box', prior: 'gan', usesOutputDefense: false,
+    lossTitle: 'Poincaré loss of the kept candidates (mean over the digits)',
+    population: 'The candidates PPA optimises for each digit: the latents of its initial pool the target was surest about, with the ' +
+      'target\'s confidence in the digit now. While it runs, the one closest to the digit by the Poincaré loss is outlined; at the last ' +
+      'step the final selection keeps the one whose confidence best survives many random shifts, rotations and crops (it need not be ' +
+      'the one shown surest).',
+    summary: 'Plug & Play Attacks (Struppek et al., 2022). Other GAN attacks train a GAN for the target they attack; PPA plugs in one GAN ' +
+      'trained on public digits, as it is, against any target. It first samples many GAN images and starts from those the target already ' +
+      'likes best, then tunes their latents with a loss that keeps pushing even when the target is nearly sure (the Poincaré loss, a ' +
+      'distance in hyperbolic space), under random shifts and rotations, and finally keeps the images the target still recognises when ' +
+      'they are cropped and turned. White-box, plus a public GAN that was never trained for this target.',
+    knobs: [
+      steps(70, 70),
+      { key: 'restarts', label: 'Candidates per digit', help: 'Latents optimised side by side per digit, the best of the initial pool; the final selection keeps one.', min: 1, max: 256, integer: true, default: 8, paper: 200 },
+      { key: 'pool', label: 'Initial pool', help: 'GAN latents sampled and scored by the target (under random warps) before the attack; each digit starts from its best.', min: 16, max: 20000, integer: true, default: 1000, paper: 5000 },
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the latents (betas 0.1, as the paper).', min: 0.0001, max: 1, integer: false, default: 0.005 },
+      { key: 'finalAugmentations', label: 'Final-selection warps', help: 'Random crops, shifts and rotations each candidate is scored under at the end; the one whose confidence survives them best is kept.', min: 1, max: 500, integer: true, default: 100 },
+    ],
+  },
+  {
     id: 'genetic', name: 'Genetic search (black-box)', threat: 'black-box', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
     lossTitle: 'Loss: minus the target\'s answer (mean of the kept)',
     population: 'This generation\'s population for each digit, with the target\'s answer for it (one query each). The fittest is kept (outlined); the next generation breeds from the fit ones.',
@@ -192,6 +227,33 @@ export const ATTACKS: readonly AttackInfo[] = [
       { key: 'learningRate', label: 'Learning rate', help: 'Adam step of the fine-tuning (beta1 0.5, as the paper).', min: 0.00001, max: 0.1, integer: false, default: 0.0002 },
     ],
   },
+  {
+    // Titcombe et al., ICLR 2021 DPML workshop (src/core/attacks/split-inversion.ts): the target split after conv1, the
+    // attacker is the server. Its decoder is trained per target on exact features and shipped; a run fine-tunes it on
+    // fresh queries through the client, whose Laplace noise (splitNoise, the paper's defense) applies to every feature sent.
+    // Paper values: the authors' code's attacker (10 epochs of 5,000 images in batches of 128 at lr 1e-4: 400 steps).
+    id: 'split-inversion', name: 'Split-learning inversion', threat: 'split', prior: 'split', usesOutputDefense: false,
+    lossTitle: 'Decoder loss: mean squared error on the last batch of public digits',
+    victims: 'Private test images the attacker never saw, one per digit. Each user\'s device ran the first layer of the split network on its ' +
+      'image and sent the server the 32 feature maps (four shown: bright is a strong response; with the noise on they are speckled). That is all ' +
+      'the server got. Its decoder turns the maps back into an image; MSE and SSIM compare it with the original, and "a public digit" is the ' +
+      'SSIM of random public digits to the original: what an image that knows nothing of it scores.',
+    summary: 'Split learning keeps the pictures on the user\'s device: the device runs the first layer of the network and sends only what that ' +
+      'layer computed to a server, which finishes the job (Titcombe et al., 2021). The server can still rebuild the pictures: it has the first ' +
+      'layer run on public digits (5-9), learns to turn its output back into the image, and then decodes what each device sent. The reconstructions ' +
+      'below are the private test digits it rebuilt. The defense: the device adds random Laplace noise (scale b) to everything it sends, at a cost ' +
+      'in accuracy, shown beside. Each step fine-tunes the shipped decoder on one more batch of queries, through that noise.',
+    knobs: [
+      steps(50, 400, 'Fine-tuning steps: each has the device\'s first layer run on one batch of public digits (fresh noise) and trains the decoder on the result.'),
+      { key: 'batchSize', label: 'Public digits per step', help: 'Public digits sent through the first layer (each costs one query) and learned from per step.', min: 1, max: 256, integer: true, default: 32, paper: 128 },
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step of the fine-tuning (beta1 0.5).', min: 0.00001, max: 0.1, integer: false, default: 0.001, paper: 0.0001 },
+      {
+        key: 'splitNoise', label: 'Defense: Laplace noise b', defense: true, min: 0, max: 10, integer: false, default: 0,
+        help: 'The device adds Laplace noise of scale b (mean size b) to every value it sends, the attacker\'s queries included (Titcombe et al.). ' +
+          '0: no defense. The first layer\'s values average about 0.1: from b = 0.5 the classifier mostly guesses, yet a decoder fine-tuned through the noise still rebuilds the digits.',
+      },
+    ],
+  },
 ];
 
 export function attackInfo(id: string): AttackInfo {
@@ -223,7 +285,7 @@ export function runsOn(attack: AttackId, dataset: DatasetId): boolean {
   return (attackInfo(attack).datasets ?? ['mnist']).includes(dataset);
 }
 
-export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
+export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
   // The faces' unconditional prior is their eigenfaces (PCA of the public faces).
   if (prior === 'gan' && dataset === 'faces') return 'faces-eigen';
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
@@ -239,6 +301,10 @@ export function uploadedTargetProblem(attack: AttackId): string | null {
   if (info.prior === 'inv') {
     return `${info.name} decodes answers with a decoder trained for each target from that target's answers to public digits; there is none ` +
       'for an uploaded model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+  }
+  if (info.prior === 'split') {
+    return `${info.name} splits the target after its first layer ('conv1') and decodes that layer's output with a decoder trained for each ` +
+      'target; an uploaded model has neither. Pick MI-Face, GMI, the genetic search or BREP-MI.';
   }
   if (info.prior === 'ked' || info.prior === 'cgan') {
     return `${info.name} searches a GAN prior trained for each target from that target's answers; there is no prior for an uploaded ` +

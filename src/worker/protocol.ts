@@ -164,14 +164,32 @@ export interface AttackSnapshot {
    * The inversion network: private test images (one per digit), the answer the attacker got for each (rows of the
    * target's scores, before its truncation to the k largest), what its decoder read of each (the alignment: the k
    * largest as max(0, ln p + 50) / 50, the rest 0), the decoder's reconstructions, their MSE and SSIM to the
-   * originals, and the mean SSIM of random public digits to each original (the no-information baseline).
+   * originals, and the mean SSIM of random public digits to each original (the no-information baseline). The split
+   * attack: the same for the feature maps its server received (FeatureVictims).
    */
-  victims?: {
-    digits: number[]; pixels: Float32Array; received: number[][]; read: number[][]; truncation: number; reconstructions: Float32Array;
-    mse: number[]; ssim: number[]; publicSsim: number[];
-  };
+  victims?: ScoreVictims | FeatureVictims;
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
   error?: string;
+}
+
+/** The inversion network's victims (AttackSnapshot.victims): what it received is the target's scores. */
+export interface ScoreVictims {
+  digits: number[]; pixels: Float32Array; received: number[][]; read: number[][]; truncation: number; reconstructions: Float32Array;
+  mse: number[]; ssim: number[]; publicSsim: number[];
+}
+
+/**
+ * The split attack's victims: what the server received is each image's first-layer feature maps (a few of them, scaled
+ * into [0, 1] for display, `maps.scale` showing as white), sent with the client's Laplace noise of scale `noise`; the
+ * mean |value| of the clean features and of what was received; the noisy split's accuracy on private test digits
+ * beside the clean one.
+ */
+export interface FeatureVictims {
+  digits: number[]; pixels: Float32Array; reconstructions: Float32Array; mse: number[]; ssim: number[]; publicSsim: number[];
+  maps: { channels: number[]; side: number; pixels: Float32Array; scale: number };
+  noise: number;
+  featureSize: { clean: number; received: number } | null;
+  accuracy?: { noisy: number; clean: number; images: number };
 }
 
 export type JobState = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';

@@ -470,6 +470,7 @@ const SMALL: Partial<Record<AttackId, { query: string; perDigit: number }>> = {
   'ked-mi': { query: 'samples=3', perDigit: 3 },
   'lomma-ked-mi': { query: 'samples=3', perDigit: 3 },
   'plg-mi': { query: 'restarts=3', perDigit: 3 },
+  ppa: { query: 'restarts=3&pool=60', perDigit: 3 },
   genetic: { query: 'population=8', perDigit: 8 },
   'brep-mi': { query: 'probes=8', perDigit: 8 }, // the current point and 7 of its probes
 };
@@ -502,9 +503,9 @@ for (const a of ATTACKS.filter((x) => x.prior !== 'none' && x.population)) {
     for (const d of [0, 1, 2, 3, 4]) await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d/);
 
     if (a.threat === 'white-box') {
-      // Identity and prior terms, two lines with data.
+      // Identity and prior terms, two lines with data (PPA has no prior term: one line, its Poincaré loss).
       const lines = page.getByTestId('loss-chart').locator('path.series');
-      await expect(lines).toHaveCount(2);
+      await expect(lines).toHaveCount(a.id === 'ppa' ? 1 : 2);
       for (const d of await lines.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''))) expect(d.length).toBeGreaterThan(10);
     } else {
       await expect(page.getByTestId('queries')).toHaveText(/^[1-9][\d,]*$/);

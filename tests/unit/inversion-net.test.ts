@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DecoderTrainer, LOG_OFFSET, alignAnswers, buildInversionDecoder, copyDecoder, decode, decoderLoss, inversionNet, oneHotAnswers,
+  DecoderTrainer, LOG_OFFSET, alignAnswers, buildInversionDecoder, copyDecoder, decode, decoderLoss, inversionNet, oneHotAnswers, type VictimSnapshot,
 } from '../../src/core/attacks/inversion-net.ts';
 import { QueryOracle } from '../../src/core/attacks/oracle.ts';
 import type { AttackContext } from '../../src/core/attacks/attack.ts';
@@ -168,7 +168,7 @@ describe('the attack', () => {
     const after = await Promise.all(shipped.getWeights().map((w) => w.data()));
     after.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(shippedWeights[i])));
     // The victims: their answers decoded by the fine-tuned decoder, scored against the originals.
-    const v = last.victims!;
+    const v = last.victims as VictimSnapshot;
     expect(v.digits).toEqual(CLASSES);
     expect(v.received[2]).toEqual(Array.from(answers.subarray(10, 15)));
     const recon = await decode(s.decoder, alignAnswers(answers, 5, 5), 5);

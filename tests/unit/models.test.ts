@@ -11,7 +11,7 @@ import { accuracy } from '../../src/core/train.ts';
 import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
-import { judgeDecoder, judgeFaceSamples, judgeSamples } from '../../scripts/lib/prior-recipes.ts';
+import { judgeDecoder, judgeFaceSamples, judgeSamples, judgeSplitDecoder } from '../../scripts/lib/prior-recipes.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -129,7 +129,7 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((
   });
 });
 
-describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv' && p.kind !== 'split').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
   it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
     for (const net of [prior.generator, prior.discriminator!]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
@@ -185,5 +185,33 @@ describe.each((manifest.priors ?? []).filter((p) => p.kind === 'inv').map((p) =>
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
     // The attack's claim: a private test digit's own answer rebuilds it better than a random public digit resembles it.
     expect(q.reconstruction.privateTest.ssim).toBeGreaterThan(q.reconstruction.publicDigitSsim);
+  });
+});
+
+// The split attack's decoders: the network the manifest names, and its reconstruction quality from exact split
+// features as stated (MSE / SSIM on held-out public and private test digits, the baseline, the features' size, FID), re-measured.
+describe.each((manifest.priors ?? []).filter((p) => p.kind === 'split').map((p) => [p.id, p] as const))('shipped split decoder %s', (id, prior) => {
+  it('reads the target\'s conv1 features, draws 28 x 28 digits and reconstructs as well as the manifest says', async () => {
+    const dir = path.dirname(path.join(MODELS_DIR, prior.generator.path));
+    expect(sha256File(path.join(dir, 'weights.bin')), id).toBe(prior.generator.sha256);
+    const decoder = await loadModelFromDir(dir);
+    expect(decoder.countParams()).toBe(prior.generator.params);
+    expect(decoder.inputs[0].shape).toEqual([null, 26, 26, 32]);
+    expect(decoder.outputs[0].shape).toEqual([null, 28, 28, 1]);
+    expect(fs.existsSync(path.join(MODELS_DIR, prior.samples))).toBe(true);
+    const entry = manifest.models.find((m) => m.id === prior.forTarget)!;
+    const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    const q = await judgeSplitDecoder(decoder, target, prior.seed);
+    decoder.dispose(); target.dispose();
+    const r = prior.splitQuality!;
+    expect(q.splitQuality.layer).toBe(r.layer);
+    expect(q.splitQuality.heldOutPublic.mse).toBeCloseTo(r.heldOutPublic.mse, 3);
+    expect(q.splitQuality.privateTest.mse).toBeCloseTo(r.privateTest.mse, 3);
+    expect(q.splitQuality.privateTest.ssim).toBeCloseTo(r.privateTest.ssim, 2);
+    expect(q.splitQuality.publicDigitSsim).toBeCloseTo(r.publicDigitSsim, 2);
+    expect(q.splitQuality.featureSize).toBeCloseTo(r.featureSize, 3);
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(Math.max(0.5, 0.05 * prior.fid));
+    // The attack's claim: a private test digit's own split features rebuild it far better than a random public digit resembles it.
+    expect(q.splitQuality.privateTest.ssim).toBeGreaterThan(q.splitQuality.publicDigitSsim + 0.5);
   });
 });

@@ -53,8 +53,11 @@ export interface CandidateSnapshot {
   queries?: number;
   /** BREP-MI: sphere radius per attacked digit. */
   radius?: number[];
-  /** The inversion network: private test images whose answers it decoded, with MSE / SSIM to the originals. */
-  victims?: import('./inversion-net.ts').VictimSnapshot;
+  /**
+   * The inversion network: private test images whose answers it decoded, with MSE / SSIM to the originals; the split
+   * attack: private test images whose split features it decoded (it has `maps`: a few of the feature maps received).
+   */
+  victims?: import('./inversion-net.ts').VictimSnapshot | import('./split-inversion.ts').SplitVictimSnapshot;
 }
 
 export interface Reconstructions {

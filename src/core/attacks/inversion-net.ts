@@ -255,8 +255,8 @@ export interface InversionNetState {
   publicSsim: number[];
 }
 
-/** Each victim's mean SSIM to `count` random public digits (the seed's own draw). */
-function publicBaseline(victims: Victims, pub: DigitSet, count: number, seed: number): number[] {
+/** Each victim's mean SSIM to `count` random public digits (the seed's own draw; the split attack's baseline too). */
+export function publicBaseline(victims: Pick<Victims, 'digits' | 'pixels'>, pub: DigitSet, count: number, seed: number): number[] {
   const rng = makeRng(seed ^ 0x55a1);
   const picks = Array.from({ length: count }, () => Math.floor(rng() * pub.count));
   const images = picks.map((i) => Float32Array.from(pub.images.subarray(i * PX, (i + 1) * PX), (v) => v / 255));

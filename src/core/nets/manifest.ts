@@ -84,19 +84,20 @@ export interface PriorEntry {
   dataset?: DatasetId;
   /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's;
    *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator;
-   *  'inv': the inversion network's decoder (attacks/inversion-net.ts), answers -> images, in `generator`, no discriminator. */
-  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv';
+   *  'inv': the inversion network's decoder (attacks/inversion-net.ts), answers -> images, in `generator`, no discriminator;
+   *  'split': the split attack's decoder (attacks/split-inversion.ts), conv1 features -> images, in `generator`, no discriminator. */
+  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv' | 'split';
   knowledge: 'disjoint' | 'other-writers';
   /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
   classes?: number[];
   generator: NetworkFile;
-  /** Every kind but 'eigen' and 'inv'. */
+  /** Every kind but 'eigen', 'inv' and 'split'. */
   discriminator?: NetworkFile;
   architecture: string;
   dataSplit: string;
   trainImages: number;
-  /** Latent size ('inv': the number of scores the decoder reads, the target's classes). */
+  /** Latent size ('inv': the number of scores the decoder reads, the target's classes; 'split': values per image it reads, 26 * 26 * 32). */
   zDim: number;
   epochs: number;
   trainCommand: string;
@@ -117,10 +118,27 @@ export interface PriorEntry {
   publicShare?: number;
   /** Eigenfaces: share of the public faces' pixel variance the components explain. */
   explained?: number;
-  /** 'inv': the images the decoder's training asked the target about (each public training digit once). */
+  /** 'inv': the images the decoder's training asked the target about (each public training digit once); 'split': the
+   *  images it had the client part run (every epoch's, nothing cached). */
   queries?: number;
   /** 'inv': how well the decoder reconstructs images from the target's answers (see ReconstructionQuality). */
   reconstruction?: ReconstructionQuality;
+  /** 'split': how well the decoder reconstructs images from their exact split features (see SplitQuality). */
+  splitQuality?: SplitQuality;
+}
+
+/** A split decoder's quality: mean MSE and SSIM of its reconstructions from exact (noise-free) features, pixels in [0, 1]. */
+export interface SplitQuality {
+  /** The target's layer whose output the decoder reads. */
+  layer: string;
+  /** Public digits it never trained on (every tenth public image). */
+  heldOutPublic: { images: number; mse: number; ssim: number };
+  /** Private test digits (0-4; never seen by the attacker). */
+  privateTest: { images: number; mse: number; ssim: number };
+  /** Baseline on the same private test digits: the mean SSIM of a random public digit to each. */
+  publicDigitSsim: number;
+  /** Mean |value| of the split features of those private test digits: the size a noise scale b compares with. */
+  featureSize: number;
 }
 
 /** An inversion decoder's quality: mean MSE and SSIM of its reconstructions to the originals, pixels in [0, 1]. */

@@ -3,7 +3,7 @@
 import { WorkerCrashedError } from '../../ui/engine-client.ts';
 import { EngineLab, messageOf } from '../../ui/engine-lab.svelte.ts';
 import { UPLOADED_MODEL_ID, queryBudgetStop, type AttackConfig, type AttackId, type AttackSnapshot, type BackendName, type EngineInfo, type JobState, type PrivateSamples, type TrapdoorReference, type UploadedModelInfo } from '../../worker/protocol.ts';
-import { DEFAULT_DATASET, DEFAULT_TARGET, datasetOf, knobValues, runsOn, type Dataset, type DatasetId } from '../../worker/catalog.ts';
+import { DEFAULT_DATASET, DEFAULT_TARGET, attackInfo, datasetOf, knobValues, runsOn, type Dataset, type DatasetId } from '../../worker/catalog.ts';
 import { buildAttackRecord, parseAttackRecord, snapshotOfRecord, type AttackRecord } from '../../worker/attack-record.ts';
 import { ATTACK_HIDEABLE, readSettings, settingsFromConfig, settingsToSearch, toAttackConfig, type LabSettings } from './url-config.ts';
 import { DigitProbe } from './probe.svelte.ts';
@@ -115,7 +115,9 @@ export class AttackLab extends EngineLab<LabSettings> {
   /** Every knob to the paper's value or back to the browser budget (MI-Face: the paper starts from a blank image). */
   applyPreset(budget: 'paper' | 'browser'): void {
     const attack = this.settings.attack;
-    this.update({ params: knobValues(attack, budget, this.settings.dataset), ...(attack === 'mi-face' ? { init: budget === 'paper' ? 'zeros' : 'noise' } : {}) });
+    // A defense's setting among the knobs (the split attack's noise) is not part of the attack's budget: it stays.
+    const kept = Object.fromEntries(attackInfo(attack).knobs.filter((k) => k.defense).map((k) => [k.key, this.settings.params[k.key]]));
+    this.update({ params: { ...knobValues(attack, budget, this.settings.dataset), ...kept }, ...(attack === 'mi-face' ? { init: budget === 'paper' ? 'zeros' : 'noise' } : {}) });
   }
 
   /** Picks the attacked model (settings are unlocked: no run is alive). */
