@@ -291,28 +291,33 @@ export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split', knowled
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
 }
 
+/** The attacks that need nothing trained for the target, so run on any (an uploaded model too). */
+const ANY_TARGET_ATTACKS = 'Pick MI-Face, GMI, PPA, the genetic search or BREP-MI.';
+
 /**
- * Why an attack cannot run against a target the user uploaded, or null when it can: KED-MI's and PLG-MI's priors are
- * trained per target (from its answers), and LOMMA reads a penultimate layer named 'features' that only our
- * architectures are sure to have. MI-Face, GMI (its prior is shared), the genetic search and BREP-MI work on any target.
+ * Why an attack cannot run against a target the user uploaded, or null when it can: KED-MI's and PLG-MI's priors and
+ * the inversion decoders are trained per target (from its answers), and LOMMA reads a penultimate layer named
+ * 'features' that only our architectures are sure to have. MI-Face, GMI and PPA (their prior is shared), the genetic
+ * search and BREP-MI work on any target.
  */
+
 export function uploadedTargetProblem(attack: AttackId): string | null {
   const info = attackInfo(attack);
   if (info.prior === 'inv') {
     return `${info.name} decodes answers with a decoder trained for each target from that target's answers to public digits; there is none ` +
-      'for an uploaded model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+      'for an uploaded model. ' + ANY_TARGET_ATTACKS;
   }
   if (info.prior === 'split') {
     return `${info.name} splits the target after its first layer ('conv1') and decodes that layer's output with a decoder trained for each ` +
-      'target; an uploaded model has neither. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+      'target; an uploaded model has neither. ' + ANY_TARGET_ATTACKS;
   }
   if (info.prior === 'ked' || info.prior === 'cgan') {
     return `${info.name} searches a GAN prior trained for each target from that target's answers; there is no prior for an uploaded ` +
-      'model. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+      'model. ' + ANY_TARGET_ATTACKS;
   }
   if (attack === 'lomma-gmi') {
     return 'LOMMA + GMI reads the target\'s penultimate features and distils students from the target, which an uploaded model does not come ' +
-      'with. Pick MI-Face, GMI, the genetic search or BREP-MI.';
+      'with. ' + ANY_TARGET_ATTACKS;
   }
   return null;
 }

@@ -77,7 +77,7 @@ describe('training a faces target in the engine', () => {
 
   it('every defense the lab offers on faces trains a few batches with finite losses', async () => {
     const offered = DEFENSES.filter((d) => defenseRunsOn(d.id, 'faces')).map((d) => d.id);
-    expect(offered).toEqual(['none', 'bido', 'negls', 'trap-mid', 'trap-mid-negls']);
+    expect(offered).toEqual(['none', 'bido', 'negls', 'label-smoothing', 'dp-sgd', 'tl-dmi', 'trap-mid', 'trap-mid-negls']);
     const baseline = tf.memory().numTensors;
     for (const defense of offered) {
       const seen: TrainingProgress[] = [];

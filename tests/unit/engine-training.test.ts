@@ -172,7 +172,7 @@ describe('training jobs', () => {
   });
 
   it('rejects bad configurations with clear messages', async () => {
-    await expect(engine.startTraining({ ...trapMid, defense: 'dp-sgd' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'dp-sgd'/);
+    await expect(engine.startTraining({ ...trapMid, defense: 'magic' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'magic'/);
     await expect(engine.startTraining({ ...trapMid, epochs: 0 }, () => {})).rejects.toThrow(/epochs must be an integer in 1\.\.20/);
     await expect(engine.startTraining({ ...trapMid, params: { midBeta: 0.1 } }, () => {})).rejects.toThrow(/trap-mid has no knob 'midBeta'/);
     await expect(engine.startTraining({ ...trapMid, params: { alpha: 3 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.2/);

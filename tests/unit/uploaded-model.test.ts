@@ -200,3 +200,13 @@ describe('uploaded-model checks', () => {
     expect(attackedDigits(10)).toEqual([0, 1, 2, 3, 4]);
   });
 });
+
+describe('attacks on an uploaded target', () => {
+  it('runs those whose prior is shared, and names them where it refuses one trained per target', async () => {
+    const { uploadedTargetProblem } = await import('../../src/worker/catalog.ts');
+    for (const a of ['mi-face', 'gmi', 'ppa', 'genetic', 'brep-mi'] as const) expect(uploadedTargetProblem(a), a).toBeNull();
+    for (const a of ['plg-mi', 'ked-mi', 'lomma-gmi', 'inversion-net', 'split-inversion'] as const) {
+      expect(uploadedTargetProblem(a), a).toMatch(/Pick MI-Face, GMI, PPA, the genetic search or BREP-MI\.$/);
+    }
+  });
+});
