@@ -61,10 +61,10 @@ test('trains Trap-MID live: curves and triggers update; pause, resume and cancel
 });
 
 test('corrects bad settings in the link with a visible notice, and keeps the rest', async ({ page }) => {
-  await openDefense(page, 'defense=dp-sgd&alpha=9&injection=patch&epochs=0&batch=abc&seed=7');
+  await openDefense(page, 'defense=magic&alpha=9&injection=patch&epochs=0&batch=abc&seed=7');
   const notice = page.getByTestId('message-url');
   await expect(notice).toBeVisible();
-  await expect(notice).toContainText('Defense "dp-sgd" is unknown');
+  await expect(notice).toContainText('Defense "magic" is unknown');
   await expect(notice).toContainText('above 2');
   await expect(notice).toContainText('Injection "patch" is unknown');
   await expect(notice).toContainText('Epochs 0 is below 1');
