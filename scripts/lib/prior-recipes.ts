@@ -269,11 +269,11 @@ export async function judgeFaceSamples(g: tf.LayersModel, seed: number, referenc
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The inversion network's decoders (Yang et al., CCS 2019; src/core/attacks/inversion-net.ts): one per target,
-// trained on the attacker's public digits and the target's answers to them, asked through a QueryOracle (each public
-// training digit once, counted into the manifest's `queries`).
+// The attacks' decoders (the inversion network's, the split attack's): one per target, trained by one loop on the
+// attacker's public digits but every tenth (held out: the decoder is judged on them), saved, and judged as shipped.
 
-export interface InversionRecipe {
+/** A decoder for one target: `epochs` over the public training digits in batches of `batchSize`, Adam at `learningRate`. */
+export interface DecoderRecipe {
   id: string;
   forTarget: string;
   knowledge: Knowledge;
@@ -282,61 +282,166 @@ export interface InversionRecipe {
   learningRate: number;
 }
 
-/**
- * 6 epochs of 64 at lr 1e-3 (~2,900 steps, 3-5 minutes on WASM): on target-none the training loss was flat from
- * ~1,500 steps on (0.0545 at 1,500, 0.0542 at 2,250). The paper trains 100 epochs of 128 at lr 2e-4 on GPUs.
- */
-export const INVERSION_RECIPES: InversionRecipe[] = ['none', 'trap-mid-capped', 'dp-eps1'].map((d): InversionRecipe => (
-  { id: `inv-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 6, batchSize: 64, learningRate: 1e-3 }));
-
 /** Every tenth public image (index 9, 19, ...) is held out of the decoder's training; its quality is measured on them. */
 export const isHeldOutPublic = (i: number): boolean => i % 10 === 9;
 
-const INVERSION_ARCH = 'decoder: aligned answer (k largest scores as max(0, ln p + 50) / 50, the rest 0) -> dense 7x7x64 tanh -> convT4/2(32) tanh -> convT4/2(1) sigmoid; MSE, Adam (beta1 0.5)';
+type DecoderTrainOptions = { seed: number; epochs?: number; dir: string; backend: string; command: string };
 
-export async function trainInversionPrior(r: InversionRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
+/** A decoder in training: the loop steps it until its epoch reaches the recipe's. */
+interface DecoderTraining {
+  decoder: tf.LayersModel;
+  epoch(): number;
+  /** One batch; returns its MSE. */
+  step(): Promise<number>;
+  /** What the target has answered so far (the manifest's `queries`). */
+  queries(): number;
+  /** Frees the trainer (not the decoder). */
+  dispose(): void;
+}
+
+/** What sets one kind of decoder apart: how it is built and trained, how it is judged, how the manifest describes it. */
+interface DecoderKind {
+  kind: 'inv' | 'split';
+  architecture: string;
+  /** The decoder and its trainer over `pool` (indices into the public digits), asking `target` (`k` classes). */
+  setUp(target: tf.LayersModel, k: number, pub: DigitSet, pool: number[], seed: number): DecoderTraining;
+  /** How the target was asked for the training digits, in the manifest's data split. */
+  asked: string;
+  /** The decoder's input size (the manifest's zDim), given the target's class count. */
+  zDim(k: number): number;
+  judge(shipped: tf.LayersModel, target: tf.LayersModel, classes: number[], seed: number, gridFile: string): Promise<Pick<PriorEntry, 'fid' | 'reconstruction' | 'splitQuality'>>;
+}
+
+/** Trains recipe `r`'s decoder against its target (trained before it), saves it in `opts.dir`, judges it as shipped: its manifest entry. */
+async function trainDecoderPrior(r: DecoderRecipe, opts: DecoderTrainOptions, how: DecoderKind): Promise<PriorEntry> {
   const splits = loadSplits();
   const pub = publicFor(r.knowledge, splits);
   const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
   const entry = (manifest.models as ModelEntry[]).find((m) => m.id === r.forTarget);
   if (!entry) throw new Error(`${r.id}: its target '${r.forTarget}' is not in models/manifest.json yet; train it first`);
   const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
-  const k = entry.classes.length;
   const epochs = opts.epochs ?? r.epochs;
-  const oracle = new QueryOracle(target, k, NO_DEFENSE, opts.seed);
-  const decoder = buildInversionDecoder(k, opts.seed);
   const pool = Array.from({ length: pub.count }, (_, i) => i).filter((i) => !isHeldOutPublic(i));
-  const trainer = new DecoderTrainer(decoder, pub, oracle, { batchSize: r.batchSize, learningRate: r.learningRate, truncation: k, seed: opts.seed, pool });
+  const training = how.setUp(target, entry.classes.length, pub, pool, opts.seed);
+  const { decoder } = training;
   const t0 = performance.now();
   let lastLog = t0, recent = 0, count = 0;
-  while (trainer.epoch < epochs) {
-    const { loss } = await trainer.step();
-    recent += loss; count++;
+  while (training.epoch() < epochs) {
+    recent += await training.step(); count++;
     if (performance.now() - lastLog > 15000) {
       lastLog = performance.now();
-      console.error(`${r.id} epoch ${trainer.epoch + 1}/${epochs} MSE ${(recent / count).toFixed(4)} queries ${oracle.queries} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
+      console.error(`${r.id} epoch ${training.epoch() + 1}/${epochs} MSE ${(recent / count).toFixed(4)} queries ${training.queries()} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
       recent = 0; count = 0;
     }
   }
   const trainSeconds = Math.round((performance.now() - t0) / 1000);
-  trainer.dispose();
+  training.dispose();
   fs.mkdirSync(opts.dir, { recursive: true });
   const saved = await saveModel(decoder, opts.dir);
   const params = decoder.countParams();
   decoder.dispose();
   // Judged as shipped (float16 weights), as the models test re-measures it.
   const shipped = await loadModelFromDir(opts.dir);
-  const quality = await judgeDecoder(shipped, target, entry.classes, opts.seed, path.join(opts.dir, 'samples.png'));
+  const quality = await how.judge(shipped, target, entry.classes, opts.seed, path.join(opts.dir, 'samples.png'));
   shipped.dispose(); target.dispose();
   const rel = (p: string) => path.relative(MODELS_DIR, p);
   return {
-    id: r.id, kind: 'inv', knowledge: r.knowledge, forTarget: r.forTarget, classes: entry.classes,
+    id: r.id, kind: how.kind, knowledge: r.knowledge, forTarget: r.forTarget, classes: entry.classes,
     generator: { path: rel(path.join(opts.dir, 'model.json')), params, ...saved },
-    architecture: INVERSION_ARCH,
-    dataSplit: `public digits 5-9 (MNIST train + test) but every tenth (held out): ${pool.length} images, each asked of ${r.forTarget} once (exact answers, no output defense)`,
-    trainImages: pool.length, zDim: k, epochs, trainCommand: opts.command, seed: opts.seed, trainSeconds, trainBackend: opts.backend,
-    samples: rel(path.join(opts.dir, 'samples.png')), queries: oracle.queries, ...quality,
+    architecture: how.architecture,
+    dataSplit: `public digits 5-9 (MNIST train + test) but every tenth (held out): ${pool.length} images, ${how.asked}`,
+    trainImages: pool.length, zDim: how.zDim(entry.classes.length), epochs, trainCommand: opts.command, seed: opts.seed, trainSeconds,
+    trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), queries: training.queries(), ...quality,
   };
+}
+
+const PX = 784;
+const imageAt = (a: Float32Array, i: number) => a.subarray(i * PX, (i + 1) * PX);
+
+/** What a decoder is judged on: 1000 of the held-out public digits and 1000 private test digits, spread over each. */
+function judgedDigits() {
+  const splits = loadSplits();
+  const pub = splits.publicSet, test = splits.privateTest;
+  const heldAll = Array.from({ length: pub.count }, (_, i) => i).filter(isHeldOutPublic);
+  const held = spreadIndices(heldAll.length, 1000).map((i) => heldAll[i]);
+  const priv = spreadIndices(test.count, 1000);
+  return { pub, test, held, priv };
+}
+
+/** The mean MSE and SSIM of the first `n` reconstructions to their originals. */
+function reconstructionScores(recon: Float32Array, originals: Float32Array, n: number) {
+  let m = 0, s = 0;
+  for (let i = 0; i < n; i++) { m += mse(imageAt(recon, i), imageAt(originals, i)); s += ssim(imageAt(recon, i), imageAt(originals, i)); }
+  return { images: n, mse: Number((m / n).toFixed(5)), ssim: Number((s / n).toFixed(4)) };
+}
+
+/** The baseline: the mean SSIM of a random public digit (drawn from the seed) to each of the first `n` originals. */
+function publicDigitSsim(pub: DigitSet, originals: Float32Array, n: number, seed: number): number {
+  const rng = makeRng(seed + 4242);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const j = Math.floor(rng() * pub.count);
+    sum += ssim(Float32Array.from(pub.images.subarray(j * PX, (j + 1) * PX), (v) => v / 255), imageAt(originals, i));
+  }
+  return Number((sum / n).toFixed(4));
+}
+
+/** The FID between reconstructions and their originals, in the evaluator's features. */
+async function reconstructionFid(recon: Float32Array, originals: Float32Array): Promise<number> {
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const asTensor = (a: Float32Array) => tf.tensor4d(a, [a.length / PX, 28, 28, 1]);
+  const [fr, fo] = [asTensor(recon), asTensor(originals)];
+  const a = await featuresOf(evaluator, fr), b = await featuresOf(evaluator, fo);
+  tf.dispose([fr, fo]); evaluator.dispose();
+  return Number(fid(rowsOf(a.values, a.dim), rowsOf(b.values, b.dim)).toFixed(2));
+}
+
+type Reconstructed = { originals: Float32Array; recon: Float32Array };
+
+/**
+ * The samples grid, ten spread examples a row: held-out public originals, their reconstructions, private originals,
+ * theirs; then `lastRow` (up to ten images) if given.
+ */
+function writeReconstructionGrid(file: string, h: Reconstructed, p: Reconstructed, lastRow?: Float32Array): void {
+  const rows = lastRow ? 5 : 4;
+  const grid = new Float32Array(rows * 10 * PX);
+  for (let c = 0; c < 10; c++) {
+    const k = c * 97; // ten spread examples of each set
+    grid.set(imageAt(h.originals, k), c * PX); grid.set(imageAt(h.recon, k), (10 + c) * PX);
+    grid.set(imageAt(p.originals, k), (20 + c) * PX); grid.set(imageAt(p.recon, k), (30 + c) * PX);
+  }
+  if (lastRow) grid.set(lastRow, 40 * PX);
+  writeGridPng(file, grid, rows, 10);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The inversion network's decoders (Yang et al., CCS 2019; src/core/attacks/inversion-net.ts): one per target,
+// trained on the attacker's public digits and the target's answers to them, asked through a QueryOracle (each public
+// training digit once, counted into the manifest's `queries`).
+
+/**
+ * 6 epochs of 64 at lr 1e-3 (~2,900 steps, 3-5 minutes on WASM): on target-none the training loss was flat from
+ * ~1,500 steps on (0.0545 at 1,500, 0.0542 at 2,250). The paper trains 100 epochs of 128 at lr 2e-4 on GPUs.
+ */
+export const INVERSION_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped', 'dp-eps1'].map((d): DecoderRecipe => (
+  { id: `inv-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 6, batchSize: 64, learningRate: 1e-3 }));
+
+const INVERSION_ARCH = 'decoder: aligned answer (k largest scores as max(0, ln p + 50) / 50, the rest 0) -> dense 7x7x64 tanh -> convT4/2(32) tanh -> convT4/2(1) sigmoid; MSE, Adam (beta1 0.5)';
+
+export function trainInversionPrior(r: DecoderRecipe, opts: DecoderTrainOptions): Promise<PriorEntry> {
+  return trainDecoderPrior(r, opts, {
+    kind: 'inv',
+    architecture: INVERSION_ARCH,
+    setUp: (target, k, pub, pool, seed) => {
+      const oracle = new QueryOracle(target, k, NO_DEFENSE, seed);
+      const decoder = buildInversionDecoder(k, seed);
+      const trainer = new DecoderTrainer(decoder, pub, oracle, { batchSize: r.batchSize, learningRate: r.learningRate, truncation: k, seed, pool });
+      return { decoder, epoch: () => trainer.epoch, step: async () => (await trainer.step()).loss, queries: () => oracle.queries, dispose: () => trainer.dispose() };
+    },
+    asked: `each asked of ${r.forTarget} once (exact answers, no output defense)`,
+    zDim: (k) => k,
+    judge: judgeDecoder,
+  });
 }
 
 /**
@@ -348,56 +453,27 @@ export async function trainInversionPrior(r: InversionRecipe, opts: { seed: numb
  * five prototypes.
  */
 export async function judgeDecoder(decoder: tf.LayersModel, target: tf.LayersModel, classes: number[], seed: number, gridFile?: string): Promise<{ reconstruction: ReconstructionQuality; fid: number }> {
-  const splits = loadSplits();
-  const pub = splits.publicSet, test = splits.privateTest;
-  const k = classes.length, px = 784;
-  const heldAll = Array.from({ length: pub.count }, (_, i) => i).filter(isHeldOutPublic);
-  const held = spreadIndices(heldAll.length, 1000).map((i) => heldAll[i]);
-  const priv = spreadIndices(test.count, 1000);
+  const { pub, test, held, priv } = judgedDigits();
+  const k = classes.length;
   const evalApi = new QueryOracle(target, k, NO_DEFENSE, seed);
-  const reconstructOf = async (set: DigitSet, idx: number[]) => {
+  const reconstructOf = async (set: DigitSet, idx: number[]): Promise<Reconstructed> => {
     const x = imagesToTensor(set, idx);
     const answers = await evalApi.probabilities(x);
     const originals = new Float32Array(await x.data() as Float32Array);
     x.dispose();
     return { originals, recon: await decode(decoder, alignAnswers(answers, k, k), k) };
   };
-  const at = (a: Float32Array, i: number) => a.subarray(i * px, (i + 1) * px);
-  const scores = (a: Float32Array, b: Float32Array, n: number) => {
-    let m = 0, s = 0;
-    for (let i = 0; i < n; i++) { m += mse(at(a, i), at(b, i)); s += ssim(at(a, i), at(b, i)); }
-    return { images: n, mse: Number((m / n).toFixed(5)), ssim: Number((s / n).toFixed(4)) };
-  };
   const h = await reconstructOf(pub, held);
   const p = await reconstructOf(test, priv);
-  const rng = makeRng(seed + 4242);
-  let publicSsim = 0, protoSsim = 0;
   const prototypes = await decode(decoder, oneHotAnswers(classes.map((_, j) => j), k), k);
-  for (let i = 0; i < priv.length; i++) {
-    const j = Math.floor(rng() * pub.count);
-    publicSsim += ssim(Float32Array.from(pub.images.subarray(j * px, (j + 1) * px), (v) => v / 255), at(p.originals, i));
-    protoSsim += ssim(at(prototypes, classes.indexOf(test.labels[priv[i]])), at(p.originals, i));
-  }
-  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
-  const asTensor = (a: Float32Array) => tf.tensor4d(a, [a.length / px, 28, 28, 1]);
-  const [fr, fo] = [asTensor(h.recon), asTensor(h.originals)];
-  const a = await featuresOf(evaluator, fr), b = await featuresOf(evaluator, fo);
-  tf.dispose([fr, fo]); evaluator.dispose();
-  const fidValue = Number(fid(rowsOf(a.values, a.dim), rowsOf(b.values, b.dim)).toFixed(2));
-  if (gridFile) {
-    const grid = new Float32Array(50 * px);
-    for (let c = 0; c < 10; c++) {
-      const hi = c * 97, pi = c * 97; // ten spread examples of each set
-      grid.set(at(h.originals, hi), c * px); grid.set(at(h.recon, hi), (10 + c) * px);
-      grid.set(at(p.originals, pi), (20 + c) * px); grid.set(at(p.recon, pi), (30 + c) * px);
-    }
-    grid.set(prototypes, 40 * px);
-    writeGridPng(gridFile, grid, 5, 10);
-  }
+  let protoSsim = 0;
+  for (let i = 0; i < priv.length; i++) protoSsim += ssim(imageAt(prototypes, classes.indexOf(test.labels[priv[i]])), imageAt(p.originals, i));
+  const fidValue = await reconstructionFid(h.recon, h.originals);
+  if (gridFile) writeReconstructionGrid(gridFile, h, p, prototypes);
   return {
     reconstruction: {
-      truncation: k, heldOutPublic: scores(h.recon, h.originals, held.length), privateTest: scores(p.recon, p.originals, priv.length),
-      publicDigitSsim: Number((publicSsim / priv.length).toFixed(4)), prototypeSsim: Number((protoSsim / priv.length).toFixed(4)),
+      truncation: k, heldOutPublic: reconstructionScores(h.recon, h.originals, held.length), privateTest: reconstructionScores(p.recon, p.originals, priv.length),
+      publicDigitSsim: publicDigitSsim(pub, p.originals, priv.length, seed), prototypeSsim: Number((protoSsim / priv.length).toFixed(4)),
     },
     fid: fidValue,
   };
@@ -407,65 +483,29 @@ export async function judgeDecoder(decoder: tf.LayersModel, target: tf.LayersMod
 // The split attack's decoders (src/core/attacks/split-inversion.ts): one per target, trained on the attacker's public
 // digits and the exact (noise-free) features the target's client part sends for them, each batch asked afresh.
 
-export interface SplitRecipe {
-  id: string;
-  forTarget: string;
-  knowledge: Knowledge;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-}
-
 /**
  * 2 epochs of 64 at lr 1e-3 (~870 steps, about 2 minutes on WASM beside two other trainings): the MSE falls from 0.24
  * to ~0.06 in the first 50 steps; the rest polishes.
  */
-export const SPLIT_RECIPES: SplitRecipe[] = ['none', 'trap-mid-capped'].map((d): SplitRecipe => (
+export const SPLIT_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped'].map((d): DecoderRecipe => (
   { id: `split-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 2, batchSize: 64, learningRate: 1e-3 }));
 
 const SPLIT_ARCH = `decoder: the target's ${SPLIT_LAYER} features (${FEATURE_SHAPE.join(' x ')}, after its ReLU) -> conv3(32, same) relu -> convT3(1, valid) sigmoid -> 28 x 28; MSE, Adam (beta1 0.5)`;
 
-export async function trainSplitPrior(r: SplitRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<PriorEntry> {
-  const splits = loadSplits();
-  const pub = publicFor(r.knowledge, splits);
-  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
-  const entry = (manifest.models as ModelEntry[]).find((m) => m.id === r.forTarget);
-  if (!entry) throw new Error(`${r.id}: its target '${r.forTarget}' is not in models/manifest.json yet; train it first`);
-  const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
-  const epochs = opts.epochs ?? r.epochs;
-  const client = new SplitClient(target, 0, opts.seed);
-  const decoder = buildSplitDecoder(opts.seed);
-  const pool = Array.from({ length: pub.count }, (_, i) => i).filter((i) => !isHeldOutPublic(i));
-  const trainer = new SplitDecoderTrainer(decoder, pub, client, { batchSize: r.batchSize, learningRate: r.learningRate, seed: opts.seed, pool });
-  const t0 = performance.now();
-  let lastLog = t0, recent = 0, count = 0;
-  while (trainer.epoch < epochs) {
-    recent += await trainer.step(); count++;
-    if (performance.now() - lastLog > 15000) {
-      lastLog = performance.now();
-      console.error(`${r.id} epoch ${trainer.epoch + 1}/${epochs} MSE ${(recent / count).toFixed(4)} queries ${client.sent} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
-      recent = 0; count = 0;
-    }
-  }
-  const trainSeconds = Math.round((performance.now() - t0) / 1000);
-  trainer.dispose();
-  fs.mkdirSync(opts.dir, { recursive: true });
-  const saved = await saveModel(decoder, opts.dir);
-  const params = decoder.countParams();
-  decoder.dispose();
-  // Judged as shipped (float16 weights), as the models test re-measures it.
-  const shipped = await loadModelFromDir(opts.dir);
-  const quality = await judgeSplitDecoder(shipped, target, opts.seed, path.join(opts.dir, 'samples.png'));
-  shipped.dispose(); target.dispose();
-  const rel = (p: string) => path.relative(MODELS_DIR, p);
-  return {
-    id: r.id, kind: 'split', knowledge: r.knowledge, forTarget: r.forTarget, classes: entry.classes,
-    generator: { path: rel(path.join(opts.dir, 'model.json')), params, ...saved },
+export function trainSplitPrior(r: DecoderRecipe, opts: DecoderTrainOptions): Promise<PriorEntry> {
+  return trainDecoderPrior(r, opts, {
+    kind: 'split',
     architecture: SPLIT_ARCH,
-    dataSplit: `public digits 5-9 (MNIST train + test) but every tenth (held out): ${pool.length} images, sent through ${r.forTarget}'s ${SPLIT_LAYER} once per epoch (exact features, no noise)`,
-    trainImages: pool.length, zDim: FEATURE_SHAPE[0] * FEATURE_SHAPE[1] * FEATURE_SHAPE[2], epochs, trainCommand: opts.command, seed: opts.seed, trainSeconds,
-    trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), queries: client.sent, ...quality,
-  };
+    setUp: (target, _k, pub, pool, seed) => {
+      const client = new SplitClient(target, 0, seed);
+      const decoder = buildSplitDecoder(seed);
+      const trainer = new SplitDecoderTrainer(decoder, pub, client, { batchSize: r.batchSize, learningRate: r.learningRate, seed, pool });
+      return { decoder, epoch: () => trainer.epoch, step: () => trainer.step(), queries: () => client.sent, dispose: () => trainer.dispose() };
+    },
+    asked: `sent through ${r.forTarget}'s ${SPLIT_LAYER} once per epoch (exact features, no noise)`,
+    zDim: () => FEATURE_SHAPE[0] * FEATURE_SHAPE[1] * FEATURE_SHAPE[2],
+    judge: (shipped, target, _classes, seed, gridFile) => judgeSplitDecoder(shipped, target, seed, gridFile),
+  });
 }
 
 /**
@@ -475,61 +515,31 @@ export async function trainSplitPrior(r: SplitRecipe, opts: { seed: number; epoc
  * and their originals. A grid: held-out public originals / reconstructions, private originals / reconstructions.
  */
 export async function judgeSplitDecoder(decoder: tf.LayersModel, target: tf.LayersModel, seed: number, gridFile?: string): Promise<{ splitQuality: SplitQuality; fid: number }> {
-  const splits = loadSplits();
-  const pub = splits.publicSet, test = splits.privateTest;
-  const px = 784;
-  const heldAll = Array.from({ length: pub.count }, (_, i) => i).filter(isHeldOutPublic);
-  const held = spreadIndices(heldAll.length, 1000).map((i) => heldAll[i]);
-  const priv = spreadIndices(test.count, 1000);
+  const { pub, test, held, priv } = judgedDigits();
   const client = new SplitClient(target, 0, seed);
   let featureSum = 0, featureCount = 0;
-  const reconstructOf = async (set: DigitSet, idx: number[], measure: boolean) => {
-    const originals = new Float32Array(idx.length * px), recon = new Float32Array(idx.length * px);
+  const reconstructOf = async (set: DigitSet, idx: number[], measure: boolean): Promise<Reconstructed> => {
+    const originals = new Float32Array(idx.length * PX), recon = new Float32Array(idx.length * PX);
     for (let start = 0; start < idx.length; start += 200) {
       const part = idx.slice(start, start + 200);
       const x = imagesToTensor(set, part);
       const f = client.send(x);
       const values = await f.data() as Float32Array;
       if (measure) { for (const v of values) featureSum += Math.abs(v); featureCount += values.length; }
-      originals.set(await x.data() as Float32Array, start * px);
-      recon.set(await decodeFeatures(decoder, values), start * px);
+      originals.set(await x.data() as Float32Array, start * PX);
+      recon.set(await decodeFeatures(decoder, values), start * PX);
       tf.dispose([x, f]);
     }
     return { originals, recon };
   };
-  const at = (a: Float32Array, i: number) => a.subarray(i * px, (i + 1) * px);
-  const scores = (a: Float32Array, b: Float32Array, n: number) => {
-    let m = 0, s = 0;
-    for (let i = 0; i < n; i++) { m += mse(at(a, i), at(b, i)); s += ssim(at(a, i), at(b, i)); }
-    return { images: n, mse: Number((m / n).toFixed(5)), ssim: Number((s / n).toFixed(4)) };
-  };
   const h = await reconstructOf(pub, held, false);
   const p = await reconstructOf(test, priv, true);
-  const rng = makeRng(seed + 4242);
-  let publicSsim = 0;
-  for (let i = 0; i < priv.length; i++) {
-    const j = Math.floor(rng() * pub.count);
-    publicSsim += ssim(Float32Array.from(pub.images.subarray(j * px, (j + 1) * px), (v) => v / 255), at(p.originals, i));
-  }
-  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
-  const asTensor = (a: Float32Array) => tf.tensor4d(a, [a.length / px, 28, 28, 1]);
-  const [fr, fo] = [asTensor(h.recon), asTensor(h.originals)];
-  const a = await featuresOf(evaluator, fr), b = await featuresOf(evaluator, fo);
-  tf.dispose([fr, fo]); evaluator.dispose();
-  const fidValue = Number(fid(rowsOf(a.values, a.dim), rowsOf(b.values, b.dim)).toFixed(2));
-  if (gridFile) {
-    const grid = new Float32Array(40 * px);
-    for (let c = 0; c < 10; c++) {
-      const k = c * 97; // ten spread examples of each set
-      grid.set(at(h.originals, k), c * px); grid.set(at(h.recon, k), (10 + c) * px);
-      grid.set(at(p.originals, k), (20 + c) * px); grid.set(at(p.recon, k), (30 + c) * px);
-    }
-    writeGridPng(gridFile, grid, 4, 10);
-  }
+  const fidValue = await reconstructionFid(h.recon, h.originals);
+  if (gridFile) writeReconstructionGrid(gridFile, h, p);
   return {
     splitQuality: {
-      layer: SPLIT_LAYER, heldOutPublic: scores(h.recon, h.originals, held.length), privateTest: scores(p.recon, p.originals, priv.length),
-      publicDigitSsim: Number((publicSsim / priv.length).toFixed(4)), featureSize: Number((featureSum / Math.max(1, featureCount)).toFixed(5)),
+      layer: SPLIT_LAYER, heldOutPublic: reconstructionScores(h.recon, h.originals, held.length), privateTest: reconstructionScores(p.recon, p.originals, priv.length),
+      publicDigitSsim: publicDigitSsim(pub, p.originals, priv.length, seed), featureSize: Number((featureSum / Math.max(1, featureCount)).toFixed(5)),
     },
     fid: fidValue,
   };

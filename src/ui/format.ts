@@ -5,6 +5,11 @@ export function pct(v: number): string {
   return v >= 0.99 && v < 1 ? `${(Math.floor(v * 1000) / 10).toFixed(1)}%` : `${Math.round(100 * v)}%`;
 }
 
+/** Whole percents, plainly rounded (0.996 reads 100%). */
+export function wholePct(v: number): string {
+  return `${Math.round(100 * v)}%`;
+}
+
 /** "4.2 s", "37 s", "3 min 05 s", "1 h 02 min": a duration as a person reads it. */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms)) return '–';

@@ -38,10 +38,53 @@ export { expect };
 /** Opens the lab with these query parameters and waits for the engine and the private samples. */
 export async function openLab(page: Page, query = '', backend?: string): Promise<void> {
   await page.goto(`./attack.html${query}`);
-  const badge = page.getByTestId('backend-badge');
-  await expect(badge).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-  if (backend) await expect(badge).toHaveAttribute('data-backend', backend);
+  await engineReady(page);
+  if (backend) await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', backend);
   await expect(page.getByTestId('run')).toBeEnabled();
+}
+
+/** Waits until the page's engine has started (its backend badge says ready). */
+export async function engineReady(page: Page): Promise<void> {
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+}
+
+/** Skips the test until the served manifest lists this trained model (a GAN prior, a decoder), saying how to make it. */
+export function skipUnlessServed(kind: string, id: string): void {
+  test.skip(!servedPriors().includes(id), `${kind} '${id}' is not in public/models/manifest.json yet (npm run train -- --only ${id}, then npm run assets)`);
+}
+
+/** A setting the page changes and changes back, so that it writes the address itself: its field, its URL parameter, the values typed (the last one the link's). */
+export interface Rewrite {
+  field: string;
+  param: string;
+  values: string[];
+}
+
+/**
+ * Opens the lab at `query` (on WASM) and checks that its settings round-trip through the link, in three passes: as the
+ * page read the address; after the page has written it (`rewrite`, by default the seed to 8 and back to 7); after a
+ * reload. On every pass `shows(pass)` checks the fields, no message about the address is shown, and the address holds
+ * exactly `query`'s parameters.
+ */
+export async function expectRoundTrip(page: Page, query: string, shows: (pass: string) => Promise<void>,
+  rewrite: Rewrite = { field: 'f-seed', param: 'seed', values: ['8', '7'] }): Promise<void> {
+  const expected = Object.fromEntries(new URLSearchParams(query));
+  await openLab(page, query, 'wasm');
+  for (const pass of ['read', 'written', 'reloaded']) {
+    await shows(pass);
+    await expect(page.getByTestId('message-url')).toHaveCount(0);
+    expect(Object.fromEntries(new URL(page.url()).searchParams), pass).toEqual(expected);
+    if (pass === 'read') {
+      for (const value of rewrite.values) {
+        await page.getByTestId(rewrite.field).fill(value);
+        await page.getByTestId(rewrite.field).press('Enter');
+        await expect.poll(() => new URL(page.url()).searchParams.get(rewrite.param)).toBe(value);
+      }
+    } else if (pass === 'written') {
+      await page.reload();
+      await engineReady(page);
+    }
+  }
 }
 
 /** PNG data URLs of the five reconstruction canvases. */
@@ -60,6 +103,46 @@ export function canvasMean(page: Page, testid: string): Promise<number> {
     for (let i = 0; i < data.length; i += 4) sum += data[i];
     return sum / (data.length / 4);
   }, testid);
+}
+
+/** How many of the five reconstructions differ from `before` (what reconstructionImages read earlier). */
+export async function changedReconstructions(page: Page, before: string[]): Promise<number> {
+  return (await reconstructionImages(page)).filter((img, d) => img !== before[d]).length;
+}
+
+/** Each of the five digits' cards shows the evaluator's verdict. */
+export async function expectVerdicts(page: Page): Promise<void> {
+  for (const d of [0, 1, 2, 3, 4]) await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d/);
+}
+
+/** Presses Run and waits until all five reconstructions have replaced what was shown before, each with its verdict. */
+export async function runUntilReconstructed(page: Page, timeout = 120_000): Promise<void> {
+  const blank = await reconstructionImages(page);
+  await page.getByTestId('run').click();
+  await expect.poll(() => changedReconstructions(page, blank), { timeout }).toBe(5);
+  await expectVerdicts(page);
+}
+
+/** The Queries figure shows a count (no budget) and it grows by more than `more` (the run goes on querying the target). */
+export async function expectQueriesGrow(page: Page, more = 20, timeout = 60_000): Promise<void> {
+  const queries = page.getByTestId('queries');
+  const shown = async () => Number((await queries.textContent())!.replace(/,/g, ''));
+  await expect(queries).toHaveText(/^[1-9][\d,]*$/);
+  const before = await shown();
+  await expect.poll(shown, { timeout }).toBeGreaterThan(before + more);
+}
+
+/** Presses Pause, and returns the step the run settled at once the step in flight has landed. */
+export async function pauseAndSettle(page: Page): Promise<number> {
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+  return settledStep(page);
+}
+
+/** Presses Reset: the run is gone, the page idle. */
+export async function resetToIdle(page: Page): Promise<void> {
+  await page.getByTestId('reset').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
 }
 
 /** The step the page shows. */

@@ -2,30 +2,20 @@
 // the devices' Laplace noise on, it fine-tunes step by step, its reconstructions of the victims fill the grid, its
 // victims panel shows each private test image, a few of the feature maps the server received and the reconstruction,
 // with the accuracy the noise leaves; its settings (the noise included) round-trip through the link.
-import { expect, openLab, reconstructionImages, servedPriors, settledStep, test } from './fixtures.ts';
-
-const PRIOR = 'split-target-none-disjoint';
+import { expect, expectQueriesGrow, expectRoundTrip, openLab, pauseAndSettle, resetToIdle, runUntilReconstructed, skipUnlessServed, test } from './fixtures.ts';
 
 test('the split attack rebuilds the private test images from what their devices sent, with the noise defense on', async ({ page }) => {
-  test.skip(!servedPriors().includes(PRIOR), `decoder '${PRIOR}' is not in public/models/manifest.json yet (npm run train -- --only ${PRIOR}, then npm run assets)`);
+  skipUnlessServed('decoder', 'split-target-none-disjoint');
   test.setTimeout(180_000);
   await openLab(page, '?backend=wasm&attack=split-inversion&steps=400&batchSize=8&splitNoise=0.2', 'wasm');
   await expect(page.getByTestId('attack-summary')).toContainText('Titcombe et al., 2021');
   await expect(page.getByTestId('attack-summary')).toContainText('The attacker is that server');
   await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
-  const blank = await reconstructionImages(page);
-  await page.getByTestId('run').click();
   // The victims' reconstructions replace the blank cards, with both judges' verdicts; the victims' rows appear.
-  await expect.poll(() => reconstructionImages(page).then((now) => now.filter((img, d) => img !== blank[d]).length), { timeout: 120_000 }).toBe(5);
-  for (const d of [0, 1, 2, 3, 4]) await expect(page.getByTestId(`verdict-${d}`)).toContainText(/evaluator sees\s*\d/);
+  await runUntilReconstructed(page);
   await expect(page.getByTestId('victim-2')).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId('queries')).toHaveText(/^[1-9][\d,]*$/);
-  const queriesBefore = Number((await page.getByTestId('queries').textContent())!.replace(/,/g, ''));
-  await expect.poll(async () => Number((await page.getByTestId('queries').textContent())!.replace(/,/g, '')), { timeout: 60_000 })
-    .toBeGreaterThan(queriesBefore + 20);
-  await page.getByTestId('pause').click();
-  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
-  await settledStep(page);
+  await expectQueriesGrow(page);
+  await pauseAndSettle(page);
   // Each victim: the original, four of the feature maps received, the reconstruction and its scores.
   for (const d of [0, 1, 2, 3, 4]) {
     const row = page.getByTestId(`victim-${d}`);
@@ -38,16 +28,12 @@ test('the split attack rebuilds the private test images from what their devices 
   await expect(page.getByTestId('split-defense')).toContainText(/without the noise: \d/);
   await expect(page.getByTestId('split-accuracy')).toHaveText(/^\d+(\.\d)?%$/);
   await expect(page.getByTestId('loss-chart').locator('path.series')).not.toHaveCount(0);
-  await page.getByTestId('reset').click();
-  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'idle');
+  await resetToIdle(page);
   await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
 });
 
 test('the split attack\'s settings, its noise included, round-trip through the link', async ({ page }) => {
-  const query = '?attack=split-inversion&steps=12&batchSize=16&lr=0.002&splitNoise=0.5&seed=7&backend=wasm';
-  const expected = Object.fromEntries(new URLSearchParams(query));
-  await openLab(page, query, 'wasm');
-  for (const pass of ['read', 'written', 'reloaded']) {
+  await expectRoundTrip(page, '?attack=split-inversion&steps=12&batchSize=16&lr=0.002&splitNoise=0.5&seed=7&backend=wasm', async (pass) => {
     await expect(page.getByRole('radio', { name: /Split-learning inversion/ }), pass).toBeChecked();
     await expect(page.getByTestId('f-steps')).toHaveValue('12');
     await expect(page.getByTestId('f-batchSize')).toHaveValue('16');
@@ -56,19 +42,7 @@ test('the split attack\'s settings, its noise included, round-trip through the l
     await expect(page.getByTestId('f-seed')).toHaveValue('7');
     // Not a black-box attack: the output defense and the query budget are not its settings.
     await expect(page.getByTestId('output-defense')).toHaveCount(0);
-    await expect(page.getByTestId('message-url')).toHaveCount(0);
-    expect(Object.fromEntries(new URL(page.url()).searchParams), pass).toEqual(expected);
-    if (pass === 'read') {
-      for (const b of ['0.1', '0.5']) {
-        await page.getByTestId('f-splitNoise').fill(b);
-        await page.getByTestId('f-splitNoise').press('Enter');
-        await expect.poll(() => new URL(page.url()).searchParams.get('splitNoise')).toBe(b);
-      }
-    } else if (pass === 'written') {
-      await page.reload();
-      await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
-    }
-  }
+  }, { field: 'f-splitNoise', param: 'splitNoise', values: ['0.1', '0.5'] });
   // The presets change the attack's budget, not the defense.
   await page.getByTestId('preset-paper').click();
   await expect(page.getByTestId('f-steps')).toHaveValue('400');
