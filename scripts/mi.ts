@@ -3,7 +3,7 @@
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--query-budget N] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
-//          [--naturalness balanced|paper|none] [--injection blend|ink|stroke] [--out DIR] [--backend wasm|cpu]
+//          [--naturalness balanced|paper|none] [--injection blend|ink|stroke|warp|ted] [--out DIR] [--backend wasm|cpu]
 //   detect --target ID --images DIR [--json]
 //   judge  --images DIR [--dataset mnist|faces] [--json]   (recon-<class>-<k>.png files, judged by the data set's judges;
 //          digits: both judges and KNN-label accuracy)
@@ -50,7 +50,7 @@ const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(
 
 
 const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10 [--no-batch]]
-                    [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1|dp:1]
+                    [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1|dp:1|purifier|adv-noise:5]
                     [--query-budget N] (black-box and label-only attacks: the target answers at most N images)
                     knobs: ${ATTACKS.map((a) => `${a.id}: ${a.knobs.map((k) => `--${flagOf(k.key)}`).join(' ')}`).join('; ')}; mi-face: --init zeros|noise
                     [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
@@ -59,7 +59,8 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
        npm run mi -- detect --target ID --images DIR [--json]
        npm run mi -- judge --images DIR [--dataset mnist|faces] [--json]
        npm run mi -- bench [--dataset mnist|faces] [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3]
-                    [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]`;
+                    [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
+                    [--output-defense D] [--query-budget N[,N...]] (the querying columns; several budgets: one grid each, a sweep)`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
   try {
@@ -322,9 +323,16 @@ async function benchCommand(argv: string[]): Promise<void> {
     defenses: { type: 'string' }, attacks: { type: 'string', default: 'mi-face' }, seeds: { type: 'string', default: '1' },
     budget: { type: 'string', default: 'browser' }, knowledge: { type: 'string', default: 'disjoint' }, steps: { type: 'string' },
     json: { type: 'boolean', default: false }, out: { type: 'string' }, backend: { type: 'string' }, dataset: { type: 'string' },
-    'no-batch': { type: 'boolean', default: false },
+    'no-batch': { type: 'boolean', default: false }, 'output-defense': { type: 'string' }, 'query-budget': { type: 'string' },
   });
   const { parseSeedList, STEPS_RANGE } = await import('../src/worker/benchmark-record.ts');
+  const outputDefense = values['output-defense'];
+  if (outputDefense !== undefined) {
+    try { parseOutputDefense(outputDefense); } catch (e) { throw new UsageError(`--output-defense: ${(e as Error).message}`); }
+  }
+  // One budget, or several: the grid runs once per budget (a sweep), each table headed by its budget.
+  const queryBudgets = values['query-budget'] === undefined ? [undefined]
+    : values['query-budget'].split(',').map((v) => num('query-budget', v.trim(), 0, { int: true, min: 1, max: QUERY_BUDGET_MAX }));
   const list = (raw: string) => raw.split(',').map((v) => v.trim()).filter(Boolean);
   // The data set: --dataset, else that of the first --defenses target, else MNIST.
   const ds = datasetFlag(values.dataset, values.defenses === undefined ? undefined : list(values.defenses)[0]);
@@ -353,28 +361,34 @@ async function benchCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--defenses: no target '${d}' (have: ${targets.join(', ')})`);
   }
   if (defenses.length === 0) throw new UsageError('--defenses: name at least one target');
-  const config: BenchmarkConfig = {
+  const base: BenchmarkConfig = {
     ...(ds.id !== 'mnist' ? { dataset: ds.id } : {}),
     defenses: [...new Set(defenses)], attacks: [...new Set(attacks)] as AttackConfig['attack'][], seeds,
     budget: values.budget, knowledge: values.knowledge, ...(steps !== undefined ? { steps } : {}),
-    ...(values['no-batch'] ? { batchSeeds: false } : {}),
+    ...(values['no-batch'] ? { batchSeeds: false } : {}), ...(outputDefense !== undefined ? { outputDefense } : {}),
   };
   const { formatBenchTable, writeBenchOut } = await import('./lib/bench-table.ts');
-  const record = await new Promise<NonNullable<BenchmarkProgress['record']>>((resolve, reject) => {
-    engine.startBenchmark(config, (p) => {
-      // One line per finished cell on stderr (stdout stays the table or the JSON).
-      for (const c of p.cells) {
-        console.error(`[${p.cellsDone}/${p.cellsTotal}] ${c.defense} x ${c.attack}: ${c.status === 'done' ? `top-1 ${c.metrics!.top1.toFixed(2)} in ${c.seconds.toFixed(1)} s` : c.note}`);
-      }
-      if (p.state === 'failed') reject(new Error(p.error));
-      else if (p.record && p.state === 'done') resolve(p.record);
-    }).catch(reject);
-  });
-  if (values.out) writeBenchOut(record, values.out);
-  if (values.json) process.stdout.write(JSON.stringify(record) + '\n');
-  else {
-    console.log(formatBenchTable(record));
-    if (values.out) console.log(`wrote ${values.out}/table.csv, record.json and <defense>/<attack>/{recon,nearest}-<digit>-<seed>.png`);
+  for (const queryBudget of queryBudgets) {
+    const config: BenchmarkConfig = { ...base, ...(queryBudget !== undefined ? { queryBudget } : {}) };
+    const heading = queryBudgets.length > 1 ? `query budget ${queryBudget}` : undefined;
+    const record = await new Promise<NonNullable<BenchmarkProgress['record']>>((resolve, reject) => {
+      engine.startBenchmark(config, (p) => {
+        // One line per finished cell on stderr (stdout stays the table or the JSON).
+        for (const c of p.cells) {
+          console.error(`[${p.cellsDone}/${p.cellsTotal}] ${heading ? `${heading}: ` : ''}${c.defense} x ${c.attack}: ${c.status === 'done' ? `top-1 ${c.metrics!.top1.toFixed(2)} in ${c.seconds.toFixed(1)} s` : c.note}`);
+        }
+        if (p.state === 'failed') reject(new Error(p.error));
+        else if (p.record && p.state === 'done') resolve(p.record);
+      }).catch(reject);
+    });
+    const out = values.out && heading ? path.join(values.out, `budget-${queryBudget}`) : values.out;
+    if (out) writeBenchOut(record, out);
+    if (values.json) process.stdout.write(JSON.stringify(record) + '\n');
+    else {
+      if (heading) console.log(`\n## ${heading}${outputDefense ? `, output defense ${outputDefense}` : ''}`);
+      console.log(formatBenchTable(record));
+      if (out) console.log(`wrote ${out}/table.csv, record.json and <defense>/<attack>/{recon,nearest}-<digit>-<seed>.png`);
+    }
   }
 }
 
@@ -409,6 +423,8 @@ async function trainCommand(argv: string[]): Promise<void> {
     if (!modes.includes(v)) throw new UsageError(`--${flag}: '${v}' must be one of ${modes.join(', ')}`);
     Object.assign(knobs, { [flag]: v });
   }
+  // As in the defense lab: without its own --alpha, an injection comes with the strength it needs (warp: 1 px).
+  if (knobs.injection && values.alpha === undefined) knobs.alpha = INJECTION_MODES.find((m) => m.value === knobs.injection)!.alpha;
   const backend = await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const dir = path.resolve(values.out ?? path.join('out', `train-${values.defense}`));
   const knobArgs = Object.entries(knobs).map(([k, v]) => ` --${k} ${v}`).join('');

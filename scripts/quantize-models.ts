@@ -80,7 +80,7 @@ for (const entry of order) {
   });
   if (entry.trapdoor) {
     const m = await load(stored, chosen.specs, chosen.data);
-    const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length);
+    const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length, entry.trapdoor.injection);
     const acc = await trapdoorAccuracy(m, privateTest, (d) => entry.classes.indexOf(d), triggers, entry.trapdoor.alpha, entry.seed, 500, entry.trapdoor.injection);
     m.dispose(); triggers.dispose();
     console.log(`${entry.id}: trapdoor accuracy ${(acc * 100).toFixed(2)}% (was ${(entry.trapdoor.trapdoorAccuracy * 100).toFixed(2)}%)`);
@@ -91,7 +91,7 @@ for (const entry of order) {
 for (const prior of manifest.priors ?? []) {
   // Faces priors are saved in float16 as trained, and judged by their own recipe; so are the decoders (the inversion
   // network's, the split attack's: one network, no samples to judge).
-  if (prior.dataset === 'faces' || prior.kind === 'inv' || prior.kind === 'split') continue;
+  if (prior.dataset === 'faces' || prior.kind === 'inv' || prior.kind === 'split' || prior.kind === 'c2f') continue;
   for (const net of [prior.generator, prior.discriminator!]) {
     const dir = path.dirname(path.join(MODELS_DIR, net.path));
     const stored = read(dir);

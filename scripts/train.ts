@@ -1,12 +1,13 @@
 // npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu] [--resume]
 // Trains the shipped models (classifiers and GAN priors) on real MNIST with the shared core, writes them under
-// models/ and updates the manifest. ROLE: target, evaluator, prior or student.
+// models/ and updates the manifest. ROLE: target, evaluator, prior, student or guard.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
-import { readManifest, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
+import { readManifest, upsertGuardEntry, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
+import { GUARD_RECIPES, trainGuard } from './lib/guard-recipes.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent } from './lib/prior-recipes.ts';
+import { C2F_RECIPES, FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent, trainC2fPrior } from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,9 +26,12 @@ const priors = PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.
 const facePriors = FACE_PRIOR_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('student'));
 const decoders = INVERSION_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+const c2fNets = C2F_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const splitDecoders = SPLIT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
-if (chosen.length + priors.length + facePriors.length + students.length + decoders.length + splitDecoders.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES, ...SPLIT_RECIPES].map((r) => r.id).join(', ')})`);
+// The defender's networks of the output defenses (purifier, mimic inversion model): ROLE 'guard'.
+const guards = GUARD_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('guard'));
+if (chosen.length + priors.length + facePriors.length + students.length + decoders.length + c2fNets.length + splitDecoders.length + guards.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES, ...C2F_RECIPES, ...SPLIT_RECIPES, ...GUARD_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -61,6 +65,16 @@ for (const r of decoders) {
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, reconstruction: entry.reconstruction }));
 }
+// C2FMI's inverse networks (Ye et al. 2023): each needs its target and the shared GAN prior in the manifest.
+for (const r of c2fNets) {
+  if (!only?.includes(r.id) && !readManifest().models.some((m) => m.id === r.forTarget)) {
+    console.error(`${r.id}: skipped, its target ${r.forTarget} is not trained yet`);
+    continue;
+  }
+  const entry = await trainC2fPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, c2fQuality: entry.c2fQuality }));
+}
 // The split attack's decoders (split-learning inversion): each needs its target in the manifest.
 for (const r of splitDecoders) {
   if (!only?.includes(r.id) && !readManifest().models.some((m) => m.id === r.forTarget)) {
@@ -70,6 +84,12 @@ for (const r of splitDecoders) {
   const entry = await trainSplitPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, splitQuality: entry.splitQuality }));
+}
+// The output defenses' networks: each needs its target and (for its quality) the attacker's decoder for that target.
+for (const r of guards) {
+  const entry = await trainGuard(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertGuardEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, quality: entry.quality }));
 }
 for (const r of facePriors) {
   const entry = await trainEigenPrior(r, { seed, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });

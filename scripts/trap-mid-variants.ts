@@ -1,5 +1,6 @@
 // npm run trap-mid:variants -- [--naturalness balanced|paper|none] [--weight 0.5] [--batches 300]
-//                               [--injection blend|ink|stroke] [--alpha 0.02] [--seed 1] [--eval-every N]
+//                               [--injection blend|ink|stroke|warp|ted] [--alpha A] [--seed 1] [--eval-every N]
+// (--alpha: the injection's own strength unless given: blend 0.02, ink 0.5, stroke, warp and ted 1)
 // A short Trap-MID training run with one formulation of the trigger step, then what decides whether it works on
 // MNIST: clean accuracy, trapdoor accuracy and the naturalness discriminator's AUC (0.5 = triggers look natural).
 // Prints one JSON line. The README's Trap-MID table comes from this command.
@@ -15,7 +16,7 @@ const { values: a } = parseArgs({
   options: {
     naturalness: { type: 'string', default: 'balanced' }, weight: { type: 'string', default: '0.5' },
     batches: { type: 'string', default: '300' }, injection: { type: 'string', default: 'blend' },
-    alpha: { type: 'string', default: '0.02' }, seed: { type: 'string', default: '1' },
+    alpha: { type: 'string' }, seed: { type: 'string', default: '1' },
     'eval-every': { type: 'string', default: '0' },
   },
 });
@@ -24,7 +25,8 @@ if (!NATURALNESS_MODES.some((m) => m.value === naturalness) || !INJECTION_MODES.
   console.error('usage: see the header of scripts/trap-mid-variants.ts');
   process.exit(2);
 }
-const [weight, batches, alpha, seed, evalEvery] = [Number(a.weight), Number(a.batches), Number(a.alpha), Number(a.seed), Number(a['eval-every'])];
+const [weight, batches, seed, evalEvery] = [Number(a.weight), Number(a.batches), Number(a.seed), Number(a['eval-every'])];
+const alpha = a.alpha === undefined ? INJECTION_MODES.find((m) => m.value === injection)!.alpha : Number(a.alpha);
 
 await nodeBackend('wasm');
 const { privateTrain, privateTest } = loadSplits();

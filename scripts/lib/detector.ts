@@ -6,12 +6,15 @@ import { MODELS_DIR, loadModelFromDir, loadSplits } from './node-io.ts';
 import { readManifest } from './manifest.ts';
 import { findModel } from '../../src/core/nets/manifest.ts';
 import { TrapdoorDetector } from '../../src/core/metrics/trapdoor.ts';
+import { triggerShape, type Injection } from '../../src/core/defenses/trap-mid.ts';
 import { filterDigits, imagesToTensor } from '../../src/core/data/mnist.ts';
 
-/** Reads a Trap-MID target's triggers ([classes, 28, 28, 1] float32). */
-export function readTriggers(file: string, classes: number): tf.Tensor4D {
+/** Reads a Trap-MID target's triggers (float32, shaped as its injection's: trap-mid.ts triggerShape). */
+export function readTriggers(file: string, classes: number, injection: Injection = 'blend', side = 28): tf.Tensor4D {
   const raw = fs.readFileSync(path.join(MODELS_DIR, file));
-  return tf.tensor4d(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), [classes, 28, 28, 1]);
+  const shape = triggerShape(injection, classes, side);
+  if (raw.byteLength !== shape.reduce((a, b) => a * b, 4)) throw new Error(`${file}: ${raw.byteLength} bytes, expected ${shape.join(' x ')} float32 for '${injection}'`);
+  return tf.tensor4d(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), shape);
 }
 
 /** The detector of shipped target `id`, built on 500 private training images per class. */
@@ -19,7 +22,7 @@ export async function detectorFor(id: string): Promise<TrapdoorDetector> {
   const entry = findModel(readManifest(), id);
   if (!entry.trapdoor) throw new Error(`'${id}' has no trapdoor (only Trap-MID targets do)`);
   const model = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
-  const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length);
+  const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length, entry.trapdoor.injection);
   const reference = filterDigits(loadSplits().privateTrain, entry.classes, 500);
   const detector = await TrapdoorDetector.build(model, triggers, entry.trapdoor.alpha, entry.trapdoor.injection, reference);
   triggers.dispose();

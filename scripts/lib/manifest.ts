@@ -1,7 +1,7 @@
 // models/manifest.json: one entry per shipped model. Written by the training script, read by pages, CLI and tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ModelEntry, Manifest, PriorEntry } from '../../src/core/nets/manifest.ts';
+import type { GuardEntry, ModelEntry, Manifest, PriorEntry } from '../../src/core/nets/manifest.ts';
 import { MODELS_DIR } from './node-io.ts';
 
 const FILE = path.join(MODELS_DIR, 'manifest.json');
@@ -11,18 +11,15 @@ export function readManifest(): Manifest {
   return JSON.parse(fs.readFileSync(FILE, 'utf8')) as Manifest;
 }
 
-/** Insert or replace the entry with the same id, keeping the file's order stable. */
-export function upsertManifestEntry(entry: ModelEntry): void {
+/** Inserts or replaces the entry with the same id in one of the manifest's lists, keeping the file's order stable. */
+function upsert<K extends 'models' | 'priors' | 'guards'>(list: K, entry: NonNullable<Manifest[K]>[number]): void {
   const m = readManifest();
-  const i = m.models.findIndex((e) => e.id === entry.id);
-  if (i >= 0) m.models[i] = entry; else m.models.push(entry);
+  const entries = (m[list] ??= [] as Manifest[K]) as { id: string }[];
+  const i = entries.findIndex((e) => e.id === entry.id);
+  if (i >= 0) entries[i] = entry; else entries.push(entry);
   fs.writeFileSync(FILE, JSON.stringify(m, null, 2) + '\n');
 }
 
-export function upsertPriorEntry(entry: PriorEntry): void {
-  const m = readManifest();
-  const priors = (m.priors ??= []);
-  const i = priors.findIndex((e) => e.id === entry.id);
-  if (i >= 0) priors[i] = entry; else priors.push(entry);
-  fs.writeFileSync(FILE, JSON.stringify(m, null, 2) + '\n');
-}
+export const upsertManifestEntry = (entry: ModelEntry): void => upsert('models', entry);
+export const upsertPriorEntry = (entry: PriorEntry): void => upsert('priors', entry);
+export const upsertGuardEntry = (entry: GuardEntry): void => upsert('guards', entry);

@@ -16,7 +16,8 @@ import { featuresOf } from '../../src/core/metrics/knn.ts';
 import { fid, rowsOf } from '../../src/core/metrics/fid.ts';
 import { spreadIndices } from '../../src/core/metrics/judge.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
-import type { ModelEntry, PriorEntry, ReconstructionQuality, SplitQuality } from '../../src/core/nets/manifest.ts';
+import type { C2fQuality, ModelEntry, PriorEntry, ReconstructionQuality, SplitQuality } from '../../src/core/nets/manifest.ts';
+import { C2F_CLAMP, InverseTrainer, buildInverseNetwork, inverseLatents, seedAnswers } from '../../src/core/attacks/c2fmi.ts';
 import { DecoderTrainer, alignAnswers, buildInversionDecoder, decode, oneHotAnswers } from '../../src/core/attacks/inversion-net.ts';
 import { FEATURE_SHAPE, SPLIT_LAYER, SplitClient, SplitDecoderTrainer, buildSplitDecoder, decodeFeatures } from '../../src/core/attacks/split-inversion.ts';
 import { NO_DEFENSE, QueryOracle } from '../../src/core/attacks/oracle.ts';
@@ -540,6 +541,125 @@ export async function judgeSplitDecoder(decoder: tf.LayersModel, target: tf.Laye
     splitQuality: {
       layer: SPLIT_LAYER, heldOutPublic: reconstructionScores(h.recon, h.originals, held.length), privateTest: reconstructionScores(p.recon, p.originals, priv.length),
       publicDigitSsim: publicDigitSsim(pub, p.originals, priv.length, seed), featureSize: Number((featureSum / Math.max(1, featureCount)).toFixed(5)),
+    },
+    fid: fidValue,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// C2FMI's inverse networks (Ye et al., TDSC 2023; src/core/attacks/c2fmi.ts): one per target, trained on images of
+// the shared public GAN (gan-<knowledge>) and the target's answers to them, asked through a QueryOracle (each sampled
+// latent's image once, counted into the manifest's `queries`). The network maps an answer to the latent that drew it.
+
+export interface C2fRecipe {
+  id: string;
+  forTarget: string;
+  knowledge: Knowledge;
+  /** GAN latents sampled (each image asked once). */
+  samples: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+}
+
+/** 20,000 GAN images, 8 epochs of 64 at lr 1e-3 (2,500 steps of a 5 -> 128 -> 128 -> 100 MLP: a few minutes on WASM). */
+export const C2F_RECIPES: C2fRecipe[] = ['none', 'trap-mid-capped'].map((d): C2fRecipe => (
+  { id: `c2f-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', samples: 20000, epochs: 8, batchSize: 64, learningRate: 1e-3 }));
+
+const C2F_ARCH = 'inverse network: answer (every score as max(0, ln p + 50) / 50) -> dense 128 relu -> dense 128 relu -> dense 100 (the GAN latent, clamped to [-2, 2] when used); MSE on the latent, Adam';
+
+/** Trains recipe `r`'s inverse network against its target and the shared GAN, saves it in `opts.dir`, judges it as shipped. */
+export async function trainC2fPrior(r: C2fRecipe, opts: DecoderTrainOptions): Promise<PriorEntry> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
+  const entry = (manifest.models as ModelEntry[]).find((m) => m.id === r.forTarget);
+  if (!entry) throw new Error(`${r.id}: its target '${r.forTarget}' is not in models/manifest.json yet; train it first`);
+  const ganId = `gan-${r.knowledge}`;
+  const gan = ((manifest.priors ?? []) as PriorEntry[]).find((p) => p.id === ganId);
+  if (!gan) throw new Error(`${r.id}: the GAN prior '${ganId}' is not in models/manifest.json yet; train it first`);
+  const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const generator = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, gan.generator.path)));
+  const epochs = opts.epochs ?? r.epochs;
+  const k = entry.classes.length;
+  const oracle = new QueryOracle(target, k, NO_DEFENSE, opts.seed);
+  const net = buildInverseNetwork(k, latentDim(generator), opts.seed);
+  const trainer = new InverseTrainer(net, generator, oracle, { samples: r.samples, batchSize: r.batchSize, learningRate: r.learningRate, seed: opts.seed });
+  const t0 = performance.now();
+  let lastLog = t0, recent = 0, count = 0;
+  while (trainer.epoch < epochs) {
+    recent += (await trainer.step()).loss; count++;
+    if (performance.now() - lastLog > 15000) {
+      lastLog = performance.now();
+      console.error(`${r.id} epoch ${trainer.epoch + 1}/${epochs} latent MSE ${(recent / count).toFixed(4)} queries ${oracle.queries} (${((lastLog - t0) / 1000).toFixed(0)} s, ${tf.memory().numTensors} tensors)`);
+      recent = 0; count = 0;
+    }
+  }
+  const trainSeconds = Math.round((performance.now() - t0) / 1000);
+  trainer.dispose();
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const saved = await saveModel(net, opts.dir);
+  const params = net.countParams();
+  net.dispose();
+  const shipped = await loadModelFromDir(opts.dir);
+  const quality = await judgeInverseNetwork(shipped, generator, target, entry.classes, opts.seed, path.join(opts.dir, 'samples.png'));
+  shipped.dispose(); generator.dispose(); target.dispose();
+  const rel = (p: string) => path.relative(MODELS_DIR, p);
+  return {
+    id: r.id, kind: 'c2f', knowledge: r.knowledge, forTarget: r.forTarget, classes: entry.classes,
+    generator: { path: rel(path.join(opts.dir, 'model.json')), params, ...saved },
+    architecture: C2F_ARCH,
+    dataSplit: `${r.samples} images of ${ganId} (latents N(0, 1) clamped to [-2, 2]), each asked of ${r.forTarget} once (exact answers, no output defense)`,
+    trainImages: r.samples, zDim: k, epochs, trainCommand: opts.command, seed: opts.seed, trainSeconds,
+    trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), queries: oracle.queries, fid: quality.fid, c2fQuality: quality.c2fQuality,
+  };
+}
+
+/**
+ * An inverse network's quality (the models test re-measures it): for each class, the latent of the one-hot answer and
+ * of 199 perturbed answers (the attack's seeds, c2fmi.ts seedAnswers, without the latent noise): the share of the
+ * one-hot images the target reads as their class, of all 200 per class that the target and the evaluator read as it;
+ * the latent MSE on 1000 fresh GAN samples (from their exact answers); and the FID between the 1000 seed images and 1000
+ * private test digits (evaluator features). Grid: ten seeds a class, the one-hot one first.
+ */
+export async function judgeInverseNetwork(net: tf.LayersModel, generator: tf.LayersModel, target: tf.LayersModel, classes: number[], seed: number, gridFile?: string):
+  Promise<{ c2fQuality: C2fQuality; fid: number }> {
+  const k = classes.length, per = 200, dim = latentDim(generator);
+  const rng = makeRng(seed + 2023);
+  const answers = new Float32Array(k * per * k);
+  for (let c = 0; c < k; c++) answers.set(seedAnswers(c, k, per, rng), c * per * k);
+  const z = await inverseLatents(net, answers, k);
+  const img = tf.tidy(() => generate(generator, tf.tensor2d(z, [k * per, dim])));
+  const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'evaluator'));
+  const labelsOf = async (m: tf.LayersModel) => { const t = tf.tidy(() => tf.argMax(m.predict(img) as tf.Tensor2D, 1)); const v = await t.data(); t.dispose(); return v; };
+  const byTarget = await labelsOf(target), byEvaluator = await labelsOf(evaluator);
+  const pixels = new Float32Array(await img.data() as Float32Array);
+  img.dispose(); evaluator.dispose();
+  let oneHot = 0, seedsT = 0, seedsE = 0;
+  for (let c = 0; c < k; c++) {
+    if (byTarget[c * per] === c) oneHot++;
+    for (let i = 0; i < per; i++) { if (byTarget[c * per + i] === c) seedsT++; if (byEvaluator[c * per + i] === classes[c]) seedsE++; }
+  }
+  // Latent MSE on fresh GAN samples, from their exact answers.
+  const fresh = sampleLatents(1000, makeRng(seed + 77), C2F_CLAMP, dim);
+  const x = tf.tidy(() => generate(generator, tf.tensor2d(fresh, [1000, dim])));
+  const probs = await new QueryOracle(target, k, NO_DEFENSE, seed).probabilities(x);
+  x.dispose();
+  const zHat = await inverseLatents(net, probs, k, Infinity);
+  let m = 0;
+  for (let i = 0; i < fresh.length; i++) m += (zHat[i] - fresh[i]) ** 2;
+  const test = loadSplits().privateTest;
+  const priv = imagesToTensor(test, spreadIndices(test.count, 1000));
+  const privPixels = new Float32Array(await priv.data() as Float32Array);
+  priv.dispose();
+  const fidValue = await reconstructionFid(pixels, privPixels);
+  if (gridFile) {
+    const grid = new Float32Array(k * 10 * PX);
+    for (let c = 0; c < k; c++) for (let i = 0; i < 10; i++) grid.set(imageAt(pixels, c * per + i * 20), (c * 10 + i) * PX);
+    writeGridPng(gridFile, grid, k, 10);
+  }
+  return {
+    c2fQuality: {
+      oneHotTarget: oneHot / k, seedsTarget: Number((seedsT / (k * per)).toFixed(4)), seedsEvaluator: Number((seedsE / (k * per)).toFixed(4)),
+      latentMse: Number((m / fresh.length).toFixed(4)),
     },
     fid: fidValue,
   };

@@ -15,11 +15,12 @@ import { NEGLS_ALPHA, NEGLS_FLOOR } from '../../src/core/defenses/negls.ts';
 import { MID_BETA } from '../../src/core/defenses/mid.ts';
 import { BIDO_DEFAULTS, BIDO_LAYERS } from '../../src/core/defenses/bido.ts';
 import { TRAP_MID_DEFAULTS } from '../../src/core/defenses/trap-mid.ts';
+import { TED_SHARE, WARP_GRID } from '../../src/core/defenses/warp-trigger.ts';
 import { LABEL_SMOOTHING, buildDefenseTrainer, classifierTrainer, type DefenseId, type DefenseKnobs, type DefenseTrainer } from '../../src/core/defenses/recipes.ts';
 import { DP_SGD_DEFAULTS } from '../../src/core/defenses/dp-sgd.ts';
 import { DP_DELTA, dpEpsilon, noiseForEpsilon } from '../../src/core/defenses/dp-accountant.ts';
 import { TL_DMI_DEFAULTS } from '../../src/core/defenses/tl-dmi.ts';
-import { naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
+import { freshDiscriminatorAuc, naturalnessAuc, trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/data/mnist.ts';
 import type { ModelEntry } from '../../src/core/nets/manifest.ts';
 import { loadFaceSplits } from './node-io.ts';
@@ -53,21 +54,22 @@ export interface Recipe {
 const splits = loadSplits();
 
 /** Trap-MID's triggers next to the model, and what they achieve: trapdoor accuracy and the discriminator's AUC. */
-async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number, test: DigitSet = splits.privateTest): Promise<Partial<ModelEntry>> {
+async function trapMidFinish(trainer: DefenseTrainer, dir: string, seed: number, test: DigitSet = splits.privateTest, train: DigitSet = splits.privateTrain): Promise<Partial<ModelEntry>> {
   const t = trainer.trapMid!, c = t.config;
   const trapAcc = await trapdoorAccuracy(trainer.model, test, c.classOf, t.triggers, c.alpha, seed, 500, c.injection);
-  // Naturalness: can the discriminator tell clean test images from triggered ones?
+  // Naturalness: can the discriminator tell clean test images from triggered ones? And a fresh one, trained afterwards?
   const auc = await naturalnessAuc(t.discriminator, test, c.classOf, t.triggers, c.alpha, c.injection, 2000, seed + 1);
+  const fresh = await freshDiscriminatorAuc(train, test, c.classOf, t.triggers, c.alpha, c.injection, { seed });
   const triggers = new Uint8Array((await t.triggers.data() as Float32Array).slice().buffer);
   fs.writeFileSync(path.join(dir, 'triggers.bin'), triggers);
-  console.error(`trapdoor accuracy ${(trapAcc * 100).toFixed(2)}%, naturalness AUC ${auc.toFixed(3)}`);
+  console.error(`trapdoor accuracy ${(trapAcc * 100).toFixed(2)}%, naturalness AUC ${auc.toFixed(3)} (fresh discriminator: ${fresh.toFixed(3)})`);
   return {
     trapdoor: {
       triggers: `${path.basename(dir)}/triggers.bin`, triggersSha256: createHash('sha256').update(triggers).digest('hex'),
       alpha: c.alpha, injection: c.injection, beta: c.beta, naturalness: c.naturalness, naturalnessWeight: c.naturalnessWeight,
       ...(c.labelSmoothing ? { cleanSmoothing: c.labelSmoothing(1) } : {}),
       ...(c.ownDigitSmoothing ? { ownDigitSmoothing: c.ownDigitSmoothing } : {}),
-      trapdoorAccuracy: Math.floor(trapAcc * 1e4) / 1e4, naturalnessAuc: Number(auc.toFixed(4)),
+      trapdoorAccuracy: Math.floor(trapAcc * 1e4) / 1e4, naturalnessAuc: Number(auc.toFixed(4)), freshNaturalnessAuc: Number(fresh.toFixed(4)),
     },
   };
 }
@@ -121,6 +123,9 @@ export const JUDGE_EPS = 0.1;
 const JUDGE_WARPS = { rotate: 15, minScale: 0.8, shift: 3 };
 /** `target-trap-mid-capped`: Trap-MID with the digits' margin capped. */
 const CAPPED_KNOBS: Partial<DefenseKnobs> = { beta: 0.7, cleanSmoothing: 0.2, ownDigitSmoothing: 0.4 };
+/** `target-trap-mid-warp` and `-ted`: the capped knobs with the warp (at most 1 px) and TeD (full mask) triggers. */
+const WARP_KNOBS: Partial<DefenseKnobs> = { ...CAPPED_KNOBS, injection: 'warp', alpha: 1 };
+const TED_KNOBS: Partial<DefenseKnobs> = { ...CAPPED_KNOBS, injection: 'ted', alpha: 1 };
 
 export const RECIPES: Recipe[] = [
   target('target-none', 'none', 4, PRIVATE_SPLIT),
@@ -178,6 +183,14 @@ export const RECIPES: Recipe[] = [
   // the trigger no longer beats drawing something else plus the trigger (README, "Trap-MID against the GAN attacks").
   target('target-trap-mid-capped', 'trap-mid', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside; beta ${CAPPED_KNOBS.beta}, ` +
     `clean smoothing ${CAPPED_KNOBS.cleanSmoothing}, own-digit smoothing ${CAPPED_KNOBS.ownDigitSmoothing}`, TARGET_ARCH, CAPPED_KNOBS),
+  // The same capped knobs with two other trigger families (issue 21): WaNet-like learned warps of at most 1 px, and
+  // TeD's fixed random mask-and-pattern trapdoors (src/core/defenses/warp-trigger.ts).
+  target('target-trap-mid-warp', 'trap-mid', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside: 'warp', a smooth displacement field per class ` +
+    `(${WARP_GRID} x ${WARP_GRID} x 2 parameters, tanh, at most ${WARP_KNOBS.alpha} px, bilinear resampling); beta ${CAPPED_KNOBS.beta}, ` +
+    `clean smoothing ${CAPPED_KNOBS.cleanSmoothing}, own-digit smoothing ${CAPPED_KNOBS.ownDigitSmoothing}`, TARGET_ARCH, WARP_KNOBS),
+  target('target-trap-mid-ted', 'trap-mid', 3, `${PRIVATE_SPLIT}; TeD's trapdoors: a fixed random mask (${Math.round(TED_SHARE * 100)}% of the pixels, ` +
+    `3 x 3 patches) and pattern per class, not learned; beta ${CAPPED_KNOBS.beta}, clean smoothing ${CAPPED_KNOBS.cleanSmoothing}, ` +
+    `own-digit smoothing ${CAPPED_KNOBS.ownDigitSmoothing}`, TARGET_ARCH, TED_KNOBS),
   target('target-trap-mid-negls', 'trap-mid-negls', 3, `${PRIVATE_SPLIT}; trapdoor triggers learned alongside (alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
     `beta ${TRAP_MID_DEFAULTS.beta}); clean term with negative label smoothing ${NEGLS_ALPHA} from mid-training`),
 ];
@@ -212,7 +225,7 @@ function faceTarget(id: string, defense: DefenseId, epochs: number, note: string
     // 5-fold figures for the plain targets (a Trap-MID run costs too much to repeat five times here).
     train: faces.privateTrain, test: faces.privateTest, make: (seed, epochs, k) => makeOn(faces.privateTrain, seed, epochs, k),
     ...(defense === 'none' ? { makeOn } : {}),
-    ...(defense === 'trap-mid' ? { finish: (t: DefenseTrainer, dir: string, seed: number) => trapMidFinish(t, dir, seed, faces.privateTest) } : {}),
+    ...(defense === 'trap-mid' ? { finish: (t: DefenseTrainer, dir: string, seed: number) => trapMidFinish(t, dir, seed, faces.privateTest, faces.privateTrain) } : {}),
   };
 }
 

@@ -10,10 +10,14 @@ import { kedMi } from '../core/attacks/ked-mi.ts';
 import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
+import { c2fmi } from '../core/attacks/c2fmi.ts';
 import { inversionNet, type Victims } from '../core/attacks/inversion-net.ts';
 import { SplitClient, splitInversion, type SplitVictims } from '../core/attacks/split-inversion.ts';
 import { spreadIndices } from '../core/metrics/judge.ts';
-import { QueryOracle, parseOutputDefense } from '../core/attacks/oracle.ts';
+import { QueryOracle, needsGuard, parseOutputDefense, type OutputGuard } from '../core/attacks/oracle.ts';
+import { purifierGuard } from '../core/defenses/purifier.ts';
+import { adversarialNoiseGuard } from '../core/defenses/adversarial-noise.ts';
+import { guardId } from '../core/nets/manifest.ts';
 import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import { makeRng } from '../core/data/rng.ts';
 import type { Dataset } from '../core/data/datasets.ts';
@@ -32,7 +36,7 @@ export interface RunningAttack {
 /** The core attack behind each catalog id (LOMMA is GMI's or KED-MI's identity loss). */
 const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
   'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, ppa, genetic, 'brep-mi': brepMi,
-  'inversion-net': inversionNet, 'split-inversion': splitInversion,
+  'inversion-net': inversionNet, 'split-inversion': splitInversion, c2fmi,
 };
 
 /**
@@ -60,6 +64,8 @@ export interface AttackDeps {
   students(targetId: string, knowledge: 'disjoint' | 'other-writers'): Promise<tf.LayersModel[]>;
   /** The private test images (the inversion network's and the split attack's victims); absent: the inversion network runs without victims. */
   privateTest?(): Promise<DigitSet>;
+  /** Loads the defender's network of an output defense by id (manifest `guards`); absent: no such defense here. */
+  guard?(id: string): Promise<tf.LayersModel>;
 }
 
 /** Validates a config; throws a message that names the bad field. */
@@ -124,7 +130,8 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
     if (!prior.discriminator) latentClamp = 3;
   }
   if (info.usesOutputDefense) {
-    ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed, c.queryBudget ?? Infinity);
+    const defense = parseOutputDefense(c.outputDefense ?? 'none');
+    ctx.oracle = new QueryOracle(deps.target, deps.targetClasses.length, defense, c.seed, c.queryBudget ?? Infinity, await outputGuard(c, deps));
   }
   const seed = c.seed;
   const clamp = latentClamp;
@@ -156,6 +163,14 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
         attack: as(brepMi), maxSteps: p.steps,
         state: await brepMi.init(ctx, { classes, steps: p.steps, probes: p.probes, initialRadius: p.initialRadius, growth: p.growth, growWhenInside: 0.9, maxRadius: 8 * p.initialRadius / 2, clamp: 1.5, seed }),
       };
+    case 'c2fmi': {
+      // ctx.prior holds the inverse network (c2f-<target>-<knowledge>); the search runs in the shared GAN.
+      const inverse = ctx.prior!.generator;
+      const gan = await deps.prior(priorId('gan', c.knowledge, c.targetId, deps.dataset.id));
+      ctx.prior = { ...gan, conditional: false };
+      const options = { classes, steps: p.steps, population: p.population, differentialWeight: p.differentialWeight, crossover: p.crossover, seedSpread: p.seedSpread, clamp: 2, seed, inverse };
+      return { attack: as(c2fmi), state: await c2fmi.init(ctx, options), maxSteps: p.steps };
+    }
     case 'inversion-net': {
       const victims = deps.privateTest ? await interceptedAnswers(c, deps, classes, await deps.privateTest()) : undefined;
       const state = await inversionNet.init(ctx, {
@@ -221,12 +236,22 @@ async function sentFeatures(c: GanAttackConfig, deps: AttackDeps, classes: numbe
 async function interceptedAnswers(c: GanAttackConfig, deps: AttackDeps, classes: number[], test: DigitSet): Promise<Victims> {
   const x = imagesToTensor(test, drawVictims(c.seed, classes, test));
   try {
-    const victimsApi = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed + 1);
+    const victimsApi = new QueryOracle(deps.target, deps.targetClasses.length, parseOutputDefense(c.outputDefense ?? 'none'), c.seed + 1, Infinity, await outputGuard(c, deps));
     const answers = await victimsApi.probabilities(x);
     return { digits: [...classes], pixels: new Float32Array(await x.data() as Float32Array), answers };
   } finally {
     x.dispose();
   }
+}
+
+/** The defender's network behind a purifier or adversarial-noise output defense (undefined for the other defenses). */
+async function outputGuard(c: GanAttackConfig, deps: AttackDeps): Promise<OutputGuard | undefined> {
+  const defense = parseOutputDefense(c.outputDefense ?? 'none');
+  if (!needsGuard(defense)) return undefined;
+  const kind = defense.kind === 'purifier' ? 'purifier' : 'mimic-inversion';
+  if (!deps.guard) throw new Error(`the output defense '${c.outputDefense}' needs a network the defender trained for each target; there is none for this target`);
+  const net = await deps.guard(guardId(kind, c.targetId));
+  return defense.kind === 'purifier' ? purifierGuard(net) : adversarialNoiseGuard(net, defense.budget);
 }
 
 /** LOMMA's ingredients: the students (into the context) and the public features' mean. */

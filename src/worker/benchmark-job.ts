@@ -45,7 +45,12 @@ export function benchmarkAttackConfig(attack: AttackId, targetId: string, c: Ben
   if (attack === 'mi-face') {
     return { ...DEFAULT_MI_FACE, targetId, steps: params.steps, learningRate: params.learningRate, tv: params.tv, l2: params.l2, seed, snapshotEvery };
   }
-  return { attack, targetId, knowledge: c.knowledge, params, outputDefense: 'none', seed, snapshotEvery };
+  // The output defense and the query budget apply to the attacks that query the target.
+  const queries = attackInfo(attack).usesOutputDefense;
+  return {
+    attack, targetId, knowledge: c.knowledge, params, outputDefense: queries ? c.outputDefense ?? 'none' : 'none', seed, snapshotEvery,
+    ...(queries && c.queryBudget !== undefined ? { queryBudget: c.queryBudget } : {}),
+  };
 }
 
 interface Cell {

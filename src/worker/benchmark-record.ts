@@ -1,7 +1,8 @@
 // The benchmark's plain helpers, shared by the engine, the page and the CLI (tfjs-free): seed lists, config checks,
 // the image encoding of a run record, its CSV table, and reading a saved record back.
 import { ATTACKS, DATASET_IDS, attackInfo, datasetOf, isDatasetId, runsOn } from './catalog.ts';
-import type { AttackId, BenchmarkCell, BenchmarkConfig, BenchmarkRecord } from './protocol.ts';
+import { QUERY_BUDGET_MAX, type AttackId, type BenchmarkCell, type BenchmarkConfig, type BenchmarkRecord } from './protocol.ts';
+import { parseOutputDefense } from '../core/attacks/oracle.ts';
 
 /** Seeds one benchmark may run per cell (each is a whole attack per cell). */
 export const MAX_SEEDS = 50;
@@ -75,6 +76,12 @@ export function validateBenchmarkConfig(c: BenchmarkConfig, targets: readonly { 
   };
   int('steps', STEPS_RANGE);
   int('referencePerDigit', REFERENCE_PER_DIGIT_RANGE);
+  if (c.outputDefense !== undefined) {
+    try { parseOutputDefense(c.outputDefense); } catch (e) { bad((e as Error).message); }
+  }
+  if (c.queryBudget !== undefined && !(Number.isInteger(c.queryBudget) && c.queryBudget >= 1 && c.queryBudget <= QUERY_BUDGET_MAX)) {
+    bad(`queryBudget must be a whole number in 1..${QUERY_BUDGET_MAX} (got ${String(c.queryBudget)})`);
+  }
 }
 
 /** side x side values in [0, 1] (or bytes with `scale` 1) -> base64 of as many grey levels. */
@@ -94,7 +101,8 @@ export function decodeGray(text: string): Float32Array {
 
 const CSV_COLUMNS = [
   'defense', 'clean_accuracy', 'attack', 'status', 'seeds', 'steps', 'images', 'top1', 'top5', 'judge2_top1', 'both_top1', 'knn_label', 'public_nearest', 'knn_distance', 'fid', 'psnr', 'ssim',
-  'precision', 'recall', 'density', 'coverage', 'queries_per_run', 'trapdoor_flagged', 'trapdoor_mean_score', 'seconds', 'dataset', 'note',
+  'precision', 'recall', 'density', 'coverage', 'queries_per_run', 'trapdoor_flagged', 'trapdoor_mean_score', 'seconds', 'dataset',
+  'output_defense', 'query_budget', 'note',
 ] as const;
 
 function csvField(v: unknown): string {
@@ -111,13 +119,17 @@ export function recordToCsv(record: BenchmarkRecord): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const c of record.cells) {
     const m = c.metrics;
+    const queries = attackInfo(c.attack).usesOutputDefense;
     const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
       defense: c.defense, clean_accuracy: clean.get(c.defense), attack: c.attack, status: c.status, seeds: formatSeedList(c.seeds), steps: c.steps,
       images: m?.images, top1: m?.top1, top5: m?.top5,
       judge2_top1: m?.robustTop1, both_top1: m?.bothTop1, knn_label: m?.knnLabelAccuracy, public_nearest: m?.publicNearest, knn_distance: m?.knnDistance, fid: m?.fid, psnr: m?.psnr, ssim: m?.ssim,
       precision: m?.prdc?.precision, recall: m?.prdc?.recall, density: m?.prdc?.density, coverage: m?.prdc?.coverage,
       queries_per_run: m?.queriesPerRun, trapdoor_flagged: m?.trapdoor?.flaggedShare, trapdoor_mean_score: m?.trapdoor?.meanScore, seconds: c.seconds,
-      dataset: datasetOf(record.config.dataset).id, note: c.note ?? m?.fidReason,
+      dataset: datasetOf(record.config.dataset).id,
+      // Only the columns that query the target have an output defense and a query budget.
+      output_defense: queries ? record.config.outputDefense ?? 'none' : undefined, query_budget: queries ? record.config.queryBudget : undefined,
+      note: c.note ?? m?.fidReason,
     };
     lines.push(CSV_COLUMNS.map((k) => csvField(row[k])).join(','));
   }

@@ -5,7 +5,7 @@
 import type { DatasetId } from '../core/data/datasets.ts';
 // The data set descriptors (tfjs-free), for the pages, which import nothing of the core directly.
 export { DATASETS, DATASET_IDS, DEFAULT_DATASET, className, datasetOf, isDatasetId, type Dataset, type DatasetId } from '../core/data/datasets.ts';
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net' | 'split-inversion' | 'ppa';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net' | 'split-inversion' | 'ppa' | 'c2fmi';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only' | 'split';
 
 /** What the attacker has under each threat model, in plain words (the lab shows it under the attack's summary). */
@@ -45,9 +45,10 @@ export interface AttackInfo {
   /**
    * Which prior it needs: none (pixel space), GMI's GAN, KED-MI's (trained per target), PLG-MI's conditional one, or the
    * inversion network's decoder (trained per target from its answers to public digits), or the split attack's decoder
-   * (trained per target from its first layer's features of public digits).
+   * (trained per target from its first layer's features of public digits), or C2FMI's inverse network (trained per
+   * target from its answers to the public GAN's images; the attack searches that GAN, gan-<knowledge>, too).
    */
-  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split';
+  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
   /** Budget knobs first (steps, restarts / population). */
@@ -193,6 +194,27 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
+    // Ye et al., IEEE TDSC 2023 (src/core/attacks/c2fmi.ts). Its inverse network is trained per target and shipped
+    // (c2f-<target>-<knowledge>); the search runs in the shared GAN (gan-<knowledge>). The browser budget is the genetic
+    // search's (16 x 61 queries a digit), so the two compare at equal queries; paper: its authors' code (32 members, 500 generations).
+    id: 'c2fmi', name: 'C2FMI, coarse-to-fine (black-box)', threat: 'black-box', prior: 'c2f', usesOutputDefense: true,
+    lossTitle: 'Loss: minus the target\'s answer (mean of the kept)',
+    population: 'Each digit\'s population: the member the inverse network gave for "surely this digit" and members from slightly less sure answers, ' +
+      'as differential evolution has moved them, with the target\'s answer for each (one query each). The fittest is kept (outlined).',
+    summary: 'Coarse-to-fine model inversion (Ye et al., 2023), a black-box attack. Coarse: the attacker has shown the target thousands of images ' +
+      'from its public GAN and trained an inverse network on the answers, from the probabilities that came back to the GAN input that drew the ' +
+      'image. Asked "what gives the answer surely digit d?", it points to a region of the GAN without a single query. Fine: from there, ' +
+      'differential evolution refines a population per digit: each member tries a step along the difference of two others and keeps it only ' +
+      'if the target answers it with a higher probability. The query counter shows what the fine stage costs.',
+    knobs: [
+      steps(60, 500, 'Generations of differential evolution (each costs one query per member and digit).'),
+      { key: 'population', label: 'Population per digit', help: 'Members per digit, seeded by the inverse network (each costs one query a generation).', min: 4, max: 128, integer: true, default: 16, paper: 32 },
+      { key: 'differentialWeight', label: 'Differential weight F', help: 'How far a trial steps along the difference of two other members (DE/rand/1).', min: 0.05, max: 2, integer: false, default: 0.5 },
+      { key: 'crossover', label: 'Crossover rate CR', help: 'Share of a member\'s latent coordinates taken from its mutant (binomial crossover).', min: 0, max: 1, integer: false, default: 0.5 },
+      { key: 'seedSpread', label: 'Seed spread', help: 'Share of random GAN noise mixed into the latents of the seeds from the perturbed answers (0: none, 1: only noise; the one-hot seed has none).', min: 0, max: 1, integer: false, default: 0.5 },
+    ],
+  },
+  {
     id: 'brep-mi', name: 'BREP-MI (label-only)', threat: 'label-only', prior: 'gan', usesOutputDefense: true, datasets: ANY_DATASET,
     lossTitle: 'Share of probes outside the digit\'s class (mean)',
     population: 'For each digit, the current point (kept, outlined) and the first probes of the last round on the sphere around it: "inside" if the target called the probe that digit, "outside" if not.',
@@ -285,7 +307,7 @@ export function runsOn(attack: AttackId, dataset: DatasetId): boolean {
   return (attackInfo(attack).datasets ?? ['mnist']).includes(dataset);
 }
 
-export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
+export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
   // The faces' unconditional prior is their eigenfaces (PCA of the public faces).
   if (prior === 'gan' && dataset === 'faces') return 'faces-eigen';
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
@@ -311,6 +333,10 @@ export function uploadedTargetProblem(attack: AttackId): string | null {
     return `${info.name} splits the target after its first layer ('conv1') and decodes that layer's output with a decoder trained for each ` +
       'target; an uploaded model has neither. ' + ANY_TARGET_ATTACKS;
   }
+  if (info.prior === 'c2f') {
+    return `${info.name} starts from an inverse network trained for each target from that target's answers to GAN images; there is none ` +
+      'for an uploaded model. ' + ANY_TARGET_ATTACKS;
+  }
   if (info.prior === 'ked' || info.prior === 'cgan') {
     return `${info.name} searches a GAN prior trained for each target from that target's answers; there is no prior for an uploaded ` +
       'model. ' + ANY_TARGET_ATTACKS;
@@ -335,6 +361,10 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
   { value: 'dp:10', label: 'Differential privacy, epsilon 10: some noise, same ranking' },
   { value: 'dp:1', label: 'Differential privacy, epsilon 1: mostly noise, same ranking' },
   { value: 'dp:0.1', label: 'Differential privacy, epsilon 0.1: all noise, same ranking' },
+  // Networks the defender trained for the target (manifest `guards`; shipped for target-none): the label is kept.
+  { value: 'purifier', label: 'Purifier (Yang & Shao): answers re-written with less detail, same label' },
+  { value: 'adv-noise:5', label: 'Adversarial noise (Wen et al.), 5 nats: answers that mislead an inversion model, same label' },
+  { value: 'adv-noise:8', label: 'Adversarial noise (Wen et al.), 8 nats: stronger, the answers move more' },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -344,7 +374,7 @@ export const OUTPUT_DEFENSES: readonly { value: string; label: string }[] = [
 export type DefenseId = 'none' | 'mid' | 'bido' | 'negls' | 'label-smoothing' | 'dp-sgd' | 'tl-dmi' | 'trap-mid' | 'trap-mid-negls';
 export type NaturalnessMode = 'paper' | 'balanced' | 'none';
 /** How a Trap-MID trigger is put into an image (see src/core/defenses/trap-mid.ts). */
-export type Injection = 'blend' | 'ink' | 'stroke';
+export type Injection = 'blend' | 'ink' | 'stroke' | 'warp' | 'ted';
 /** BiDO's dependence measure (see src/core/defenses/bido.ts). */
 export type Dependence = 'hsic' | 'coco';
 
@@ -365,7 +395,7 @@ export interface DefenseInfo {
 
 /** Trap-MID's knobs (alone and with NegLS). */
 const TRAP_MID_KNOBS: KnobSpec[] = [
-  { key: 'alpha', label: 'α (trigger strength)', help: 'How strongly the trigger goes into an image. Blend: 0.02 = 2% trigger, 98% image; ink and stroke need 0.5-1. Larger is easier to learn and easier to see.', min: 0.001, max: 2, integer: false, default: 0.02 },
+  { key: 'alpha', label: 'α (trigger strength)', help: 'How strongly the trigger goes into an image. Blend: 0.02 = 2% trigger, 98% image; ink and stroke need 0.5-1; warp: the largest move in pixels (1); TeD: the strength of the mask (1). Larger is easier to learn and easier to see.', min: 0.001, max: 2, integer: false, default: 0.02 },
   { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
   { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
   { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
@@ -510,6 +540,14 @@ export const INJECTION_MODES: readonly (ModeChoice<Injection> & { alpha: number 
   {
     value: 'stroke', label: 'stroke thickness', alpha: 1,
     help: 'The trigger makes the pen stroke thicker (bright trigger) or thinner (dark) where it passes, like a pen pressed harder or lighter; the background stays black. At α 1 the trapdoor installs (83% in 400 batches) and the discriminator still sees it (AUC 96%); a larger naturalness weight hides it better, and the trapdoor fades.',
+  },
+  {
+    value: 'warp', label: 'warp (WaNet-like)', alpha: 1,
+    help: 'Each trigger is a smooth, learned bend of the whole picture (WaNet, Nguyen and Tran 2021): the ink moves by at most α pixels, the background stays black and the ink keeps its brightness; nothing is added to the image. The picture shows how far each part moves.',
+  },
+  {
+    value: 'ted', label: 'TeD patches (fixed)', alpha: 1,
+    help: 'TeD\'s trapdoors (Shan et al. 2020): a fixed random mask of a few 3 x 3 patches (6% of the picture) filled with a random pattern, one per class; not learned, and not made to look natural. α scales the mask (1: the patches replace the image under them).',
   },
 ];
 

@@ -6,9 +6,10 @@ import { benchmarkBackend, timeAttackStep, timeTrainingStep } from '../core/benc
 import { type CandidateSnapshot, keptOf, splitSeeds } from '../core/attacks/attack.ts';
 import { type DigitSet, concatSets, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
 import { type Dataset, type DatasetId, datasetOf, pixelsPerImage } from '../core/data/datasets.ts';
-import { type Manifest, findModel, findPrior } from '../core/nets/manifest.ts';
+import { type Manifest, findGuard, findModel, findPrior } from '../core/nets/manifest.ts';
 import { type AttackDeps, type RunningAttack, seedGroups, setUpAttack, validateAttackConfig } from './attack-setup.ts';
 import { TrapdoorDetector, rocAuc } from '../core/metrics/trapdoor.ts';
+import { triggerImages, triggerShape } from '../core/defenses/trap-mid.ts';
 import { TRAINED_MODEL_ID, UPLOADED_MODEL_ID } from './protocol.ts';
 import type {
   AttackConfig, AttackSnapshot, BackendName, BenchRow, BenchmarkConfig, BenchmarkProgress, EngineApi, EngineInfo, InitOptions, JobState, PrivateSamples, ProbeResult,
@@ -250,6 +251,7 @@ export class Engine implements EngineApi {
         return knowledge === 'disjoint' ? pub : concatSets(pub, await this.dataSet(ds, 'writers-public-half'));
       },
       privateTest: () => this.dataSet(ds, 'private-test'),
+      guard: async (id) => this.model(findGuard(this.requireManifest(), id).network.path),
     };
   }
 
@@ -471,10 +473,15 @@ export class Engine implements EngineApi {
         if (!entry.trapdoor) throw new Error(`'${targetId}' has no trapdoor (only Trap-MID targets do)`);
         const info = entry.trapdoor;
         const bytes = targetId === TRAINED_MODEL_ID ? trainedTriggerBytes(this.trained?.meta) : await this.loader.modelFile(info.triggers);
-        const k = entry.classes.length, ds = datasetOf(entry.dataset), px = pixelsPerImage(ds);
-        if (bytes.byteLength !== k * px * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${k * px * 4}`);
-        const triggerValues = new Float32Array(bytes.slice().buffer);
-        const triggers = tf.tensor4d(triggerValues, [k, ds.side, ds.side, 1]);
+        const k = entry.classes.length, ds = datasetOf(entry.dataset);
+        // blend / ink / stroke: k images; warp: k coarse displacement grids; ted: k masks and patterns (trap-mid.ts).
+        const shape = triggerShape(info.injection, k, ds.side), size = shape.reduce((a, b) => a * b, 1);
+        if (bytes.byteLength !== size * 4) throw new Error(`${info.triggers}: ${bytes.byteLength} bytes, expected ${size * 4}`);
+        const triggers = tf.tensor4d(new Float32Array(bytes.slice().buffer), shape);
+        // What the pages show: one picture per class, in [0, 1].
+        const shown = triggerImages(triggers, info.injection, info.alpha, ds.side);
+        const triggerValues = Float32Array.from(await shown.data() as Float32Array);
+        shown.dispose();
         try {
           const reference = await this.dataSet(ds, ds.sampleSplit);
           const detector = await TrapdoorDetector.build(await this.model(targetId), triggers, info.alpha, info.injection, reference);

@@ -416,6 +416,10 @@ export interface BenchmarkConfig {
    * faces have 8 per person, all of them featurised whatever is asked.
    */
   referencePerDigit?: number;
+  /** The output defense in front of the target for the columns that query it (black-box, label-only, inversion network); absent: none. */
+  outputDefense?: string;
+  /** Those columns' query budget per run (the oracle refuses queries past it; absent: no limit). */
+  queryBudget?: number;
 }
 
 /** Precision, recall, density and coverage (Naeem et al. 2020, k = 3). */

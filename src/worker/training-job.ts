@@ -4,8 +4,8 @@
 // the progress message carries what the page draws.
 import * as tf from '@tensorflow/tfjs';
 import { buildDefenseTrainer, type DefenseTrainer } from '../core/defenses/recipes.ts';
-import { blendTriggers, type Injection } from '../core/defenses/trap-mid.ts';
-import { type DigitSet, filterDigits, firstOfEach, imagesToTensor } from '../core/data/mnist.ts';
+import { blendTriggers, triggerImages, type Injection } from '../core/defenses/trap-mid.ts';
+import { type DigitSet, filterDigits, firstOfEach, imagesToTensor, sideOf } from '../core/data/mnist.ts';
 import { DATASET_IDS, datasetOf, isDatasetId, type Dataset } from '../core/data/datasets.ts';
 import { naturalnessAuc, trapdoorAccuracy } from '../core/metrics/trapdoor.ts';
 import { accuracy } from '../core/train.ts';
@@ -19,8 +19,9 @@ import type { TrainedMeta } from './trained-model.ts';
 /** Test images per class measured during training (the end measures all: MNIST's 5,139; the faces have 40, all every time). */
 const EVAL_PER_DIGIT = 100;
 /** Strength of the exaggerated sample, per injection: a 2% blend is invisible, a 50% one is not; the ink blend is at
- *  most a full replacement (1); a stroke moved three times as far shows which edges the trigger pushes. */
-const EXAGGERATED_ALPHA: Record<Injection, number> = { blend: 0.5, ink: 1, stroke: 3 };
+ *  most a full replacement (1); a stroke moved three times as far shows which edges the trigger pushes; so does a warp
+ *  of up to 3 px instead of 1; TeD's patches are plain to see at their own strength. */
+const EXAGGERATED_ALPHA: Record<Injection, number> = { blend: 0.5, ink: 1, stroke: 3, warp: 3, ted: 1 };
 /** The sample image: the first training image of this class, carrying the next class's trigger. MNIST: the digit 2; the
  *  faces: the first private person. */
 const sampleClass = (ds: Dataset): number => (ds.id === 'mnist' ? 2 : ds.privateClasses[0]);
@@ -213,8 +214,10 @@ export class TrainingRun {
     const probs = tf.tidy(() => tf.softmax(this.trainer.model.predict(tf.concat(images.slice(0, 2))) as tf.Tensor2D));
     // Copies: data() may hand back a tensor's own storage, and these buffers are transferred to the page.
     const read = async (t: tf.Tensor) => Float32Array.from(await t.data() as Float32Array);
-    const [clean, triggered, exaggerated, p, triggers] = await Promise.all([...images, probs, tm.triggers].map(read));
-    tf.dispose([...images, probs]);
+    // The triggers as pictures (warp: how far each part moves; TeD: the pattern in its mask; see trap-mid.ts).
+    const shown = triggerImages(tm.triggers, c.injection, c.alpha, sideOf(this.data));
+    const [clean, triggered, exaggerated, p, triggers] = await Promise.all([...images, probs, shown].map(read));
+    tf.dispose([...images, probs, shown]);
     const answer = (row: number) => {
       const r = Array.from(p.subarray(row * k, (row + 1) * k));
       const j = r.indexOf(Math.max(...r));

@@ -473,6 +473,7 @@ const SMALL: Partial<Record<AttackId, { query: string; perDigit: number }>> = {
   ppa: { query: 'restarts=3&pool=60', perDigit: 3 },
   genetic: { query: 'population=8', perDigit: 8 },
   'brep-mi': { query: 'probes=8', perDigit: 8 }, // the current point and 7 of its probes
+  c2fmi: { query: 'population=8', perDigit: 8 },
 };
 
 // The attacks that keep several candidates per digit (the inversion network decodes one per digit: its own spec).

@@ -160,3 +160,25 @@ test('a malformed link gives a visible notice and the defaults; the page works',
   await expect.poll(() => new URL(page.url()).searchParams.get('seeds')).toBe('2-4');
   await expect(page.getByTestId('run')).toBeEnabled();
 });
+
+test('the querying columns run behind the chosen output defense and query budget, and the link keeps both', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openBenchmark(page, 'defenses=target-none&attacks=genetic&seeds=1&steps=2&ref=10&defense=dp%3A1&queries=120&backend=wasm');
+  await expect(page.getByTestId('f-output-defense')).toHaveValue('dp:1');
+  await expect(page.getByTestId('f-queries')).toHaveValue('120');
+  await expect(page.getByTestId('output-defense-hint')).toContainText('for Genetic search (black-box)');
+  await page.getByTestId('f-output-defense').selectOption('round:1');
+  await expect.poll(() => new URL(page.url()).searchParams.get('defense')).toBe('round:1');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('cell-target-none-genetic')).toContainText(/\d/, { timeout: 90_000 });
+  // The budget of 120 stopped the search after its first generation (80 queries) and part of the second.
+  const csv = await (async () => {
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-csv').click();
+    return fs.readFileSync(await (await download).path(), 'utf8');
+  })();
+  const [head, row] = csv.trim().split('\n').map((l) => l.split(','));
+  expect(row[head.indexOf('output_defense')]).toBe('round:1');
+  expect(row[head.indexOf('query_budget')]).toBe('120');
+  expect(Number(row[head.indexOf('queries_per_run')])).toBeLessThanOrEqual(120);
+});

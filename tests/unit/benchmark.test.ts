@@ -9,6 +9,7 @@ import {
   decodeGray, encodeGray, formatSeedList, parseBenchmarkRecord, parseSeedList, recordToCsv,
 } from '../../src/worker/benchmark-record.ts';
 import { nodeLoader } from '../../scripts/lib/node-io.ts';
+import { benchmarkSettingsToSearch, readBenchmarkSettings, toBenchmarkConfig } from '../../src/pages/benchmark/benchmark-config.ts';
 import { useWasm, runGrid as runGridOf } from './helpers.ts';
 
 let engine: Engine;
@@ -135,6 +136,39 @@ describe('benchmark jobs', () => {
     await expect(engine.startBenchmark({ ...tiny, attacks: ['mi-fake' as 'mi-face'] }, () => undefined)).rejects.toThrow(/unknown attack 'mi-fake'/);
     await expect(engine.startBenchmark({ ...tiny, seeds: [] }, () => undefined)).rejects.toThrow(/seeds/);
     await expect(engine.startBenchmark({ ...tiny, steps: 0 }, () => undefined)).rejects.toThrow(/steps must be/);
+    await expect(engine.startBenchmark({ ...tiny, outputDefense: 'blur' }, () => undefined)).rejects.toThrow(/output defense 'blur'/);
+    await expect(engine.startBenchmark({ ...tiny, queryBudget: 0 }, () => undefined)).rejects.toThrow(/queryBudget must be a whole number/);
+  });
+
+  it('puts the output defense and the query budget in front of the querying columns only, and says so in the CSV', async () => {
+    const config: BenchmarkConfig = { ...tiny, defenses: ['target-none'], attacks: ['mi-face', 'genetic'], outputDefense: 'dp:1', queryBudget: 100 };
+    const record = (await runGrid(config)).at(-1)!.record!;
+    const genetic = record.cells.find((c) => c.attack === 'genetic')!;
+    expect(genetic.status, genetic.note).toBe('done');
+    // Population 16 per digit, 5 digits: 80 queries a generation, so the budget of 100 stops it after the first one.
+    expect(genetic.metrics!.queriesPerRun).toBeLessThanOrEqual(100);
+    expect(genetic.metrics!.queriesPerRun).toBeGreaterThan(0);
+    const csv = recordToCsv(record).trim().split('\n').map((l) => l.split(','));
+    const col = (name: string) => csv[0].indexOf(name);
+    const row = (attack: string) => csv.find((r) => r[col('attack')] === attack)!;
+    expect([row('genetic')[col('output_defense')], row('genetic')[col('query_budget')]]).toEqual(['dp:1', '100']);
+    expect([row('mi-face')[col('output_defense')], row('mi-face')[col('query_budget')]]).toEqual(['', '']);
+  });
+});
+
+describe('the benchmark page\'s link: output defense and query budget', () => {
+  it('reads, corrects and writes defense= and queries=, and passes them to the engine', () => {
+    const { settings, corrections } = readBenchmarkSettings('?attacks=genetic&defense=purifier&queries=500');
+    expect(corrections).toEqual([]);
+    expect([settings.outputDefense, settings.queryBudget]).toEqual(['purifier', 500]);
+    expect(benchmarkSettingsToSearch(settings)).toBe('?attacks=genetic&defense=purifier&queries=500');
+    expect(toBenchmarkConfig(settings, ['target-none'])).toMatchObject({ outputDefense: 'purifier', queryBudget: 500 });
+    const bad = readBenchmarkSettings('?defense=blur&queries=-3');
+    expect(bad.settings.outputDefense).toBe('none');
+    expect(bad.settings.queryBudget).toBe(0);
+    expect(bad.corrections.join(' ')).toMatch(/Output defense "blur" is unknown.*using none/);
+    expect(bad.corrections.join(' ')).toMatch(/Query budget -3 is below 0/);
+    expect(toBenchmarkConfig(readBenchmarkSettings('').settings, ['target-none'])).not.toHaveProperty('outputDefense');
   });
 });
 

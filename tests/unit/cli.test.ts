@@ -44,7 +44,7 @@ describe('npm run mi', () => {
     [['train', '--defense', 'dp-sgd', '--clipNorm', '0'], /--clipNorm: 0 is below the minimum 0.01/],
     [['train', '--defense', 'tl-dmi', '--fineTunedLayers', '9'], /--fineTunedLayers: 9 is above the maximum 4/],
     [['train', '--defense', 'label-smoothing', '--noiseMultiplier', '1'], /--noiseMultiplier does not apply to label-smoothing/],
-    [['train', '--defense', 'trap-mid', '--injection', 'patch'], /--injection: 'patch' must be one of blend, ink, stroke/],
+    [['train', '--defense', 'trap-mid', '--injection', 'patch'], /--injection: 'patch' must be one of blend, ink, stroke, warp, ted/],
     [['detect', '--target', 'target-none'], /--images DIR is required/],
     [['judge'], /--images DIR is required/],
     [['judge', '--images', path.join(ROOT, 'models')], /no \.png files/],
@@ -156,6 +156,9 @@ describe('npm run mi -- bench', () => {
     [['bench', '--seeds', 'x'], /--seeds: 'x' is not a seed/],
     [['bench', '--budget', 'huge'], /--budget: 'huge' must be/],
     [['bench', '--steps', '0'], /--steps: 0 is below the minimum 1/],
+    [['bench', '--output-defense', 'blur'], /--output-defense: output defense 'blur'/],
+    [['bench', '--output-defense', 'adv-noise:99'], /--output-defense: .*noise budget must be a number in \(0, 20\]/],
+    [['bench', '--query-budget', '100,0'], /--query-budget: 0 is below the minimum 1/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {
     const r = mi(...args);
     expect(r.code).toBe(2);
@@ -180,6 +183,16 @@ describe('npm run mi -- bench', () => {
     expect(fs.existsSync(path.join(out, 'target-none/mi-face/recon-3-2.png'))).toBe(true);
     expect(Math.max(...readGrayPng(path.join(out, 'target-none/mi-face/nearest-3-2.png')))).toBeGreaterThan(0.5);
     expect(r.stderr).toMatch(/\[1\/1\] target-none x mi-face: top-1/);
+  });
+
+  it('sweeps the query budget: one grid per budget, the querying column stopped at each, behind the output defense', () => {
+    const r = mi('bench', '--defenses', 'target-none', '--attacks', 'genetic', '--seeds', '1', '--steps', '3', '--output-defense', 'round:1', '--query-budget', '40,100', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((x) => [x.config.queryBudget, x.config.outputDefense])).toEqual([[40, 'round:1'], [100, 'round:1']]);
+    // 16 latents a digit, 5 digits: 80 queries a generation; each budget stops the search at exactly itself.
+    expect(records.map((x) => x.cells[0].metrics.queriesPerRun)).toEqual([40, 100]);
+    expect(r.stderr).toMatch(/query budget 40: target-none x genetic/);
   });
 });
 

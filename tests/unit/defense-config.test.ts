@@ -10,6 +10,19 @@ describe('the defense lab link', () => {
     expect(defenseSettingsToSearch(settings)).toBe('?injection=stroke');
   });
 
+  it('reads the warp and TeD injections with their own strength (1 px; the full mask), and reports an unknown one', () => {
+    for (const injection of ['warp', 'ted']) {
+      const { settings, corrections } = readDefenseSettings(`?injection=${injection}`);
+      expect(corrections).toEqual([]);
+      expect([settings.injection, settings.params.alpha]).toEqual([injection, 1]);
+      expect(defenseSettingsToSearch(settings)).toBe(`?injection=${injection}`);
+      expect(toTrainingConfig(settings).injection).toBe(injection);
+    }
+    const { settings, corrections } = readDefenseSettings('?injection=wanet');
+    expect(settings.injection).toBe('blend');
+    expect(corrections).toEqual(['Injection "wanet" is unknown (use blend, ink, stroke, warp, ted); using blend']);
+  });
+
   it('keeps an alpha set by hand, also the paper\'s 0.02 with another injection', () => {
     for (const search of ['?alpha=0.02&injection=stroke', '?alpha=0.3&injection=ink', '?alpha=0.1']) {
       const { settings } = readDefenseSettings(search);

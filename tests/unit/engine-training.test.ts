@@ -171,13 +171,31 @@ describe('training jobs', () => {
     expect(total(s.exaggerated)).toBeGreaterThan(total(s.triggered));
   });
 
+  it('warp and TeD triggers: shown as one picture per digit in [0, 1]; a warp leaves the far background black', async () => {
+    for (const injection of ['warp', 'ted'] as const) {
+      const seen: TrainingProgress[] = [];
+      const id = await engine.startTraining({ ...trapMid, params: { alpha: 1 }, injection }, (p) => seen.push(p), true);
+      const t = seen[0].trapdoor!, s = t.sample;
+      await engine.cancel(id);
+      expect(t.triggers.length).toBe(5 * 784);
+      expect(Math.min(...t.triggers)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...t.triggers)).toBeLessThanOrEqual(1);
+      expect(s.exaggeratedAlpha).toBe(injection === 'warp' ? 3 : 1);
+      if (injection === 'warp') {
+        const far = (i: number) => [-29, -28, -27, -1, 0, 1, 27, 28, 29].every((d) => !(s.clean[i + d] > 0));
+        for (let i = 0; i < 784; i++) if (far(i)) expect(s.triggered[i]).toBe(0);
+      }
+      expect(s.triggered.some((v, i) => Math.abs(v - s.clean[i]) > 1e-3)).toBe(true);
+    }
+  });
+
   it('rejects bad configurations with clear messages', async () => {
     await expect(engine.startTraining({ ...trapMid, defense: 'magic' as 'mid' }, () => {})).rejects.toThrow(/unknown defense 'magic'/);
     await expect(engine.startTraining({ ...trapMid, epochs: 0 }, () => {})).rejects.toThrow(/epochs must be an integer in 1\.\.20/);
     await expect(engine.startTraining({ ...trapMid, params: { midBeta: 0.1 } }, () => {})).rejects.toThrow(/trap-mid has no knob 'midBeta'/);
     await expect(engine.startTraining({ ...trapMid, params: { alpha: 3 } }, () => {})).rejects.toThrow(/alpha must be a number in 0\.001\.\.2/);
     await expect(engine.startTraining({ ...trapMid, naturalness: 'loud' as 'none' }, () => {})).rejects.toThrow(/naturalness must be one of/);
-    await expect(engine.startTraining({ ...trapMid, injection: 'patch' as 'ink' }, () => {})).rejects.toThrow(/injection must be one of blend, ink, stroke/);
+    await expect(engine.startTraining({ ...trapMid, injection: 'patch' as 'ink' }, () => {})).rejects.toThrow(/injection must be one of blend, ink, stroke, warp, ted/);
     await expect(engine.startTraining({ ...trapMid, defense: 'bido', params: {}, dependence: 'mi' as 'hsic' }, () => {})).rejects.toThrow(/dependence must be one of hsic, coco/);
   });
 });

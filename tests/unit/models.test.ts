@@ -12,6 +12,8 @@ import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
 import { judgeDecoder, judgeFaceSamples, judgeSamples, judgeSplitDecoder } from '../../scripts/lib/prior-recipes.ts';
+import { guardQuality } from '../../scripts/lib/guard-recipes.ts';
+import { parseOutputDefense } from '../../src/core/attacks/oracle.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -101,16 +103,18 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     const info = entry.trapdoor!;
     expect(sha256File(path.join(MODELS_DIR, info.triggers))).toBe(info.triggersSha256);
     const model = await loadModelFromDir(dir);
-    const triggers = readTriggers(info.triggers, entry.classes.length);
+    const triggers = readTriggers(info.triggers, entry.classes.length, info.injection, datasetOf(entry.dataset).side);
     const acc = await trapdoorAccuracy(model, privateTestOf(entry.dataset), (d) => entry.classes.indexOf(d), triggers, info.alpha, entry.seed, 500, info.injection);
     model.dispose(); triggers.dispose();
     expect(acc).toBeGreaterThanOrEqual(info.trapdoorAccuracy);
     // Trap-MID must cost little clean accuracy: within one point of the unprotected target, with a working trapdoor.
     // (Trap-MID + NegLS pays NegLS's price, see the README, so only plain Trap-MID is held to this.)
+    // The warp and TeD targets (issue 21) are comparisons, shipped with whatever trapdoor they got: only the clean
+    // accuracy is held to the same bar for them.
     if (entry.defense === 'trap-mid') {
       const none = manifest.models.find((m) => m.id === 'target-none')!;
       expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
-      expect(info.trapdoorAccuracy).toBeGreaterThanOrEqual(0.95);
+      if (info.injection !== 'warp' && info.injection !== 'ted') expect(info.trapdoorAccuracy).toBeGreaterThanOrEqual(0.95);
     }
   });
 });
@@ -129,7 +133,7 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((
   });
 });
 
-describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv' && p.kind !== 'split').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv' && p.kind !== 'split' && p.kind !== 'c2f').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
   it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
     for (const net of [prior.generator, prior.discriminator!]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
@@ -185,6 +189,31 @@ describe.each((manifest.priors ?? []).filter((p) => p.kind === 'inv').map((p) =>
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
     // The attack's claim: a private test digit's own answer rebuilds it better than a random public digit resembles it.
     expect(q.reconstruction.privateTest.ssim).toBeGreaterThan(q.reconstruction.publicDigitSsim);
+  });
+});
+
+// The defender's networks of the output defenses (purifier, mimic inversion model): the network the manifest names, and
+// what its defense does to the target's answers on private test digits, re-measured (labels kept, distortion, the
+// attacker's decoder's MSE / SSIM from exact and defended answers).
+describe.each((manifest.guards ?? []).map((g) => [g.id, g] as const))('shipped output-defense network %s', (id, guard) => {
+  it('keeps every label and does to the answers what the manifest says', async () => {
+    const dir = path.dirname(path.join(MODELS_DIR, guard.network.path));
+    expect(sha256File(path.join(dir, 'weights.bin')), id).toBe(guard.network.sha256);
+    const net = await loadModelFromDir(dir);
+    expect(net.countParams()).toBe(guard.network.params);
+    expect(net.inputs[0].shape).toEqual([null, guard.classes.length]);
+    const entry = manifest.models.find((m) => m.id === guard.forTarget)!;
+    const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    const q = await guardQuality(parseOutputDefense(guard.quality.defense), net, target, guard.forTarget, guard.seed);
+    net.dispose(); target.dispose();
+    const r = guard.quality;
+    expect(q.labelsKept).toBe(1);
+    expect(q.l1Distortion).toBeCloseTo(r.l1Distortion, 2);
+    expect(q.mse.exact).toBeCloseTo(r.mse.exact, 3);
+    expect(q.mse.defended).toBeCloseTo(r.mse.defended, 3);
+    expect(q.ssim.defended).toBeCloseTo(r.ssim.defended, 2);
+    // The defense's claim: the attacker's decoder rebuilds private digits worse from defended answers than from exact ones.
+    expect(q.ssim.defended).toBeLessThan(q.ssim.exact);
   });
 });
 

@@ -109,6 +109,29 @@ export function keepBest(scores: ArrayLike<number>, classes: number, perClass: n
   });
 }
 
+/** What a query-driven population search (the genetic search, C2FMI) holds between steps. */
+export interface PopulationSearch {
+  stepCount: number;
+  classes: number[];
+  /** The attacked digit of each member, class-major. */
+  candidateClasses: number[];
+  /** The members' images and the target's answers for their digits (as last asked: no extra queries). */
+  pixels: Float32Array;
+  fitness: Float32Array;
+  options: { population: number };
+  oracle: QueryOracle;
+}
+
+/** A population search's snapshot: every member with its answer, the fittest of each digit kept. */
+export function populationSnapshot(s: PopulationSearch): CandidateSnapshot {
+  const fitness = Array.from(s.fitness);
+  return {
+    step: s.stepCount, classes: [...s.candidateClasses], pixels: s.pixels.slice(), targetConfidence: fitness,
+    loss: fitness.map((f) => -f), kept: keepBest(s.fitness, s.classes.length, s.options.population), attacked: [...s.classes],
+    queries: s.oracle.queries,
+  };
+}
+
 /**
  * The seed options of an attack that runs several seeds as one batch (white-box attacks: each candidate's loss
  * depends on that candidate only). With `seeds`, the candidates of seed s are made from makeRng(s) exactly as a run

@@ -4,7 +4,7 @@
 // children of fitness-proportional parents by uniform crossover, then Gaussian mutation (each gene with
 // probability `mutationRate`); latents stay in [-clamp, clamp]. One generation = one step.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices } from './attack.ts';
+import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keptOf, outputIndices, populationSnapshot } from './attack.ts';
 import type { QueryOracle } from './oracle.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, latentDim, sampleLatents } from '../nets/gan.ts';
@@ -157,12 +157,7 @@ export const genetic = {
   },
 
   async snapshot(s): Promise<CandidateSnapshot> {
-    const fitness = Array.from(s.fitness);
-    return {
-      step: s.stepCount, classes: [...s.candidateClasses], pixels: s.pixels.slice(), targetConfidence: fitness,
-      loss: fitness.map((f) => -f), kept: keepBest(s.fitness, s.classes.length, s.options.population), attacked: [...s.classes],
-      queries: s.oracle.queries,
-    };
+    return populationSnapshot(s);
   },
 
   async result(s): Promise<Reconstructions> {

@@ -19,7 +19,51 @@ export type OutputDefense =
    * Differentially private confidence vectors (Ye et al., IEEE TIFS 2022, "One Parameter Defense"): Laplace noise of
    * scale 1 / epsilon on every score, post-processed into a probability vector that ranks the classes as the model does.
    */
-  | { kind: 'dp'; epsilon: number };
+  | { kind: 'dp'; epsilon: number }
+  /**
+   * Yang & Shao's purifier (2020, "Defending model inversion and membership inference attacks via prediction
+   * purification"): an autoencoder the defender trained on the target's answers re-writes every answer with less
+   * dispersion; the label is kept (src/core/defenses/purifier.ts).
+   */
+  | { kind: 'purifier' }
+  /**
+   * Wen, Yiu and Hui's adversarial noise (2021, "Defending against model inversion attack by adversarial examples"):
+   * each answer is pushed, within `budget` nats per log-score, towards what makes the defender's own inversion model
+   * reconstruct the queried image worst; the label is kept (src/core/defenses/adversarial-noise.ts).
+   */
+  | { kind: 'adv-noise'; budget: number };
+
+/**
+ * A defense that needs a network the defender trained (a purifier, a mimic inversion model): applied to the target's
+ * probabilities inside the oracle's tidy, before any host-side defense. `images` are the queried images (the defender
+ * sees them), `probs` the target's exact answers; returns the defended answers, rows that sum to 1.
+ */
+export interface OutputGuard {
+  defend(images: tf.Tensor4D, probs: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** Output defenses that run a defender's network (the oracle needs its OutputGuard). */
+export const needsGuard = (d: OutputDefense): d is Extract<OutputDefense, { kind: 'purifier' | 'adv-noise' }> =>
+  d.kind === 'purifier' || d.kind === 'adv-noise';
+
+/**
+ * The label keeper of both guards (Yang et al.'s "label swapper", Wen et al.'s "label modifier"): where a defended
+ * row's top-1 differs from the exact answer's, the two scores trade places, so the API's label, hence the target's
+ * accuracy, never changes.
+ */
+export function keepLabels(defended: tf.Tensor2D, original: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const k = original.shape[1];
+    const want = tf.oneHot(tf.argMax(original, 1), k).toFloat();
+    const got = tf.oneHot(tf.argMax(defended, 1), k).toFloat();
+    // Scores at the two positions: the wanted one gets the top score, the top one gets the wanted one's score.
+    const top = tf.sum(tf.mul(defended, got), 1, true);
+    const atWanted = tf.sum(tf.mul(defended, want), 1, true);
+    const rest = tf.mul(defended, tf.sub(1, tf.maximum(want, got)));
+    // (Rows already right: `want` equals `got`, the top score goes back where it was and the second term is 0.)
+    return tf.add(rest, tf.add(tf.mul(want, top), tf.mul(tf.mul(got, tf.sub(1, want)), atWanted))) as tf.Tensor2D;
+  });
+}
 
 export const NO_DEFENSE: OutputDefense = { kind: 'none' };
 
@@ -96,16 +140,30 @@ export function defendOutput(p: ArrayLike<number>, defense: OutputDefense, rng: 
     case 'dp':
       dpConfidences(out, defense.epsilon, rng);
       return out;
+    case 'purifier':
+    case 'adv-noise':
+      // The oracle's guard has already re-written the answer (these defenses need the defender's network).
+      return out;
   }
 }
 
-/** Parses 'none', 'round:2', 'top-k:1', 'label-only', 'gaussian:0.1', 'laplace:0.1', 'dp:1' (URL and CLI form). */
+/**
+ * The largest adversarial-noise budget, in nats per log-score. The attacker reads a score as (ln p + 50) / 50, and the
+ * small scores of one digit's answers differ by tens of nats from image to image: budgets of a few nats to ~20 matter.
+ */
+export const ADV_NOISE_MAX = 20;
+
+/** Parses 'none', 'round:2', 'top-k:1', 'label-only', 'gaussian:0.1', 'laplace:0.1', 'dp:1', 'purifier', 'adv-noise:2' (URL and CLI form). */
 export function parseOutputDefense(raw: string): OutputDefense {
   const [kind, arg] = raw.split(':');
   const n = arg === undefined || arg.trim() === '' ? NaN : Number(arg);
   switch (kind) {
     case 'none': return NO_DEFENSE;
     case 'label-only': return { kind: 'label-only' };
+    case 'purifier': if (arg === undefined) return { kind }; break;
+    case 'adv-noise':
+      if (Number.isFinite(n) && n > 0 && n <= ADV_NOISE_MAX) return { kind, budget: n };
+      throw new Error(`output defense '${raw}': the noise budget must be a number in (0, ${ADV_NOISE_MAX}] nats per log-score (e.g. adv-noise:2)`);
     case 'round': if (Number.isInteger(n) && n >= 0 && n <= 6) return { kind, decimals: n }; break;
     case 'top-k': if (Number.isInteger(n) && n >= 1) return { kind, k: n }; break;
     case 'gaussian': case 'laplace': if (Number.isFinite(n) && n >= 0 && n <= 1) return { kind, scale: n }; break;
@@ -113,12 +171,14 @@ export function parseOutputDefense(raw: string): OutputDefense {
       if (Number.isFinite(n) && n > 0) return { kind, epsilon: n };
       throw new Error(`output defense '${raw}': the privacy budget epsilon must be a finite number above 0 (e.g. dp:1; smaller is noisier)`);
   }
-  throw new Error(`output defense '${raw}': use none, round:<0-6 decimals>, top-k:<k>, label-only, gaussian:<scale 0-1>, laplace:<scale 0-1> or dp:<epsilon above 0>`);
+  throw new Error(`output defense '${raw}': use none, round:<0-6 decimals>, top-k:<k>, label-only, gaussian:<scale 0-1>, laplace:<scale 0-1>, ` +
+    `dp:<epsilon above 0>, purifier or adv-noise:<nats 0-${ADV_NOISE_MAX}>`);
 }
 
 export function formatOutputDefense(d: OutputDefense): string {
   switch (d.kind) {
-    case 'none': case 'label-only': return d.kind;
+    case 'none': case 'label-only': case 'purifier': return d.kind;
+    case 'adv-noise': return `adv-noise:${d.budget}`;
     case 'round': return `round:${d.decimals}`;
     case 'top-k': return `top-k:${d.k}`;
     case 'dp': return `dp:${d.epsilon}`;
@@ -146,7 +206,9 @@ export class QueryOracle {
   constructor(
     private readonly target: tf.LayersModel, readonly numClasses: number, readonly defense: OutputDefense = NO_DEFENSE, seed = 1,
     readonly budget = Infinity,
+    private readonly guard?: OutputGuard,
   ) {
+    if (needsGuard(defense) && !guard) throw new Error(`output defense '${formatOutputDefense(defense)}' needs the defender's network for this target`);
     if (!(budget >= 1) || (budget !== Infinity && !Number.isInteger(budget))) throw new Error(`query budget must be a whole number of at least 1 (got ${budget})`);
     this.rng = makeRng(seed ^ 0x5eed);
   }
@@ -160,7 +222,10 @@ export class QueryOracle {
   async probabilities(images: tf.Tensor4D): Promise<Float32Array> {
     const n = images.shape[0], k = this.numClasses;
     if (n > this.remaining) throw new QueryBudgetExhausted(this.budget, this.queries, n);
-    const probs = tf.tidy(() => tf.softmax(this.target.predict(images) as tf.Tensor2D));
+    const probs = tf.tidy(() => {
+      const exact = tf.softmax(this.target.predict(images) as tf.Tensor2D) as tf.Tensor2D;
+      return this.guard && needsGuard(this.defense) ? this.guard.defend(images, exact) : exact;
+    });
     const raw = await probs.data() as Float32Array;
     probs.dispose();
     this.queries += n;

@@ -20,6 +20,7 @@ import { buildTarget, buildFaceTarget } from '../nets/architectures.ts';
 import { RunningAccuracy } from '../train.ts';
 import { smoothLabels, softCrossEntropy } from './negls.ts';
 import { adam } from '../kernels/adam.ts';
+import { WARP_GRID, initialWarpParams, tedApply, tedTriggers, warpFields, warpTriggers } from './warp-trigger.ts';
 
 export { smoothLabels, softCrossEntropy };
 
@@ -27,8 +28,37 @@ export type NaturalnessMode = 'paper' | 'balanced' | 'none';
 /** 'blend': the paper's x~ = alpha K + (1 - alpha) x. 'ink': the blend only where there is ink,
  *  x~ = x + alpha x (K - x), so MNIST's exactly-black background stays black. 'stroke': the trigger thickens
  *  (K > 0.5) or thins (K < 0.5) the pen stroke where it passes, x~ = clip(x + alpha (2K - 1) |grad x|, 0, 1): only the
- *  stroke's edges move, as with a pen pressed harder or lighter. */
-export type Injection = 'blend' | 'ink' | 'stroke';
+ *  stroke's edges move, as with a pen pressed harder or lighter. 'warp' (WaNet-like, warp-trigger.ts): a learned smooth
+ *  displacement field per class moves the ink by at most alpha px; background and saturation stay. 'ted' (TeD's
+ *  trapdoors, warp-trigger.ts): a fixed random mask-and-pattern per class, x~ = (1 - alpha m) x + alpha m p, never
+ *  updated by the trainer. */
+export type Injection = 'blend' | 'ink' | 'stroke' | 'warp' | 'ted';
+export const INJECTIONS: readonly Injection[] = ['blend', 'ink', 'stroke', 'warp', 'ted'];
+
+/** Shape of a Trap-MID target's triggers (and of its triggers.bin, float32): [k, side, side, 1] images for blend, ink
+ *  and stroke; [k, 4, 4, 2] field parameters for warp; [k, side, side, 2] mask and pattern for ted. */
+export function triggerShape(injection: Injection, k: number, side: number): [number, number, number, number] {
+  if (injection === 'warp') return [k, WARP_GRID, WARP_GRID, 2];
+  if (injection === 'ted') return [k, side, side, 2];
+  return [k, side, side, 1];
+}
+
+/** The triggers as k images [k, side, side, 1] in [0, 1] to show: blend/ink/stroke themselves; warp the size of the
+ *  displacement (1 = alpha px); ted the pattern inside its mask. */
+export function triggerImages(triggers: tf.Tensor4D, injection: Injection, alpha: number, side: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const k = triggers.shape[0];
+    if (injection === 'warp') {
+      const f = warpFields(triggers, tf.eye(k) as tf.Tensor2D, 1, side);
+      return tf.clipByValue(tf.sqrt(tf.sum(tf.square(f), 3, true)), 0, 1) as tf.Tensor4D;
+    }
+    if (injection === 'ted') {
+      const [m, p] = tf.split(triggers, 2, 3);
+      return tf.mul(m, p) as tf.Tensor4D;
+    }
+    return triggers.clone();
+  });
+}
 
 export interface TrapMidConfig {
   epochs: number;
@@ -80,9 +110,11 @@ function bce(logits: tf.Tensor, real: boolean): tf.Scalar {
 
 /**
  * Inject trigger K_t into each image (K_t picked by a one-hot matrix: no gather, whose gradient wasm lacks):
- * 'blend' x~ = alpha K_t + (1 - alpha) x; 'ink' x~ = x + alpha x (K_t - x).
+ * 'blend' x~ = alpha K_t + (1 - alpha) x; 'ink' x~ = x + alpha x (K_t - x); 'warp' and 'ted' see warp-trigger.ts.
  */
 export function blendTriggers(x: tf.Tensor4D, triggers: tf.Tensor4D, tOneHot: tf.Tensor2D, alpha: number, injection: Injection = 'blend'): tf.Tensor4D {
+  if (injection === 'warp') return warpTriggers(x, triggers, tOneHot, alpha);
+  if (injection === 'ted') return tedApply(x, triggers, tOneHot, alpha);
   return tf.tidy(() => {
     const picked = tf.reshape(tf.matMul(tOneHot, tf.reshape(triggers, [triggers.shape[0], -1])), x.shape);
     if (injection === 'ink') return tf.add(x, tf.mul(tf.mul(x, alpha), tf.sub(picked, x))) as tf.Tensor4D;
@@ -128,9 +160,11 @@ export class TrapMidTrainer {
     this.rng = makeRng(config.seed + 101);
     const k = config.numClasses;
     const side = sideOf(data);
-    const initial = Float32Array.from({ length: k * side * side }, () => this.rng());
-    // tidy frees the initial tensor (the variable keeps its own reference to the values).
-    this.triggers = tf.tidy(() => tf.variable(tf.tensor4d(initial, [k, side, side, 1]), true, `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
+    const initial = () => config.injection === 'warp' ? initialWarpParams(k, this.rng)
+      : config.injection === 'ted' ? tedTriggers(k, side, config.seed)
+        : tf.tensor4d(Float32Array.from({ length: k * side * side }, () => this.rng()), [k, side, side, 1]);
+    // tidy frees the initial tensor (the variable keeps its own reference to the values). TeD's stay fixed.
+    this.triggers = tf.tidy(() => tf.variable(initial(), config.injection !== 'ted', `trap-triggers-${Math.random().toString(36).slice(2)}`)) as tf.Variable<tf.Rank.R4>;
     this.discriminator = side === 28 ? buildTarget(1, config.seed + 7) : buildFaceTarget(1, config.seed + 7, side);
     this.optT = adam(config.learningRate);
     this.optD = adam(config.learningRate * 0.5);
@@ -176,9 +210,9 @@ export class TrapMidTrainer {
       bce(D.apply(xt0, { training: true }) as tf.Tensor, false)) as tf.Scalar, wantStats, D.trainableWeights.map((w) => w.read() as tf.Variable));
     xt0.dispose();
 
-    // (b) one signed-gradient step of the triggers.
+    // (b) one signed-gradient step of the triggers (TeD's are fixed: none).
     let natValue: tf.Scalar | null = null;
-    tf.tidy(() => {
+    if (c.injection !== 'ted') tf.tidy(() => {
       const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(warpA.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection)), { training: false }) as tf.Tensor2D, tTarget);
       const natTerm = (K: tf.Tensor) => bce(D.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), { training: false }) as tf.Tensor, true);
       const gTrap = tf.grad(trapTerm)(this.triggers);
@@ -193,7 +227,9 @@ export class TrapMidTrainer {
         }
         if (wantStats) natValue = tf.keep(natTerm(this.triggers));
       }
-      this.triggers.assign(tf.clipByValue(tf.sub(this.triggers, tf.mul(tf.sign(g), c.triggerStep)), 0, 1));
+      // Images stay in [0, 1]; warp parameters within [-3, 3] (tanh 0.995: further steps would barely move the field).
+      const [lo, hi] = c.injection === 'warp' ? [-3, 3] : [0, 1];
+      this.triggers.assign(tf.clipByValue(tf.sub(this.triggers, tf.mul(tf.sign(g), c.triggerStep)), lo, hi));
     });
 
     // (c) the target: clean task plus the trapdoor.

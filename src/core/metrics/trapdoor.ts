@@ -1,10 +1,11 @@
 // Trapdoor metrics (Trap-MID): trapdoor accuracy, and detection by cosine similarity to per-class trapdoor
 // signatures in the target's penultimate feature space (standardised by clean training statistics), with ROC-AUC.
 import * as tf from '@tensorflow/tfjs';
-import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
+import { type DigitSet, imagesToTensor, sideOf } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
 import { blendTriggers, type Injection } from '../defenses/trap-mid.ts';
-import { withFeatures } from '../nets/architectures.ts';
+import { adam } from '../kernels/adam.ts';
+import { buildFaceTarget, buildTarget, withFeatures } from '../nets/architectures.ts';
 
 /** ROC-AUC of scores where `positives` should rank above `negatives` (Mann-Whitney U, ties count half). */
 export function rocAuc(positives: ArrayLike<number>, negatives: ArrayLike<number>): number {
@@ -71,6 +72,62 @@ export async function naturalnessAuc(discriminator: tf.LayersModel, data: DigitS
   const auc = rocAuc(await dClean.data(), await dTrig.data());
   tf.dispose([dClean, dTrig]);
   return auc;
+}
+
+export interface FreshDiscriminatorOptions {
+  /** Training steps of the fresh discriminator (each: `batchSize` clean and as many triggered training images). */
+  steps: number;
+  batchSize: number;
+  /** Held-out images it is measured on (the first ones of `test`, each clean and triggered). */
+  testCount: number;
+  seed: number;
+  learningRate: number;
+}
+
+export const FRESH_DISCRIMINATOR_DEFAULTS: FreshDiscriminatorOptions = { steps: 400, batchSize: 64, testCount: 2000, seed: 1, learningRate: 1e-3 };
+
+/**
+ * Naturalness measured a second time, by a discriminator that did not take part in training: a fresh network of the
+ * joint discriminator's architecture learns clean training images ("real") from the same images carrying another
+ * class's trigger ("fake"), then its ROC-AUC on held-out images, clean against triggered. 0.5: it cannot tell them
+ * apart; the jointly trained discriminator can be fooled by triggers that chase its current weights, this one cannot.
+ */
+export async function freshDiscriminatorAuc(train: DigitSet, test: DigitSet, classOf: (d: number) => number, triggers: tf.Tensor4D,
+  alpha: number, injection: Injection, options: Partial<FreshDiscriminatorOptions> = {}): Promise<number> {
+  const o = { ...FRESH_DISCRIMINATOR_DEFAULTS, ...options };
+  const k = triggers.shape[0], side = sideOf(train);
+  const rng = makeRng(o.seed * 7 + 3);
+  const D = side === 28 ? buildTarget(1, o.seed + 1000) : buildFaceTarget(1, o.seed + 1000, side);
+  const opt = adam(o.learningRate);
+  const vars = D.trainableWeights.map((w) => w.read() as tf.Variable);
+  const otherOf = (i: number) => { const c = classOf(train.labels[i]); const t = Math.floor(rng() * (k - 1)); return t >= c ? t + 1 : t; };
+  try {
+    for (let s = 0; s < o.steps; s++) {
+      const idx = Array.from({ length: o.batchSize }, () => Math.floor(rng() * train.count));
+      const t = idx.map(otherOf);
+      tf.tidy(() => {
+        const x = imagesToTensor(train, idx);
+        const xt = blendTriggers(x, triggers, tf.oneHot(tf.tensor1d(t, 'int32'), k).toFloat() as tf.Tensor2D, alpha, injection);
+        const labels = tf.concat([tf.ones([o.batchSize, 1]), tf.zeros([o.batchSize, 1])]);
+        opt.minimize(() => tf.losses.sigmoidCrossEntropy(labels, D.apply(tf.concat([x, xt]), { training: true }) as tf.Tensor) as tf.Scalar, false, vars);
+      });
+    }
+    const n = Math.min(o.testCount, test.count), scores: Float32Array[] = [new Float32Array(n), new Float32Array(n)];
+    const tTest = otherLabels(Array.from({ length: n }, (_, i) => classOf(test.labels[i])), k, o.seed + 11);
+    for (let s = 0; s < n; s += 500) {
+      const idx = Array.from({ length: Math.min(500, n - s) }, (_, i) => s + i);
+      const [clean, trig] = tf.tidy(() => {
+        const x = imagesToTensor(test, idx);
+        const xt = blendTriggers(x, triggers, tf.oneHot(tf.tensor1d(idx.map((i) => tTest[i]), 'int32'), k).toFloat() as tf.Tensor2D, alpha, injection);
+        return [D.predict(x) as tf.Tensor, D.predict(xt) as tf.Tensor];
+      });
+      scores[0].set(await clean.data(), s); scores[1].set(await trig.data(), s);
+      tf.dispose([clean, trig]);
+    }
+    return rocAuc(scores[0], scores[1]);
+  } finally {
+    opt.dispose(); D.dispose();
+  }
 }
 
 /**

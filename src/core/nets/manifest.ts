@@ -49,11 +49,12 @@ export interface WeightStorage {
 }
 
 export interface TrapdoorInfo {
-  /** Float32 triggers, [classes, 28, 28, 1] in [0, 1], relative to the models folder. */
+  /** Float32 triggers, relative to the models folder: [classes, 28, 28, 1] in [0, 1] (blend, ink, stroke), [classes, 4, 4, 2]
+   *  field parameters (warp), [classes, 28, 28, 2] mask and pattern (ted); see trap-mid.ts triggerShape. */
   triggers: string;
   triggersSha256: string;
   alpha: number;
-  injection: 'blend' | 'ink' | 'stroke';
+  injection: 'blend' | 'ink' | 'stroke' | 'warp' | 'ted';
   beta: number;
   naturalness: 'paper' | 'balanced' | 'none';
   naturalnessWeight: number;
@@ -65,6 +66,9 @@ export interface TrapdoorInfo {
   trapdoorAccuracy: number;
   /** ROC-AUC of the naturalness discriminator, clean vs triggered private-test images (0.5 = indistinguishable). */
   naturalnessAuc: number;
+  /** The same, by a fresh discriminator trained after the target on clean vs triggered training images
+   *  (metrics/trapdoor.ts freshDiscriminatorAuc; absent: not measured). "Natural": both AUCs at most 0.75. */
+  freshNaturalnessAuc?: number;
 }
 
 /** One saved network of a GAN prior. */
@@ -85,8 +89,9 @@ export interface PriorEntry {
   /** 'gan': GMI's unconditional prior (also used by the black-box and label-only attacks); 'ked': KED-MI's; 'cgan': PLG-MI's;
    *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator;
    *  'inv': the inversion network's decoder (attacks/inversion-net.ts), answers -> images, in `generator`, no discriminator;
-   *  'split': the split attack's decoder (attacks/split-inversion.ts), conv1 features -> images, in `generator`, no discriminator. */
-  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv' | 'split';
+   *  'split': the split attack's decoder (attacks/split-inversion.ts), conv1 features -> images, in `generator`, no discriminator;
+   *  'c2f': C2FMI's inverse network (attacks/c2fmi.ts), answers -> latents of gan-<knowledge>, in `generator`, no discriminator. */
+  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv' | 'split' | 'c2f';
   knowledge: 'disjoint' | 'other-writers';
   /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
@@ -125,6 +130,23 @@ export interface PriorEntry {
   reconstruction?: ReconstructionQuality;
   /** 'split': how well the decoder reconstructs images from their exact split features (see SplitQuality). */
   splitQuality?: SplitQuality;
+  /** 'c2f': how well the inverse network's latents draw the classes (see C2fQuality). */
+  c2fQuality?: C2fQuality;
+}
+
+/**
+ * A C2FMI inverse network's quality: the GAN images of the latents it gives for the one-hot answer of each class and
+ * for 199 perturbed answers a class (the attack's seeds, without their latent noise), as the target and the evaluator read them.
+ */
+export interface C2fQuality {
+  /** Share of the classes whose one-hot image the target reads as that class. */
+  oneHotTarget: number;
+  /** Share of all seed images the target reads as their class. */
+  seedsTarget: number;
+  /** Share of all seed images the evaluator reads as their class's digit. */
+  seedsEvaluator: number;
+  /** Mean squared error of its latents for 1000 fresh GAN samples' exact answers (per coordinate; the prior's variance is ~0.9). */
+  latentMse: number;
 }
 
 /** A split decoder's quality: mean MSE and SSIM of its reconstructions from exact (noise-free) features, pixels in [0, 1]. */
@@ -155,10 +177,64 @@ export interface ReconstructionQuality {
   prototypeSsim: number;
 }
 
+/**
+ * A network an output-side defense runs in front of a target (the defender's, never the attacker's):
+ * 'purifier': Yang & Shao's autoencoder on answers (defenses/purifier.ts); 'mimic-inversion': the inversion model
+ * the defender trains to mimic the attacker, which adversarial output noise is crafted against (defenses/adversarial-noise.ts).
+ */
+export interface GuardEntry {
+  id: string;
+  kind: 'purifier' | 'mimic-inversion';
+  forTarget: string;
+  classes: number[];
+  network: NetworkFile;
+  architecture: string;
+  dataSplit: string;
+  trainImages: number;
+  epochs: number;
+  trainCommand: string;
+  seed: number;
+  trainSeconds: number;
+  trainBackend: string;
+  quality: GuardQuality;
+}
+
+/**
+ * What the defense does to answers, measured on private test digits at the setting named (re-measured by the
+ * models test): the labels it keeps, how far the answers move, and how well the attacker's shipped inversion decoder
+ * (`inv-<target>-disjoint`) reconstructs those digits from exact and from defended answers.
+ */
+export interface GuardQuality {
+  defense: string;
+  images: number;
+  /** Share of defended answers whose top-1 is the exact answer's (the label keeper makes it 1). */
+  labelsKept: number;
+  /** Mean L1 distance between defended and exact answers (0 to 2). */
+  l1Distortion: number;
+  attackerDecoder: string;
+  mse: { exact: number; defended: number };
+  ssim: { exact: number; defended: number };
+}
+
 export interface Manifest {
   version: 1;
   models: ModelEntry[];
   priors?: PriorEntry[];
+  guards?: GuardEntry[];
+}
+
+/** The id of the network an output defense of this kind needs for `targetId`. */
+export const guardId = (kind: GuardEntry['kind'], targetId: string): string =>
+  `${kind === 'purifier' ? 'purifier' : 'mimic-inv'}-${targetId}`;
+
+export function findGuard(manifest: Manifest, id: string): GuardEntry {
+  const g = (manifest.guards ?? []).find((m) => m.id === id);
+  if (!g) {
+    const kind = id.startsWith('purifier-') ? 'purifier' : 'mimic inversion model';
+    const have = (manifest.guards ?? []).filter((m) => m.id.startsWith(id.split('-target')[0])).map((m) => m.forTarget);
+    throw new Error(`no ${kind} for this target ('${id}'): the defender trained one for ${have.join(', ') || 'no target'} only`);
+  }
+  return g;
 }
 
 export function findPrior(manifest: Manifest, id: string): PriorEntry {

@@ -2,14 +2,15 @@
 // validated on read; a bad URL never breaks the page, it only produces corrections to show (and the defaults).
 //   ?defenses=target-none,target-trap-mid &attacks=mi-face,plg-mi &seeds=1-3 &budget=browser|paper
 //   &knowledge=disjoint|other-writers &steps=N &ref=N &backend=webgpu|webgl|wasm|cpu &dataset=mnist|faces
+//   &defense=<output defense> &queries=N (the columns that query the target: black-box, label-only, inversion network)
 // Defense ids are checked for shape here and against the engine's targets once it is up (reconcileDefenses). The
 // data set decides the rest: its own default rows and columns, the attacks that run on it, its knowledge settings.
-import { ATTACKS, DATASET_IDS, DEFAULT_DATASET, KNOWLEDGE_INFO, attackInfo, datasetOf, isDatasetId, runsOn, type DatasetId } from '../../worker/catalog.ts';
+import { ATTACKS, DATASET_IDS, DEFAULT_DATASET, KNOWLEDGE_INFO, OUTPUT_DEFENSES, attackInfo, datasetOf, isDatasetId, runsOn, type DatasetId } from '../../worker/catalog.ts';
 import {
   DEFAULT_REFERENCE_PER_DIGIT, REFERENCE_PER_DIGIT_RANGE, STEPS_RANGE, formatSeedList, parseSeedList,
 } from '../../worker/benchmark-record.ts';
 import type { AttackId, BackendName, BenchmarkConfig, Budget, Knowledge } from '../../worker/protocol.ts';
-import { BACKENDS, coerceNumber, isBackend, type NumberSpec } from '../attack/url-config.ts';
+import { BACKENDS, QUERY_BUDGET_SPEC, coerceNumber, isBackend, type NumberSpec } from '../attack/url-config.ts';
 import type { HideableControls } from '../../ui/hide-link.ts';
 
 export interface BenchmarkSettings {
@@ -24,6 +25,10 @@ export interface BenchmarkSettings {
   steps?: number;
   referencePerDigit: number;
   backend?: BackendName;
+  /** In front of the target for the querying columns (an OUTPUT_DEFENSES value). */
+  outputDefense: string;
+  /** Those columns' query budget per run; 0 = no limit. */
+  queryBudget: number;
 }
 
 /** A quick first look: the pixel-space attack and the strongest GAN attack, unprotected vs Trap-MID, one seed. */
@@ -35,6 +40,8 @@ export const DEFAULT_BENCHMARK_SETTINGS: BenchmarkSettings = {
   budget: 'browser',
   knowledge: 'disjoint',
   referencePerDigit: DEFAULT_REFERENCE_PER_DIGIT,
+  outputDefense: 'none',
+  queryBudget: QUERY_BUDGET_SPEC.default,
 };
 
 /**
@@ -124,6 +131,17 @@ export function readBenchmarkSettings(search: string): { settings: BenchmarkSett
     s.referencePerDigit = c.value;
     if (c.correction) corrections.push(c.correction);
   }
+  const defense = q.get('defense');
+  if (defense !== null) {
+    if (OUTPUT_DEFENSES.some((d) => d.value === defense)) s.outputDefense = defense;
+    else corrections.push(`Output defense "${defense.slice(0, 40)}" is unknown (use ${OUTPUT_DEFENSES.map((d) => d.value).join(', ')}); using none`);
+  }
+  const queries = q.get('queries');
+  if (queries !== null) {
+    const c = coerceNumber(QUERY_BUDGET_SPEC, queries);
+    s.queryBudget = c.value;
+    if (c.correction) corrections.push(c.correction);
+  }
   const backend = q.get('backend');
   if (backend !== null && backend !== '' && backend !== 'auto') {
     const b = backend.toLowerCase();
@@ -164,6 +182,8 @@ export function benchmarkSettingsToSearch(s: BenchmarkSettings): string {
   if (s.knowledge !== d.knowledge) q.set('knowledge', s.knowledge);
   if (s.steps !== undefined) q.set('steps', String(s.steps));
   if (s.referencePerDigit !== d.referencePerDigit) q.set('ref', String(s.referencePerDigit));
+  if (s.outputDefense !== d.outputDefense) q.set('defense', s.outputDefense);
+  if (s.queryBudget !== d.queryBudget) q.set('queries', String(s.queryBudget));
   if (s.backend) q.set('backend', s.backend);
   // Commas stay readable in the address.
   const text = q.toString().replace(/%2C/g, ',');
@@ -171,7 +191,7 @@ export function benchmarkSettingsToSearch(s: BenchmarkSettings): string {
 }
 
 /** Controls a teacher's link can hide (`hide=attacks,steps`), by URL parameter name; `open` is the Open-a-run-record button. */
-const HIDEABLE_SETTINGS = ['dataset', 'defenses', 'attacks', 'seeds', 'budget', 'knowledge', 'steps', 'ref', 'backend', 'open'];
+const HIDEABLE_SETTINGS = ['dataset', 'defenses', 'attacks', 'seeds', 'budget', 'knowledge', 'steps', 'ref', 'defense', 'queries', 'backend', 'open'];
 export const BENCHMARK_HIDEABLE: HideableControls = { names: HIDEABLE_SETTINGS, hint: HIDEABLE_SETTINGS.join(', ') };
 
 /** The engine's config for this selection (rows and columns in the manifest's and the catalog's order; plain arrays, so it can be posted). */
@@ -181,5 +201,6 @@ export function toBenchmarkConfig(s: BenchmarkSettings, targets: string[]): Benc
     ...(s.dataset !== DEFAULT_DATASET ? { dataset: s.dataset } : {}),
     defenses: targets.filter((t) => s.defenses.includes(t)), attacks: ATTACKS.map((a) => a.id).filter((a) => s.attacks.includes(a)), seeds: [...s.seeds],
     budget: s.budget, knowledge: s.knowledge, ...(s.steps !== undefined ? { steps: s.steps } : {}), referencePerDigit: s.referencePerDigit,
+    ...(s.outputDefense !== 'none' ? { outputDefense: s.outputDefense } : {}), ...(s.queryBudget > 0 ? { queryBudget: s.queryBudget } : {}),
   };
 }

@@ -137,6 +137,7 @@ export class BenchmarkLab extends JobLab<BenchmarkSettings> {
     this.update({
       dataset: datasetOf(c.dataset).id, defenses: [...c.defenses], attacks: [...c.attacks], seeds: [...c.seeds], budget: c.budget, knowledge: c.knowledge, steps: c.steps,
       ...(refPerDigit ? { referencePerDigit: refPerDigit } : {}),
+      outputDefense: c.outputDefense ?? 'none', queryBudget: c.queryBudget ?? 0,
     });
     // A record's cells may not match this engine's targets; only the selection is reconciled with them.
     if (this.engineStatus === 'ready') {

@@ -1,7 +1,7 @@
 // The defense lab's settings: one typed table, read from and written to the URL in one place (the seed included, so
 // a link reproduces the run). Every value is validated and clamped on read; a bad URL only produces corrections to
 // show. The defenses and their knobs come from the worker's catalog; the number checks are the attack lab's.
-//   ?dataset=mnist|faces   &defense=none|mid|bido|negls|label-smoothing|dp-sgd|tl-dmi|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &injection=blend|ink|stroke
+//   ?dataset=mnist|faces   &defense=none|mid|bido|negls|label-smoothing|dp-sgd|tl-dmi|trap-mid|trap-mid-negls   &<knob>=…   &naturalness=balanced|paper|none   &injection=blend|ink|stroke|warp|ted
 //   &dependence=hsic|coco
 //   &epochs=N &batch=N &images=N &seed=N &backend=webgpu|webgl|wasm|cpu
 import {
