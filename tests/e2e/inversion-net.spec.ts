@@ -11,7 +11,8 @@ test('the inversion network fine-tunes its shipped decoder, fills its grid and r
   test.setTimeout(180_000);
   await openLab(page, '?backend=wasm&attack=inversion-net&steps=400&batchSize=8', 'wasm');
   await expect(page.getByTestId('attack-summary')).toContainText('Yang et al., 2019');
-  await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
+  await expect(page.getByRole('heading', { name: 'Private images rebuilt from their answers' })).toBeVisible();
+  await expect(page.getByTestId('victims-idle')).toContainText('Press Run: the answers the victims got back from the target are decoded');
   // The prototypes replace the blank cards, with both judges' verdicts; the victims' rows appear.
   await runUntilReconstructed(page);
   await expect(page.getByTestId('victim-2')).toBeVisible({ timeout: 60_000 });
@@ -29,7 +30,7 @@ test('the inversion network fine-tunes its shipped decoder, fills its grid and r
   await expect(page.getByTestId('victims-summary')).toContainText(/Mean SSIM to the originals \d\.\d\d \(a random public digit: \d\.\d\d\)/);
   await expect(page.getByTestId('loss-chart').locator('path.series')).not.toHaveCount(0);
   await resetToIdle(page);
-  await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
+  await expect(page.getByTestId('victims-idle')).toContainText('Press Run: the answers the victims got back from the target are decoded');
 });
 
 test('the inversion network\'s settings round-trip through the link', async ({ page }) => {

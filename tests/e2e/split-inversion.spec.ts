@@ -10,7 +10,8 @@ test('the split attack rebuilds the private test images from what their devices 
   await openLab(page, '?backend=wasm&attack=split-inversion&steps=400&batchSize=8&splitNoise=0.2', 'wasm');
   await expect(page.getByTestId('attack-summary')).toContainText('Titcombe et al., 2021');
   await expect(page.getByTestId('attack-summary')).toContainText('The attacker is that server');
-  await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
+  await expect(page.getByRole('heading', { name: 'Private images rebuilt from what their devices sent' })).toBeVisible();
+  await expect(page.getByTestId('victims-idle')).toContainText('Press Run: the features the victims\' devices sent are decoded');
   // The victims' reconstructions replace the blank cards, with both judges' verdicts; the victims' rows appear.
   await runUntilReconstructed(page);
   await expect(page.getByTestId('victim-2')).toBeVisible({ timeout: 60_000 });
@@ -29,7 +30,7 @@ test('the split attack rebuilds the private test images from what their devices 
   await expect(page.getByTestId('split-accuracy')).toHaveText(/^\d+(\.\d)?%$/);
   await expect(page.getByTestId('loss-chart').locator('path.series')).not.toHaveCount(0);
   await resetToIdle(page);
-  await expect(page.getByTestId('victims-panel')).toContainText('Press Run');
+  await expect(page.getByTestId('victims-idle')).toContainText('Press Run: the features the victims\' devices sent are decoded');
 });
 
 test('the split attack\'s settings, its noise included, round-trip through the link', async ({ page }) => {

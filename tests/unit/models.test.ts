@@ -11,7 +11,7 @@ import { accuracy } from '../../src/core/train.ts';
 import { trapdoorAccuracy } from '../../src/core/metrics/trapdoor.ts';
 import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
-import { judgeDecoder, judgeFaceSamples, judgeSamples, judgeSplitDecoder } from '../../scripts/lib/prior-recipes.ts';
+import { judgeDecoder, judgeFaceSamples, judgeInverseNetwork, judgeSamples, judgeSplitDecoder } from '../../scripts/lib/prior-recipes.ts';
 import { guardQuality } from '../../scripts/lib/guard-recipes.ts';
 import { parseOutputDefense } from '../../src/core/attacks/oracle.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
@@ -242,5 +242,32 @@ describe.each((manifest.priors ?? []).filter((p) => p.kind === 'split').map((p) 
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(Math.max(0.5, 0.05 * prior.fid));
     // The attack's claim: a private test digit's own split features rebuild it far better than a random public digit resembles it.
     expect(q.splitQuality.privateTest.ssim).toBeGreaterThan(q.splitQuality.publicDigitSsim + 0.5);
+  });
+});
+
+// C2FMI's inverse networks (Ye et al. 2023): the network the manifest names, and its quality as stated (the target's
+// and the evaluator's reading of the images of the latents it maps the attack's seed answers to, the latent MSE on
+// fresh GAN samples, FID), re-measured against the shared GAN it was trained on.
+describe.each((manifest.priors ?? []).filter((p) => p.kind === 'c2f').map((p) => [p.id, p] as const))('shipped C2FMI inverse network %s', (id, prior) => {
+  it('maps the target\'s answers to latents of its GAN and inverts as well as the manifest says', async () => {
+    const dir = path.dirname(path.join(MODELS_DIR, prior.generator.path));
+    expect(sha256File(path.join(dir, 'weights.bin')), id).toBe(prior.generator.sha256);
+    const net = await loadModelFromDir(dir);
+    expect(net.countParams()).toBe(prior.generator.params);
+    const gan = manifest.priors!.find((p) => p.id === `gan-${prior.knowledge}`)!;
+    expect(net.inputs[0].shape).toEqual([null, prior.classes!.length]);
+    expect(net.outputs[0].shape).toEqual([null, gan.zDim]);
+    expect(fs.existsSync(path.join(MODELS_DIR, prior.samples))).toBe(true);
+    const entry = manifest.models.find((m) => m.id === prior.forTarget)!;
+    const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    const generator = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, gan.generator.path)));
+    const q = await judgeInverseNetwork(net, generator, target, entry.classes, prior.seed);
+    net.dispose(); generator.dispose(); target.dispose();
+    const r = prior.c2fQuality!;
+    expect(q.c2fQuality.oneHotTarget).toBe(r.oneHotTarget);
+    expect(q.c2fQuality.seedsTarget).toBeCloseTo(r.seedsTarget, 2);
+    expect(q.c2fQuality.seedsEvaluator).toBeCloseTo(r.seedsEvaluator, 2);
+    expect(q.c2fQuality.latentMse).toBeCloseTo(r.latentMse, 3);
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
   });
 });

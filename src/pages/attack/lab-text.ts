@@ -1,6 +1,7 @@
 // The words the attack lab shows for its run and its targets, shared by the lab page and the embedded views.
 import type { EngineStatus } from '../../ui/engine-lab.svelte.ts';
-import type { RunStat } from '../../ui/RunStats.svelte';
+import type { RunStat } from '../../ui/run-stat.ts';
+import { wholePct } from '../../ui/format.ts';
 import type { AttackSnapshot, EngineInfo } from '../../worker/protocol.ts';
 import type { RunStatus } from './lab.svelte.ts';
 
@@ -21,8 +22,6 @@ export function statusText(engine: EngineStatus, run: RunStatus, budgetStop: num
   return run === 'done' && budgetStop !== null ? `Stopped at the query budget (${budgetStop.toLocaleString('en-US')} queries)` : RUN_TEXT[run];
 }
 
-const pct = (v: number) => `${Math.round(100 * v)}%`;
-
 /**
  * An attack run's figures for RunStats: the step counter, the page's own figures (`between`), then the evaluator's
  * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on;
@@ -36,11 +35,11 @@ export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { bet
     ...between,
     {
       label: 'Evaluator accuracy', title: 'Share of the reconstructions the evaluator labels as their attacked digit', testid: 'accuracy',
-      value: acc ? `top-1 ${pct(acc.top1)}${top5 ? ` · top-5 ${pct(acc.top5)}` : ''}` : '–',
+      value: acc ? `top-1 ${wholePct(acc.top1)}${top5 ? ` · top-5 ${wholePct(acc.top5)}` : ''}` : '–',
     },
     ...(!secondJudge ? [] : [{
       label: 'Second judge', title: 'Share the second judge (another design, trained against adversarial images) labels as their attacked digit, and the share both judges do',
-      testid: 'accuracy-2', value: acc?.robustTop1 !== undefined ? `top-1 ${pct(acc.robustTop1)} · both ${pct(acc.bothTop1!)}` : '–',
+      testid: 'accuracy-2', value: acc?.robustTop1 !== undefined ? `top-1 ${wholePct(acc.robustTop1)} · both ${wholePct(acc.bothTop1!)}` : '–',
     }]),
   ];
 }
