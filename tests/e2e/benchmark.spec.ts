@@ -171,6 +171,7 @@ test('the querying columns run behind the chosen output defense and query budget
   await expect.poll(() => new URL(page.url()).searchParams.get('defense')).toBe('round:1');
   await page.getByTestId('run').click();
   await expect(page.getByTestId('cell-target-none-genetic')).toContainText(/\d/, { timeout: 90_000 });
+  await expect(page.getByTestId('table-source')).toContainText('The querying columns ran behind the output defense round:1, at most 120 queries a run.');
   // The budget of 120 stopped the search after its first generation (80 queries) and part of the second.
   const csv = await (async () => {
     const download = page.waitForEvent('download');
