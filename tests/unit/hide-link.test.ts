@@ -59,12 +59,12 @@ describe('hide= on a page that hides nothing (the speed page)', () => {
 
 describe('hide= in the benchmark link', () => {
   it('names every control of the selection by its URL parameter, and the Open button', () => {
-    expect([...BENCHMARK_HIDEABLE.names].sort()).toEqual(['attacks', 'backend', 'budget', 'dataset', 'defenses', 'knowledge', 'open', 'ref', 'seeds', 'steps']);
+    expect([...BENCHMARK_HIDEABLE.names].sort()).toEqual(['attacks', 'backend', 'budget', 'dataset', 'defense', 'defenses', 'knowledge', 'open', 'queries', 'ref', 'seeds', 'steps']);
   });
 
   it('keeps the known names, reports the rest with the full list of names', () => {
     const { hidden, corrections } = readHidden('?hide=Attacks,seeds,seed', BENCHMARK_HIDEABLE);
     expect(hidden).toEqual(['attacks', 'seeds']);
-    expect(corrections).toEqual(['Hide: "seed" is not a control of this page (use dataset, defenses, attacks, seeds, budget, knowledge, steps, ref, backend, open); ignored']);
+    expect(corrections).toEqual(['Hide: "seed" is not a control of this page (use dataset, defenses, attacks, seeds, budget, knowledge, steps, ref, defense, queries, backend, open); ignored']);
   });
 });
