@@ -2,7 +2,7 @@
 // the image encoding of a run record, its CSV table, and reading a saved record back.
 import { ATTACKS, DATASET_IDS, attackInfo, datasetOf, isDatasetId, runsOn } from './catalog.ts';
 import { QUERY_BUDGET_MAX, type AttackId, type BenchmarkCell, type BenchmarkConfig, type BenchmarkRecord } from './protocol.ts';
-import { parseOutputDefense } from '../core/attacks/oracle.ts';
+import { parseOutputDefense } from '../core/attacks/output-defense.ts';
 
 /** Seeds one benchmark may run per cell (each is a whole attack per cell). */
 export const MAX_SEEDS = 50;
