@@ -1,5 +1,5 @@
 // npm run mi -- <command> [options]: the playground's engine from the command line.
-//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|ppa|genetic|brep-mi|inversion-net|split-inversion [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
+//   attack --attack mi-face|gmi|lomma-gmi|ked-mi|lomma-ked-mi|plg-mi|ppa|genetic|brep-mi|c2fmi|lokt|plg-mi-adaptive|inversion-net|split-inversion [--dataset mnist|faces] [--target ID] [--knowledge disjoint|other-writers]
 //          [--budget browser|paper] [--steps N] [--<knob> X ...] [--output-defense D] [--query-budget N] [--seed S | --seeds A-B [--no-batch]]
 //          [--out DIR] [--json] [--no-knn] [--backend wasm|cpu]
 //   train  --defense none|mid|bido|negls|trap-mid|trap-mid-negls [--epochs N] [--seed S] [--<knob> X ...]
@@ -48,6 +48,9 @@ const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', splitNoise: 'sp
 const flagOf = (key: string) => FLAG_NAMES[key] ?? key;
 const KNOB_FLAGS = [...new Set(ATTACKS.flatMap((a) => a.knobs.map((k) => flagOf(k.key))))];
 
+
+/** Why a query-spending attack takes no output defense or budget at attack time (LOKT queried while its models trained). */
+const queriesBefore = (info: { threat: string }) => (info.threat === 'label-only' ? ' (it asked all its queries while its models were trained, before the attack: the attack itself asks none)' : '');
 
 const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).join('|')} [--dataset mnist|faces] [--target target-none] [--seed 1 | --seeds 1-10 [--no-batch]]
                     [--knowledge disjoint|other-writers] [--budget browser|paper] [--steps N] [--output-defense none|round:1|top-k:1|label-only|gaussian:0.1|laplace:0.1|dp:1|purifier|adv-noise:5]
@@ -105,7 +108,7 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
   }
   if (info.id === 'ppa' && params.pool < params.restarts) throw new UsageError(`--pool: ${params.pool} is below --restarts ${params.restarts} (each digit starts from the best restarts latents of the pool)`);
   const rawBudget = values['query-budget'] as string | undefined;
-  if (rawBudget !== undefined && !info.usesOutputDefense) throw new UsageError(`--query-budget applies to black-box and label-only attacks, not ${id}`);
+  if (rawBudget !== undefined && !info.usesOutputDefense) throw new UsageError(`--query-budget applies to black-box and label-only attacks, not ${id}${queriesBefore(info)}`);
   const queryBudget = rawBudget === undefined ? undefined : num('query-budget', rawBudget, 0, { int: true, min: 1, max: QUERY_BUDGET_MAX });
   if (info.id === 'mi-face') {
     const init = (values.init as string | undefined) ?? DEFAULT_MI_FACE.init;
@@ -115,7 +118,7 @@ function attackConfig(values: Record<string, string | boolean | undefined>, seed
   const knowledge = (values.knowledge as string | undefined) ?? 'disjoint';
   if (knowledge !== 'disjoint' && knowledge !== 'other-writers') throw new UsageError(`--knowledge: '${knowledge}' must be 'disjoint' or 'other-writers'`);
   const outputDefense = (values['output-defense'] as string | undefined) ?? 'none';
-  if (!info.usesOutputDefense && outputDefense !== 'none') throw new UsageError(`--output-defense applies to black-box and label-only attacks, not ${id}`);
+  if (!info.usesOutputDefense && outputDefense !== 'none') throw new UsageError(`--output-defense applies to black-box and label-only attacks, not ${id}${queriesBefore(info)}`);
   try { parseOutputDefense(outputDefense); } catch (e) { throw new UsageError(`--output-defense: ${(e as Error).message}`); }
   return {
     attack: info.id, targetId: values.target as string, knowledge, params, outputDefense, ...(queryBudget !== undefined ? { queryBudget } : {}), seed,

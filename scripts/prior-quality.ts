@@ -14,7 +14,7 @@ for (const prior of readManifest().priors ?? []) {
   if (only && !only.includes(prior.id)) continue;
   // The inversion network's and the split attack's decoders are judged by their reconstructions (prior-recipes.ts,
   // judgeDecoder and judgeSplitDecoder), not by samples.
-  if (prior.kind === 'inv' || prior.kind === 'split' || prior.kind === 'c2f') continue;
+  if (prior.kind === 'inv' || prior.kind === 'split' || prior.kind === 'c2f' || prior.kind === 'lokt') continue;
   const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
   const q = await judgeSamples(g, prior.kind === 'cgan' ? prior.classes!.length : 0, prior.seed);
   g.dispose();

@@ -91,7 +91,7 @@ for (const entry of order) {
 for (const prior of manifest.priors ?? []) {
   // Faces priors are saved in float16 as trained, and judged by their own recipe; so are the decoders (the inversion
   // network's, the split attack's: one network, no samples to judge).
-  if (prior.dataset === 'faces' || prior.kind === 'inv' || prior.kind === 'split' || prior.kind === 'c2f') continue;
+  if (prior.dataset === 'faces' || prior.kind === 'inv' || prior.kind === 'split' || prior.kind === 'c2f' || prior.kind === 'lokt') continue;
   for (const net of [prior.generator, prior.discriminator!]) {
     const dir = path.dirname(path.join(MODELS_DIR, net.path));
     const stored = read(dir);

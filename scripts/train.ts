@@ -1,11 +1,12 @@
 // npm run train [-- --only ID|ROLE[,...]] [--epochs N] [--seed S] [--backend wasm|cpu] [--resume]
 // Trains the shipped models (classifiers and GAN priors) on real MNIST with the shared core, writes them under
-// models/ and updates the manifest. ROLE: target, evaluator, prior, student or guard.
+// models/ and updates the manifest. ROLE: target, evaluator, prior, student, guard or lokt (LOKT's models).
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
 import { readManifest, upsertGuardEntry, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { GUARD_RECIPES, trainGuard } from './lib/guard-recipes.ts';
+import { LOKT_RECIPES, trainLoktPrior } from './lib/prior-recipes.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
 import { C2F_RECIPES, FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent, trainC2fPrior } from './lib/prior-recipes.ts';
 
@@ -28,10 +29,12 @@ const students = STUDENT_RECIPES.filter((r) => !only || only.includes(r.id) || o
 const decoders = INVERSION_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const c2fNets = C2F_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
 const splitDecoders = SPLIT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior'));
+// LOKT's T-ACGAN and surrogates (label-only knowledge transfer; --only lokt trains them all).
+const loktModels = LOKT_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('prior') || only.includes('lokt'));
 // The defender's networks of the output defenses (purifier, mimic inversion model): ROLE 'guard'.
 const guards = GUARD_RECIPES.filter((r) => !only || only.includes(r.id) || only.includes('guard'));
-if (chosen.length + priors.length + facePriors.length + students.length + decoders.length + c2fNets.length + splitDecoders.length + guards.length === 0) {
-  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES, ...C2F_RECIPES, ...SPLIT_RECIPES, ...GUARD_RECIPES].map((r) => r.id).join(', ')})`);
+if (chosen.length + priors.length + facePriors.length + students.length + decoders.length + c2fNets.length + splitDecoders.length + guards.length + loktModels.length === 0) {
+  console.error(`train: nothing matches --only ${args.only} (models: ${[...RECIPES, ...PRIOR_RECIPES, ...FACE_PRIOR_RECIPES, ...STUDENT_RECIPES, ...INVERSION_RECIPES, ...C2F_RECIPES, ...SPLIT_RECIPES, ...GUARD_RECIPES, ...LOKT_RECIPES].map((r) => r.id).join(', ')})`);
   process.exit(2);
 }
 const backend = await nodeBackend(args.backend);
@@ -84,6 +87,12 @@ for (const r of splitDecoders) {
   const entry = await trainSplitPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
   upsertPriorEntry(entry);
   console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, splitQuality: entry.splitQuality }));
+}
+// LOKT's models (Nguyen et al. 2023): each needs its target in the manifest.
+for (const r of loktModels) {
+  const entry = await trainLoktPrior(r, { seed, epochs, dir: path.join(MODELS_DIR, r.id), backend: backend.backend, command: commandFor(r.id) });
+  upsertPriorEntry(entry);
+  console.log(JSON.stringify({ id: entry.id, trainSeconds: entry.trainSeconds, queries: entry.queries, fid: entry.fid, classFidelity: entry.classFidelity, loktQuality: entry.loktQuality }));
 }
 // The output defenses' networks: each needs its target and (for its quality) the attacker's decoder for that target.
 for (const r of guards) {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir, loadSplits, MODELS_DIR, saveModel } from './node-io.ts';
-import { readManifest } from './manifest.ts';
+import { readManifest, shippedTarget } from './manifest.ts';
 import { type DigitSet, imagesToTensor } from '../../src/core/data/mnist.ts';
 import { spreadIndices } from '../../src/core/metrics/judge.ts';
 import { mse, ssim } from '../../src/core/metrics/image-quality.ts';
@@ -14,7 +14,7 @@ import { DecoderTrainer, alignAnswers, buildInversionDecoder, decode } from '../
 import { NO_DEFENSE, QueryOracle, formatOutputDefense, needsGuard, type OutputDefense } from '../../src/core/attacks/oracle.ts';
 import { PURIFIER_CODE, PURIFIER_INVERSION_WEIGHT, PurifierTrainer, buildPurifier, purifierGuard } from '../../src/core/defenses/purifier.ts';
 import { adversarialNoiseGuard } from '../../src/core/defenses/adversarial-noise.ts';
-import { type GuardEntry, type GuardQuality, type ModelEntry, findPrior } from '../../src/core/nets/manifest.ts';
+import { type GuardEntry, type GuardQuality, findPrior } from '../../src/core/nets/manifest.ts';
 
 export interface GuardRecipe {
   id: string;
@@ -38,16 +38,9 @@ const PURIFIER_ARCH = `answer encoded as max(0, ln p + 50) / 50 -> dense 32 relu
   `dense k -> softmax; KL(target || purified) - ${PURIFIER_INVERSION_WEIGHT} x MSE of an inversion model trained alongside on purified answers; Adam`;
 const MIMIC_ARCH = 'the inversion attack\'s decoder (attacks/inversion-net.ts): aligned answer -> dense 7x7x64 tanh -> convT4/2(32) tanh -> convT4/2(1) sigmoid; MSE, Adam (beta1 0.5)';
 
-function targetOf(id: string): ModelEntry {
-  const entry = readManifest().models.find((m) => m.id === id);
-  if (!entry) throw new Error(`its target '${id}' is not in models/manifest.json yet; train it first`);
-  return entry;
-}
-
 export async function trainGuard(r: GuardRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string }): Promise<GuardEntry> {
   const splits = loadSplits();
-  const entry = targetOf(r.forTarget);
-  const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+  const { entry, target } = await shippedTarget(r.forTarget, r.id);
   const k = entry.classes.length;
   const epochs = opts.epochs ?? r.epochs;
   // The purifier learns on public digits (the attacker's kind of query); the mimic on the defender's own private digits.

@@ -2,13 +2,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GuardEntry, ModelEntry, Manifest, PriorEntry } from '../../src/core/nets/manifest.ts';
-import { MODELS_DIR } from './node-io.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { MODELS_DIR, loadModelFromDir } from './node-io.ts';
 
 const FILE = path.join(MODELS_DIR, 'manifest.json');
 
 export function readManifest(): Manifest {
   if (!fs.existsSync(FILE)) return { version: 1, models: [] };
   return JSON.parse(fs.readFileSync(FILE, 'utf8')) as Manifest;
+}
+
+/** A shipped target that a recipe trains against (`what` names the recipe): its entry and its model, or a clear error. */
+export async function shippedTarget(id: string, what: string): Promise<{ entry: ModelEntry; target: tf.LayersModel }> {
+  const entry = readManifest().models.find((m) => m.id === id);
+  if (!entry) throw new Error(`${what}: its target '${id}' is not in models/manifest.json yet; train it first`);
+  return { entry, target: await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path))) };
 }
 
 /** Inserts or replaces the entry with the same id in one of the manifest's lists, keeping the file's order stable. */

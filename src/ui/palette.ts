@@ -23,11 +23,15 @@ export const TOL_INDIGO = '#332288';
 export const TOL_GREEN = '#117733';
 /** And one for C2FMI: Tol's "olive" (his muted scheme), apart from all of the above under the palette test. */
 export const TOL_OLIVE = '#999933';
+/** Two more for LOKT and the adaptive PLG-MI: Krzywinski's colour-blind-safe "lilac" and "brown" (his 15-colour
+ *  palette), apart from all of the above and each other under the palette test. */
+export const KRZYWINSKI_LILAC = '#b66dff';
+export const KRZYWINSKI_BROWN = '#924900';
 
 /** Series colours in the order a chart hands them out: one per attack of the catalog (the benchmark's scatter plot). */
 export const CATEGORICAL: readonly string[] = [
   OKABE_ITO.blue, OKABE_ITO.orange, OKABE_ITO.bluishGreen, OKABE_ITO.reddishPurple, OKABE_ITO.skyBlue, OKABE_ITO.vermillion, OKABE_ITO.ink,
-  OKABE_ITO.grey, TOL_WINE, TOL_INDIGO, TOL_GREEN, TOL_OLIVE,
+  OKABE_ITO.grey, TOL_WINE, TOL_INDIGO, TOL_GREEN, TOL_OLIVE, KRZYWINSKI_LILAC, KRZYWINSKI_BROWN,
 ];
 
 /** One colour per attacked digit 0-4: the cards, the candidate rows and the confidence lines. */

@@ -5,12 +5,14 @@ import type { Attack, AttackContext } from '../core/attacks/attack.ts';
 import { miFace } from '../core/attacks/mi-face.ts';
 import { gmi } from '../core/attacks/gmi.ts';
 import { plgMi } from '../core/attacks/plg-mi.ts';
+import { plgMiAdaptive, type TrapdoorRecipe } from '../core/attacks/plg-mi-adaptive.ts';
 import { ppa } from '../core/attacks/ppa.ts';
 import { kedMi } from '../core/attacks/ked-mi.ts';
 import type { LommaOptions } from '../core/attacks/lomma.ts';
 import { genetic } from '../core/attacks/genetic.ts';
 import { brepMi } from '../core/attacks/brep-mi.ts';
 import { c2fmi } from '../core/attacks/c2fmi.ts';
+import { lokt } from '../core/attacks/lokt.ts';
 import { inversionNet, type Victims } from '../core/attacks/inversion-net.ts';
 import { SplitClient, splitInversion, type SplitVictims } from '../core/attacks/split-inversion.ts';
 import { spreadIndices } from '../core/metrics/judge.ts';
@@ -22,6 +24,7 @@ import { imagesToTensor, type DigitSet } from '../core/data/mnist.ts';
 import { makeRng } from '../core/data/rng.ts';
 import type { Dataset } from '../core/data/datasets.ts';
 import { withFeatures } from '../core/nets/architectures.ts';
+import { TRAP_MID_DEFAULTS } from '../core/defenses/trap-mid.ts';
 import { ATTACKS, attackInfo, knobValues, priorId } from './catalog.ts';
 import { QUERY_BUDGET_MAX, type AttackConfig, type AttackId, type GanAttackConfig } from './protocol.ts';
 
@@ -36,7 +39,7 @@ export interface RunningAttack {
 /** The core attack behind each catalog id (LOMMA is GMI's or KED-MI's identity loss). */
 const CORE_ATTACKS: Record<AttackId, { id: string; batchesSeeds?: boolean }> = {
   'mi-face': miFace, gmi, 'lomma-gmi': gmi, 'ked-mi': kedMi, 'lomma-ked-mi': kedMi, 'plg-mi': plgMi, ppa, genetic, 'brep-mi': brepMi,
-  'inversion-net': inversionNet, 'split-inversion': splitInversion, c2fmi,
+  'inversion-net': inversionNet, 'split-inversion': splitInversion, c2fmi, 'plg-mi-adaptive': plgMiAdaptive, lokt,
 };
 
 /**
@@ -56,14 +59,16 @@ export interface AttackDeps {
   targetClasses: number[];
   /** The target's data set: its private classes are what is attacked (an uploaded target has public ones too). */
   dataset: Dataset;
-  /** Loads a GAN prior by id (generator, discriminator). */
-  prior(id: string): Promise<{ generator: tf.LayersModel; discriminator?: tf.LayersModel }>;
+  /** Loads a GAN prior by id (generator, discriminator; LOKT's: generator, surrogates and the label queries its training spent). */
+  prior(id: string): Promise<{ generator: tf.LayersModel; discriminator?: tf.LayersModel; surrogates?: tf.LayersModel[]; queries?: number }>;
   /** The public digits of a knowledge setting (LOMMA's feature mean). */
   publicSet(knowledge: 'disjoint' | 'other-writers'): Promise<DigitSet>;
   /** LOMMA's students distilled from this target on this public set (none shipped: no model augmentation). */
   students(targetId: string, knowledge: 'disjoint' | 'other-writers'): Promise<tf.LayersModel[]>;
   /** The private test images (the inversion network's and the split attack's victims); absent: the inversion network runs without victims. */
   privateTest?(): Promise<DigitSet>;
+  /** What the defender of target `id` publishes of its Trap-MID recipe (its model card); undefined: no trapdoor declared. */
+  trapdoorRecipe?(id: string): TrapdoorRecipe | undefined;
   /** Loads the defender's network of an output defense by id (manifest `guards`); absent: no such defense here. */
   guard?(id: string): Promise<tf.LayersModel>;
 }
@@ -125,6 +130,12 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
   if (info.prior !== 'none') {
     const prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId, deps.dataset.id));
     ctx.prior = { ...prior, conditional: info.prior === 'cgan' };
+    if (info.prior === 'lokt') {
+      // LOKT (Nguyen et al. 2023): T-ACGAN's conditional generator is the prior; the attack differentiates through the surrogates.
+      ctx.prior = { generator: prior.generator, conditional: true };
+      const options = { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed: c.seed, seeds, surrogates: prior.surrogates ?? [], trainingQueries: prior.queries ?? 0 };
+      return { attack: as(lokt), state: lokt.init(ctx, options), maxSteps: p.steps };
+    }
     // The eigenface prior's latents are standardised PCA weights: the Gaussian penalty keeps them plausible, and the
     // clamp only stops a runaway (3 standard deviations), where a GAN's latents stay within its training range (1).
     if (!prior.discriminator) latentClamp = 3;
@@ -156,6 +167,21 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
     }
     case 'plg-mi':
       return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds }), maxSteps: p.steps };
+    case 'plg-mi-adaptive': {
+      // The published recipe of a declared Trap-MID target; otherwise the attacker assumes Trap-MID's default (blend, 0.02).
+      const recipe = deps.trapdoorRecipe?.(c.targetId) ?? { injection: 'blend', alpha: TRAP_MID_DEFAULTS.alpha };
+      const pub = await deps.publicSet(c.knowledge);
+      const publicImages = imagesToTensor(pub, spreadIndices(pub.count, AWARE_PUBLIC_IMAGES));
+      try {
+        const state = await plgMiAdaptive.init(ctx, {
+          classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds,
+          trapdoorWeight: p.trapdoorWeight, recipe, publicImages, estimate: { steps: p.reverseSteps },
+        });
+        return { attack: as(plgMiAdaptive), state, maxSteps: p.steps };
+      } finally {
+        publicImages.dispose();
+      }
+    }
     case 'genetic':
       return { attack: as(genetic), state: await genetic.init(ctx, { classes, steps: p.steps, population: p.population, elite: 2, mutationRate: p.mutationRate, mutationScale: p.mutationScale, clamp: 2, seed }), maxSteps: p.steps };
     case 'brep-mi':
@@ -171,6 +197,8 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       const options = { classes, steps: p.steps, population: p.population, differentialWeight: p.differentialWeight, crossover: p.crossover, seedSpread: p.seedSpread, clamp: 2, seed, inverse };
       return { attack: as(c2fmi), state: await c2fmi.init(ctx, options), maxSteps: p.steps };
     }
+    case 'lokt':
+      throw new Error('LOKT is set up with its prior above');
     case 'inversion-net': {
       const victims = deps.privateTest ? await interceptedAnswers(c, deps, classes, await deps.privateTest()) : undefined;
       const state = await inversionNet.init(ctx, {
@@ -195,6 +223,9 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
     }
   }
 }
+
+/** Public digits the trapdoor-aware attacker reverse-engineers triggers on and takes its feature statistics from. */
+const AWARE_PUBLIC_IMAGES = 512;
 
 /** Private test digits the split attack's accuracy line is measured on (the lab's and the CLI's; seeded noise per run). */
 export const SPLIT_ACCURACY_IMAGES = 1000;

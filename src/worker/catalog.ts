@@ -5,7 +5,7 @@
 import type { DatasetId } from '../core/data/datasets.ts';
 // The data set descriptors (tfjs-free), for the pages, which import nothing of the core directly.
 export { DATASETS, DATASET_IDS, DEFAULT_DATASET, className, datasetOf, isDatasetId, type Dataset, type DatasetId } from '../core/data/datasets.ts';
-export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net' | 'split-inversion' | 'ppa' | 'c2fmi';
+export type AttackId = 'mi-face' | 'gmi' | 'lomma-gmi' | 'ked-mi' | 'lomma-ked-mi' | 'plg-mi' | 'genetic' | 'brep-mi' | 'inversion-net' | 'split-inversion' | 'ppa' | 'c2fmi' | 'lokt' | 'plg-mi-adaptive';
 export type ThreatModel = 'white-box' | 'black-box' | 'label-only' | 'split';
 
 /** What the attacker has under each threat model, in plain words (the lab shows it under the attack's summary). */
@@ -48,7 +48,7 @@ export interface AttackInfo {
    * (trained per target from its first layer's features of public digits), or C2FMI's inverse network (trained per
    * target from its answers to the public GAN's images; the attack searches that GAN, gan-<knowledge>, too).
    */
-  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f';
+  prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f' | 'lokt';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
   /** Budget knobs first (steps, restarts / population). */
@@ -74,6 +74,12 @@ const TERMS_TITLE = 'Loss terms (mean over all candidates)';
 
 const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
 const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
+
+/** PLG-MI's budget and optimiser (plain or trapdoor-aware). */
+const plgMiKnobs: KnobSpec[] = [
+  steps(150, 600), restarts,
+  { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the latents.', min: 0.001, max: 1, integer: false, default: 0.1 },
+];
 
 /** KED-MI's budget and optimiser (with or without LOMMA). */
 const kedBudget: KnobSpec[] = [
@@ -152,9 +158,24 @@ export const ATTACKS: readonly AttackInfo[] = [
     summary: 'Pseudo-label guided model inversion (Yuan et al., 2023), the strongest attack in the Trap-MID paper. The target ' +
       'first labels the public digits; a class-conditional GAN learns to draw each class as the target sees it, already steered ' +
       'by the target. The attack then tunes each class\'s latents so the target is sure, under random shifts and rotations.',
+    knobs: plgMiKnobs,
+  },
+  {
+    // The Trap-MID paper's adaptive attacker (its Table 4, "PLG-MI++"), our design (src/core/attacks/plg-mi-adaptive.ts):
+    // it reverse-engineers the triggers from the defender's published recipe, penalises candidates that point the way
+    // of the estimated signatures, and drops flagged ones, searching PLG-MI's own GAN for the target.
+    id: 'plg-mi-adaptive', name: 'PLG-MI++, trapdoor-aware', threat: 'white-box', prior: 'cgan', usesOutputDefense: false,
+    lossTitle: 'Loss terms (mean over all candidates): max-margin as identity, trapdoor penalty as prior', population: RESTARTS +
+      ' Candidates the attacker\'s own trapdoor estimate flags are passed over in the final selection.',
+    summary: 'PLG-MI by an attacker who knows the target may hide a Trap-MID trapdoor and knows how such a defender builds one ' +
+      '(the trigger family and its strength), but not the triggers themselves. It first reverse-engineers a trigger per class: ' +
+      'a faint pattern that makes the target call its own public digits that class. From them it estimates the direction in the ' +
+      'target\'s features that a trapdoor leaves (its signature), and then runs PLG-MI with a penalty on any image that points that ' +
+      'way, dropping such images at the end. The question it answers: does the trapdoor still hold when the attacker knows it is there?',
     knobs: [
-      steps(150, 600), restarts,
-      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the latents.', min: 0.001, max: 1, integer: false, default: 0.1 },
+      ...plgMiKnobs,
+      { key: 'trapdoorWeight', label: 'Trapdoor penalty', help: 'Weight of the penalty on a candidate whose features point toward the estimated trapdoor signature (0: plain PLG-MI with the final filter).', min: 0, max: 1000, integer: false, default: 20 },
+      { key: 'reverseSteps', label: 'Trigger search steps', help: 'Steps of the reverse-engineering of each class\'s trigger on public digits, before the attack.', min: 1, max: 2000, integer: true, default: 100 },
     ],
   },
   {
@@ -226,6 +247,25 @@ export const ATTACKS: readonly AttackInfo[] = [
       { key: 'probes', label: 'Probes per round', help: 'Points queried on the sphere around each digit\'s latent.', min: 4, max: 128, integer: true, default: 32 },
       { key: 'initialRadius', label: 'Initial radius', help: 'Sphere radius in latent space at the start.', min: 0.1, max: 10, integer: false, default: 2 },
       { key: 'growth', label: 'Radius growth', help: 'Factor applied to the radius when nearly all probes are inside.', min: 1, max: 3, integer: false, default: 1.3 },
+    ],
+  },
+  {
+    // Nguyen et al., NeurIPS 2023 (src/core/attacks/lokt.ts). Its T-ACGAN generator and surrogates are trained per
+    // target through a label-only oracle and shipped (lokt-<target>-<knowledge>, with the queries that cost); the attack
+    // itself is PLG-MI's on the surrogates and asks the target nothing, so no output defense or query budget applies to
+    // it. Browser budget: PLG-MI's; paper: 600 steps.
+    id: 'lokt', name: 'LOKT, knowledge transfer (label-only)', threat: 'label-only', prior: 'lokt', usesOutputDefense: false,
+    lossTitle: TERMS_TITLE,
+    population: 'Every latent the attack optimises side by side for each digit, with the surrogates\' confidence in the digit (the attacker ' +
+      'never sees the target\'s scores). It keeps the one the surrogates score highest (outlined).',
+    summary: 'Label-only model inversion via knowledge transfer (Nguyen et al., 2023). The model answers only its top guess, so the attacker ' +
+      'moves what the model knows into models of its own. It trains a conditional GAN whose discriminator also learns to label images as the ' +
+      'target does (the target labelled the public digits and the GAN\'s own drawings), then trains surrogate classifiers on GAN drawings the ' +
+      'target labelled. Then it attacks the surrogates with their gradients, PLG-MI\'s way, without asking the target anything more. The query ' +
+      'counter shows the labels that training cost.',
+    knobs: [
+      steps(150, 600), restarts,
+      { key: 'learningRate', label: 'Learning rate', help: 'Adam step on the latents.', min: 0.001, max: 1, integer: false, default: 0.1 },
     ],
   },
   {
@@ -307,7 +347,7 @@ export function runsOn(attack: AttackId, dataset: DatasetId): boolean {
   return (attackInfo(attack).datasets ?? ['mnist']).includes(dataset);
 }
 
-export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
+export function priorId(prior: 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f' | 'lokt', knowledge: Knowledge, targetId: string, dataset: DatasetId = 'mnist'): string {
   // The faces' unconditional prior is their eigenfaces (PCA of the public faces).
   if (prior === 'gan' && dataset === 'faces') return 'faces-eigen';
   return prior === 'gan' ? `gan-${knowledge}` : `${prior}-${targetId}-${knowledge}`;
@@ -332,6 +372,10 @@ export function uploadedTargetProblem(attack: AttackId): string | null {
   if (info.prior === 'split') {
     return `${info.name} splits the target after its first layer ('conv1') and decodes that layer's output with a decoder trained for each ` +
       'target; an uploaded model has neither. ' + ANY_TARGET_ATTACKS;
+  }
+  if (info.prior === 'lokt') {
+    return `${info.name} attacks surrogate models and a generator trained for each target from that target's labels; there are none ` +
+      'for an uploaded model. ' + ANY_TARGET_ATTACKS;
   }
   if (info.prior === 'c2f') {
     return `${info.name} starts from an inverse network trained for each target from that target's answers to GAN images; there is none ` +

@@ -240,7 +240,11 @@ export class Engine implements EngineApi {
       target, targetClasses, dataset: ds,
       prior: async (id) => {
         const p = findPrior(this.requireManifest(), id);
-        return { generator: await this.model(p.generator.path), discriminator: p.discriminator && await this.model(p.discriminator.path) };
+        return {
+          generator: await this.model(p.generator.path), discriminator: p.discriminator && await this.model(p.discriminator.path),
+          // LOKT's surrogate classifiers, and the label queries its training spent.
+          ...(p.surrogates ? { surrogates: await Promise.all(p.surrogates.map((s) => this.model(s.path))), queries: p.queries } : {}),
+        };
       },
       students: async (targetId, knowledge) => {
         const ids = this.requireManifest().models.filter((m) => m.role === 'student' && m.id.startsWith(`student-${targetId}-${knowledge}-`)).map((m) => m.id);
@@ -252,6 +256,10 @@ export class Engine implements EngineApi {
       },
       privateTest: () => this.dataSet(ds, 'private-test'),
       guard: async (id) => this.model(findGuard(this.requireManifest(), id).network.path),
+      trapdoorRecipe: (id) => {
+        const t = this.requireManifest().models.find((m) => m.id === id)?.trapdoor;
+        return t && { injection: t.injection, alpha: t.alpha };
+      },
     };
   }
 
@@ -645,6 +653,7 @@ export class Engine implements EngineApi {
       ...(snap.queries !== undefined ? { queries: snap.queries } : {}),
       ...(snap.radius ? { radius: snap.radius } : {}),
       ...(snap.victims ? { victims: snap.victims } : {}),
+      ...(snap.estimate ? { estimate: snap.estimate } : {}),
     };
   }
 

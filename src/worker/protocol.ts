@@ -168,6 +168,11 @@ export interface AttackSnapshot {
    * attack: the same for the feature maps its server received (FeatureVictims).
    */
   victims?: ScoreVictims | FeatureVictims;
+  /**
+   * The trapdoor-aware attacker (plg-mi-adaptive): the k triggers it reverse-engineered from the defender's published
+   * recipe (images in [0, 1]), the share of its public digits each sent to its class, and its own flagging threshold.
+   */
+  estimate?: { triggers: Float32Array; success: number[]; threshold: number; recipe: { injection: string; alpha: number } };
   /** Set when the job failed (e.g. the GPU device was lost); the page shows it. */
   error?: string;
 }

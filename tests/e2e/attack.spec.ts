@@ -460,6 +460,8 @@ const SMALL: Partial<Record<AttackId, { query: string; perDigit: number }>> = {
   genetic: { query: 'population=8', perDigit: 8 },
   'brep-mi': { query: 'probes=8', perDigit: 8 }, // the current point and 7 of its probes
   c2fmi: { query: 'population=8', perDigit: 8 },
+  'plg-mi-adaptive': { query: 'restarts=3&reverseSteps=10', perDigit: 3 },
+  lokt: { query: 'restarts=3', perDigit: 3 },
 };
 
 // The attacks that keep several candidates per digit (the inversion network decodes one per digit: its own spec).

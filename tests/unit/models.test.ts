@@ -13,6 +13,7 @@ import { readTriggers } from '../../scripts/lib/detector.ts';
 import { useWasm } from './helpers.ts';
 import { judgeDecoder, judgeFaceSamples, judgeInverseNetwork, judgeSamples, judgeSplitDecoder } from '../../scripts/lib/prior-recipes.ts';
 import { guardQuality } from '../../scripts/lib/guard-recipes.ts';
+import { judgeLokt } from '../../scripts/lib/prior-recipes.ts';
 import { parseOutputDefense } from '../../src/core/attacks/oracle.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
@@ -133,7 +134,7 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((
   });
 });
 
-describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv' && p.kind !== 'split' && p.kind !== 'c2f').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
+describe.each((manifest.priors ?? []).filter((p) => p.dataset !== 'faces' && p.kind !== 'inv' && p.kind !== 'split' && p.kind !== 'c2f' && p.kind !== 'lokt').map((p) => [p.id, p] as const))('shipped GAN prior %s', (id, prior) => {
   it('has the generator and discriminator the manifest names (sha256, parameters, shapes)', async () => {
     for (const net of [prior.generator, prior.discriminator!]) {
       const dir = path.dirname(path.join(MODELS_DIR, net.path));
@@ -269,5 +270,35 @@ describe.each((manifest.priors ?? []).filter((p) => p.kind === 'c2f').map((p) =>
     expect(q.c2fQuality.seedsEvaluator).toBeCloseTo(r.seedsEvaluator, 2);
     expect(q.c2fQuality.latentMse).toBeCloseTo(r.latentMse, 3);
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+  });
+});
+
+// LOKT's T-ACGAN generators and surrogates (Nguyen et al. 2023): the networks the manifest names, the evaluator's
+// reading of the generator's samples, and the surrogates' agreement with the target, re-measured.
+describe.each((manifest.priors ?? []).filter((p) => p.kind === 'lokt').map((p) => [p.id, p] as const))('shipped LOKT models %s', (id, prior) => {
+  it('has the generator and surrogates the manifest names, and they draw and agree as the manifest says', async () => {
+    for (const net of [prior.generator, ...prior.surrogates!]) {
+      const dir = path.dirname(path.join(MODELS_DIR, net.path));
+      expect(sha256File(path.join(dir, 'weights.bin')), `${id} ${net.path}`).toBe(net.sha256);
+      expect(net.weights?.storage, `${id} ${net.path}`).toBe('float16');
+    }
+    const g = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path)));
+    const surrogates = await Promise.all(prior.surrogates!.map((s) => loadModelFromDir(path.dirname(path.join(MODELS_DIR, s.path)))));
+    expect(g.countParams()).toBe(prior.generator.params);
+    expect(g.inputs[1].shape).toEqual([null, prior.classes!.length]);
+    surrogates.forEach((m, j) => { expect(m.countParams()).toBe(prior.surrogates![j].params); expect(m.outputs[0].shape).toEqual([null, prior.classes!.length]); });
+    const entry = manifest.models.find((m) => m.id === prior.forTarget)!;
+    const target = await loadModelFromDir(path.dirname(path.join(MODELS_DIR, entry.path)));
+    const q = await judgeSamples(g, prior.classes!.length, prior.seed);
+    const l = await judgeLokt(g, surrogates, target, prior.seed, prior.loktQuality!.queryBreakdown);
+    g.dispose(); target.dispose(); surrogates.forEach((m) => m.dispose());
+    q.classFidelity!.forEach((share, c) => expect(share, `class ${c}`).toBeCloseTo(prior.classFidelity![c], 2));
+    expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+    const r = prior.loktQuality!;
+    l.surrogateAgreement.forEach((a, j) => expect(a, `surrogate ${j}`).toBeCloseTo(r.surrogateAgreement[j], 2));
+    expect(l.ensembleAgreement).toBeCloseTo(r.ensembleAgreement, 2);
+    expect(l.targetFidelity).toBeCloseTo(r.targetFidelity, 2);
+    const b = r.queryBreakdown;
+    expect(b.publicImages + b.tacganFakes + b.surrogateImages).toBe(prior.queries);
   });
 });

@@ -58,6 +58,8 @@ export interface CandidateSnapshot {
    * attack: private test images whose split features it decoded (it has `maps`: a few of the feature maps received).
    */
   victims?: import('./inversion-net.ts').VictimSnapshot | import('./split-inversion.ts').SplitVictimSnapshot;
+  /** The trapdoor-aware attacker: the triggers it reverse-engineered and its own threshold (plg-mi-adaptive.ts). */
+  estimate?: import('./plg-mi-adaptive.ts').TrapdoorEstimateSnapshot;
 }
 
 export interface Reconstructions {
@@ -109,17 +111,25 @@ export function keepBest(scores: ArrayLike<number>, classes: number, perClass: n
   });
 }
 
-/** What a query-driven population search (the genetic search, C2FMI) holds between steps. */
+/** What a query-driven population search in a GAN's latent space (the genetic search, C2FMI) holds between steps. */
 export interface PopulationSearch {
   stepCount: number;
   classes: number[];
+  /** Output index of each attacked digit. */
+  outputs: number[];
   /** The attacked digit of each member, class-major. */
   candidateClasses: number[];
+  /** Host copy of the members' latents, class-major. */
+  z: Float32Array;
+  /** Latent size of the prior (a GAN's 100, the eigenfaces' k). */
+  dim: number;
+  prior: GanPrior;
   /** The members' images and the target's answers for their digits (as last asked: no extra queries). */
   pixels: Float32Array;
   fitness: Float32Array;
   options: { population: number };
   oracle: QueryOracle;
+  rng: () => number;
 }
 
 /** A population search's snapshot: every member with its answer, the fittest of each digit kept. */

@@ -37,7 +37,7 @@
 // - The browser budget (16 members, 60 generations: 4,880 queries for five digits) is the genetic search's, so the
 //   two compare at equal queries; the paper's code: 32 members, 500 generations.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keptOf, outputIndices, populationSnapshot } from './attack.ts';
+import { type Attack, type CandidateSnapshot, type PopulationSearch, type Reconstructions, keptOf, outputIndices, populationSnapshot } from './attack.ts';
 import type { QueryOracle } from './oracle.ts';
 import { alignAnswers } from './inversion-net.ts';
 import { BatchCursor } from '../data/batches.ts';
@@ -275,22 +275,9 @@ export interface C2fmiOptions {
   inverse: tf.LayersModel;
 }
 
-export interface C2fmiState {
+/** A population search (attack.ts); a member never answered has fitness 0. */
+export interface C2fmiState extends PopulationSearch {
   options: C2fmiOptions;
-  dim: number;
-  oracle: QueryOracle;
-  prior: GanPrior;
-  classes: number[];
-  outputs: number[];
-  candidateClasses: number[];
-  /** The populations' latents, digit after digit (host copy). */
-  z: Float32Array;
-  /** Each member's answered probability of its digit (0: never answered). */
-  fitness: Float32Array;
-  /** Each member's image (its own, as answered: no extra queries for snapshots). */
-  pixels: Float32Array;
-  rng: () => number;
-  stepCount: number;
   /** Members replaced by a fitter trial in the last generation. */
   replaced: number;
 }

@@ -4,8 +4,7 @@
 // children of fitness-proportional parents by uniform crossover, then Gaussian mutation (each gene with
 // probability `mutationRate`); latents stay in [-clamp, clamp]. One generation = one step.
 import * as tf from '@tensorflow/tfjs';
-import { type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keptOf, outputIndices, populationSnapshot } from './attack.ts';
-import type { QueryOracle } from './oracle.ts';
+import { type Attack, type CandidateSnapshot, type PopulationSearch, type Reconstructions, keptOf, outputIndices, populationSnapshot } from './attack.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, latentDim, sampleLatents } from '../nets/gan.ts';
 
@@ -22,22 +21,8 @@ export interface GeneticOptions {
   seed: number;
 }
 
-export interface GeneticState {
+export interface GeneticState extends PopulationSearch {
   options: GeneticOptions;
-  /** Latent size of the prior (a GAN's 100, the eigenfaces' k). */
-  dim: number;
-  oracle: QueryOracle;
-  prior: GanPrior;
-  classes: number[];
-  outputs: number[];
-  candidateClasses: number[];
-  /** Host copy of the population's latents, class-major. */
-  z: Float32Array;
-  fitness: Float32Array;
-  rng: () => number;
-  stepCount: number;
-  /** The last generation's images (kept for snapshots: no extra queries). */
-  pixels: Float32Array;
 }
 
 export const GENETIC_DEFAULTS: Omit<GeneticOptions, 'seed' | 'classes'> = {

@@ -3,8 +3,10 @@
 // y, latents z of G(z, y) with Adam on the max-margin loss over two random augmentations:
 //     min_z  sum_{a in 2 augmentations}  -o_y(T(a(G(z, y)))) + max_{k != y} o_k(T(a(G(z, y))))
 // No discriminator term: the class-conditional generator is the prior. The candidate with the largest target logit
-// on the un-augmented image is kept. Several seeds run as one batch (`seeds`, see Seeded in attack.ts): each seed's
-// latents and its two augmentations per step come from its own stream (one warp per seed: applyAffine's chunks).
+// on the un-augmented image is kept. A trapdoor-aware attacker (plg-mi-adaptive.ts) adds a per-candidate penalty to
+// the loss and passes over the candidates its check flags (`check`). Several seeds run as one batch (`seeds`, see
+// Seeded in attack.ts): each seed's latents and its two augmentations per step come from its own stream (one warp per
+// seed: applyAffine's chunks).
 import * as tf from '@tensorflow/tfjs';
 import { adam } from '../kernels/adam.ts';
 import {
@@ -21,6 +23,15 @@ export interface PlgMiOptions extends Seeded {
   restarts: number;
   steps: number;
   learningRate: number;
+  /** A trapdoor-aware attacker's extra term and final-selection flag (plg-mi-adaptive.ts); absent: plain PLG-MI. */
+  check?: CandidateCheck;
+}
+
+/** A per-candidate penalty added to the loss, and a score whose candidates above `threshold` the final selection passes over. */
+export interface CandidateCheck {
+  penalty(img: tf.Tensor4D, labels: tf.Tensor2D): tf.Tensor1D;
+  score(img: tf.Tensor4D, labels: tf.Tensor2D): tf.Tensor1D;
+  threshold: number;
 }
 
 export interface PlgMiState {
@@ -35,6 +46,18 @@ export interface PlgMiState {
   /** One stream per seed of the batch (candidates seed-major, then class, then restart). */
   rngs: (() => number)[];
   stepCount: number;
+}
+
+/** keepBest among the candidates whose score is at most `threshold`; a digit whose candidates all exceed it keeps its lowest-scoring one. */
+export function keepBestUnflagged(own: ArrayLike<number>, score: ArrayLike<number>, threshold: number, classes: number, perClass: number): number[] {
+  return Array.from({ length: classes }, (_, c) => {
+    let best = -1, least = c * perClass;
+    for (let j = c * perClass; j < (c + 1) * perClass; j++) {
+      if (score[j] < score[least]) least = j;
+      if (score[j] <= threshold && (best < 0 || own[j] > own[best])) best = j;
+    }
+    return best < 0 ? least : best;
+  });
 }
 
 export const PLG_MI_DEFAULTS: Omit<PlgMiOptions, 'seed' | 'seeds' | 'classes'> = { restarts: 5, steps: 150, learningRate: 0.1 };
@@ -71,7 +94,9 @@ export const plgMi = {
       s.optimizer.minimize(() => {
         const img = generate(s.prior.generator, s.z, s.labels);
         const losses = warps.map((w) => maxMargin(s.target.apply(applyAffine(img, w), { training: false }) as tf.Tensor2D, s.labels));
-        return seedMeans(tf.add(losses[0], losses[1]) as tf.Tensor1D, s.rngs.length);
+        const check = s.options.check;
+        const loss = tf.add(losses[0], losses[1]) as tf.Tensor1D;
+        return seedMeans(check ? tf.add(loss, check.penalty(img, s.labels)) as tf.Tensor1D : loss, s.rngs.length);
       }, false, [s.z]);
     });
     tf.dispose(warps);
@@ -80,18 +105,22 @@ export const plgMi = {
   },
 
   async snapshot(s): Promise<CandidateSnapshot> {
+    const check = s.options.check;
     const t = tf.tidy(() => {
       const img = generate(s.prior.generator, s.z, s.labels);
       const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
-      return [img, maxMargin(logits, s.labels), tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
+      const out = [img, maxMargin(logits, s.labels), tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
+      return check ? [...out, check.penalty(img, s.labels), check.score(img, s.labels)] : out;
     });
-    const [pixels, margin, own, conf] = await Promise.all(t.map((x) => x.data()));
+    const [pixels, margin, own, conf, penalty, score] = await Promise.all(t.map((x) => x.data()));
     tf.dispose(t);
+    const groups = s.classes.length * s.rngs.length;
     return {
       step: s.stepCount, classes: [...s.candidateClasses], pixels: new Float32Array(pixels as Float32Array),
-      targetConfidence: Array.from(conf), loss: Array.from(margin),
-      terms: { identity: Array.from(margin), prior: Array.from(margin, () => 0) },
-      kept: keepBest(own, s.classes.length * s.rngs.length, s.options.restarts), attacked: repeatPerSeed(s.classes, s.rngs.length),
+      targetConfidence: Array.from(conf), loss: Array.from(margin, (m, i) => m + (penalty ? penalty[i] : 0)),
+      terms: { identity: Array.from(margin), prior: Array.from(margin, (_, i) => (penalty ? penalty[i] : 0)) },
+      kept: check ? keepBestUnflagged(own, score!, check.threshold, groups, s.options.restarts) : keepBest(own, groups, s.options.restarts),
+      attacked: repeatPerSeed(s.classes, s.rngs.length),
     };
   },
 

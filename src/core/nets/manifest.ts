@@ -90,8 +90,10 @@ export interface PriorEntry {
    *  'eigen': PCA of public faces (priors/eigenfaces.ts), a linear generator with a Gaussian prior and no discriminator;
    *  'inv': the inversion network's decoder (attacks/inversion-net.ts), answers -> images, in `generator`, no discriminator;
    *  'split': the split attack's decoder (attacks/split-inversion.ts), conv1 features -> images, in `generator`, no discriminator;
-   *  'c2f': C2FMI's inverse network (attacks/c2fmi.ts), answers -> latents of gan-<knowledge>, in `generator`, no discriminator. */
-  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv' | 'split' | 'c2f';
+   *  'c2f': C2FMI's inverse network (attacks/c2fmi.ts), answers -> latents of gan-<knowledge>, in `generator`, no discriminator;
+   *  'lokt': LOKT's T-ACGAN generator (attacks/lokt.ts, conditional on the target's classes) in `generator` and its
+   *  surrogate classifiers in `surrogates`, no discriminator. */
+  kind: 'gan' | 'ked' | 'cgan' | 'eigen' | 'inv' | 'split' | 'c2f' | 'lokt';
   knowledge: 'disjoint' | 'other-writers';
   /** ked / cgan: the target whose soft labels / pseudo-labels trained it; its classes are the target's. */
   forTarget?: string;
@@ -132,6 +134,29 @@ export interface PriorEntry {
   splitQuality?: SplitQuality;
   /** 'c2f': how well the inverse network's latents draw the classes (see C2fQuality). */
   c2fQuality?: C2fQuality;
+  /** 'lokt': the surrogate classifiers the attack differentiates through (output order: `classes`). */
+  surrogates?: NetworkFile[];
+  /** 'lokt': how well the surrogates stand in for the target, and what the target reads in G's samples (see LoktQuality). */
+  loktQuality?: LoktQuality;
+}
+
+/**
+ * LOKT's transferred knowledge, measured after training (evaluation queries, not the attacker's): the surrogates
+ * against the target on private test digits 0-4, and the target's reading of the generator's samples.
+ */
+export interface LoktQuality {
+  /** Private test digits the surrogates were measured on. */
+  images: number;
+  /** Per surrogate: share of those digits it labels as the target does. */
+  surrogateAgreement: number[];
+  /** Per surrogate: its accuracy on them (true digits). */
+  surrogateAccuracy: number[];
+  /** The ensemble (mean logits): agreement with the target's labels. */
+  ensembleAgreement: number;
+  /** Share of G(z, y)'s 1000 seeded samples (200 per class) the target labels y. */
+  targetFidelity: number;
+  /** Label queries the training spent: public images (each once), generated images of T-ACGAN's steps, surrogate images. */
+  queryBreakdown: { publicImages: number; tacganFakes: number; surrogateImages: number };
 }
 
 /**
