@@ -127,15 +127,11 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
   const p = { ...knobValues(c.attack), ...c.params };
   let latentClamp = 1;
   const info = attackInfo(c.attack);
+  let prior: Awaited<ReturnType<AttackDeps['prior']>> | undefined;
   if (info.prior !== 'none') {
-    const prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId, deps.dataset.id));
-    ctx.prior = { ...prior, conditional: info.prior === 'cgan' };
-    if (info.prior === 'lokt') {
-      // LOKT (Nguyen et al. 2023): T-ACGAN's conditional generator is the prior; the attack differentiates through the surrogates.
-      ctx.prior = { generator: prior.generator, conditional: true };
-      const options = { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed: c.seed, seeds, surrogates: prior.surrogates ?? [], trainingQueries: prior.queries ?? 0 };
-      return { attack: as(lokt), state: lokt.init(ctx, options), maxSteps: p.steps };
-    }
+    prior = await deps.prior(priorId(info.prior, c.knowledge, c.targetId, deps.dataset.id));
+    // PLG-MI's GAN and LOKT's T-ACGAN generator are conditional on the target's classes.
+    ctx.prior = { generator: prior.generator, discriminator: prior.discriminator, conditional: info.prior === 'cgan' || info.prior === 'lokt' };
     // The eigenface prior's latents are standardised PCA weights: the Gaussian penalty keeps them plausible, and the
     // clamp only stops a runaway (3 standard deviations), where a GAN's latents stay within its training range (1).
     if (!prior.discriminator) latentClamp = 3;
@@ -197,8 +193,11 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       const options = { classes, steps: p.steps, population: p.population, differentialWeight: p.differentialWeight, crossover: p.crossover, seedSpread: p.seedSpread, clamp: 2, seed, inverse };
       return { attack: as(c2fmi), state: await c2fmi.init(ctx, options), maxSteps: p.steps };
     }
-    case 'lokt':
-      throw new Error('LOKT is set up with its prior above');
+    case 'lokt': {
+      // LOKT (Nguyen et al. 2023): the attack differentiates through the surrogates; its query count is its training's.
+      const options = { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds, surrogates: prior!.surrogates ?? [], trainingQueries: prior!.queries ?? 0 };
+      return { attack: as(lokt), state: lokt.init(ctx, options), maxSteps: p.steps };
+    }
     case 'inversion-net': {
       const victims = deps.privateTest ? await interceptedAnswers(c, deps, classes, await deps.privateTest()) : undefined;
       const state = await inversionNet.init(ctx, {
