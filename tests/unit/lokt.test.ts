@@ -4,7 +4,7 @@
 // margin; the attack asks the target nothing and reports the training's queries; no tensor is left behind over many steps.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TacganTrainer, acganHeads, buildAcganDiscriminator, classHeadLoss, labelGenerated, lokt, type LoktOptions } from '../../src/core/attacks/lokt.ts';
+import { TacganTrainer, acganHeads, buildAcganDiscriminator, classHeadLoss, labelGenerated, lokt, surrogateEnsemble, type LoktOptions } from '../../src/core/attacks/lokt.ts';
 import { QueryOracle } from '../../src/core/attacks/oracle.ts';
 import type { AttackContext } from '../../src/core/attacks/attack.ts';
 import type { DigitSet } from '../../src/core/data/mnist.ts';
@@ -126,6 +126,16 @@ describe('T-ACGAN', () => {
 });
 
 describe('the attack on the surrogates', () => {
+  it('attacks one ensemble whose logits are the surrogates\' mean (and a single surrogate as it is)', () => {
+    const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const mean = tf.tidy(() => tf.div(tf.add(surrogates[0].predict(x) as tf.Tensor, surrogates[1].predict(x) as tf.Tensor), 2));
+    const ensemble = surrogateEnsemble(surrogates).predict(x) as tf.Tensor;
+    const got = ensemble.dataSync(), want = mean.dataSync();
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    expect(surrogateEnsemble([surrogates[0]])).toBe(surrogates[0]);
+    tf.dispose([x, mean, ensemble]);
+  });
+
   it('raises the surrogates\' margin in a few steps, asks the target nothing and reports the training\'s queries', async () => {
     const s = lokt.init(context(), options({ steps: 30 }));
     const before = await lokt.snapshot(s);
