@@ -93,7 +93,7 @@ export async function estimateTrapdoor(target: tf.LayersModel, publicImages: tf.
       }, false, [w]);
     });
     idx.dispose();
-    if (step % 10 === 9) await tf.nextFrame?.();
+    if (step % 10 === 9) await tf.nextFrame(); // the search takes seconds: let the worker answer messages meanwhile
   }
   optimizer.dispose();
   oneHot.dispose();
