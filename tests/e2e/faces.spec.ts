@@ -19,7 +19,9 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
   await expect(page.getByTestId('digit-0')).toHaveCount(0);
   await expect.poll(() => canvasMean(page, `sample-${PEOPLE[0]}`)).toBeGreaterThan(40);
   // Attacks whose prior is trained per digit target are not offered on faces.
-  await expect(page.getByRole('radio', { name: /PLG-MI/ })).toBeDisabled();
+  await expect(page.getByRole('radio', { name: 'PLG-MI (conditional GAN)' })).toBeDisabled();
+  await expect(page.getByRole('radio', { name: /PLG-MI\+\+/ })).toBeDisabled();
+  await expect(page.getByRole('radio', { name: /LOKT/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeEnabled();
 
   await page.getByTestId('run').click();
