@@ -6,9 +6,11 @@ import { parseArgs } from 'node:util';
 import { nodeBackend, MODELS_DIR } from './lib/node-io.ts';
 import { readManifest, upsertGuardEntry, upsertManifestEntry, upsertPriorEntry } from './lib/manifest.ts';
 import { GUARD_RECIPES, trainGuard } from './lib/guard-recipes.ts';
-import { LOKT_RECIPES, trainLoktPrior } from './lib/prior-recipes.ts';
 import { RECIPES, trainRecipe } from './lib/recipes.ts';
-import { C2F_RECIPES, FACE_PRIOR_RECIPES, INVERSION_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES, trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent, trainC2fPrior } from './lib/prior-recipes.ts';
+import {
+  C2F_RECIPES, FACE_PRIOR_RECIPES, INVERSION_RECIPES, LOKT_RECIPES, PRIOR_RECIPES, SPLIT_RECIPES, STUDENT_RECIPES,
+  trainEigenPrior, trainInversionPrior, trainPrior, trainSplitPrior, trainStudent, trainC2fPrior, trainLoktPrior,
+} from './lib/prior-recipes.ts';
 
 const { values: args } = parseArgs({
   options: {
