@@ -27,6 +27,8 @@ const splits = loadSplits();
 const rows: BenchRow[] = [];
 const print = (r: BenchRow) => console.error(`  ${r.backend.padEnd(7)} ${r.what.padEnd(56)} ${r.kernels.padEnd(5)} ${Number.isNaN(r.msPerStep) ? `   - (${r.note})` : `${r.msPerStep.toFixed(1).padStart(9)} ms`}` +
   (r.kernelsPerStep !== undefined ? `  ${String(r.kernelsPerStep).padStart(4)} kernels/step` : '') +
+  (r.dispatchesPerStep !== undefined ? `  ${String(r.dispatchesPerStep).padStart(4)} dispatches/step` : '') +
+  (r.unfused ? ` (unfused: ${r.unfused.kernelsPerStep} / ${r.unfused.dispatchesPerStep})` : '') +
   (r.note && !Number.isNaN(r.msPerStep) ? `  (${r.note})` : ''));
 
 console.error(`tfjs ${tf.version.tfjs}, Node ${process.version}`);

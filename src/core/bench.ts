@@ -9,6 +9,7 @@ import type { Attack } from './attacks/attack.ts';
 import { buildDiscriminator, buildGenerator } from './nets/gan.ts';
 import type { DigitSet } from './data/mnist.ts';
 import { withStockKernels } from './kernels/registry.ts';
+import { withFusion } from './kernels/fusion.ts';
 import { buildTarget } from './nets/architectures.ts';
 import { ClassifierTrainer } from './train.ts';
 import { TRAP_MID_DEFAULTS, TrapMidTrainer } from './defenses/trap-mid.ts';
@@ -28,8 +29,15 @@ export interface BenchRow {
    * host-side cost per kernel is what a fused kernel saves (absent where not counted).
    */
   kernelsPerStep?: number;
+  /** GPU dispatches on webgpu (programs launched); elsewhere the kernels that do work (see dispatchesOf). */
+  dispatchesPerStep?: number;
+  /** The same step with the fused paths off (tfjs-layers, tfjs's composed ops and Adam): what it launched before them. */
+  unfused?: { kernelsPerStep: number; dispatchesPerStep: number };
   note?: string;
 }
+
+/** What one step launches, fused and not. */
+interface StepCounts { kernelsPerStep: number; dispatchesPerStep: number; unfused: { kernelsPerStep: number; dispatchesPerStep: number } }
 
 export interface BenchOptions {
   backend: string;
@@ -66,10 +74,49 @@ async function median(repeats: number, f: () => Promise<void>): Promise<number> 
   return times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 }
 
-/** Kernels that one call of `f` launches (tf.profile's record of every kernel run). */
-async function kernelsOf(f: () => Promise<unknown> | unknown): Promise<number> {
-  const info = await tf.profile(async () => { await f(); });
-  return info.kernels.length;
+/** Kernels that only relabel a tensor (no GPU work on webgpu). */
+const NO_DISPATCH = new Set(['Identity', 'Reshape']);
+
+/**
+ * Of the kernels tf.profile recorded, those that do work: registered kernels of the current backend other than
+ * identities and reshapes (custom-gradient wrappers such as 'forward' appear in the record but are no kernel). On
+ * webgpu each is one GPU dispatch (the fused Adam, three).
+ */
+export function dispatchesOf(kernels: { name: string }[]): number {
+  const backend = tf.getBackend();
+  return kernels.filter((k) => !NO_DISPATCH.has(k.name) && tf.getKernel(k.name, backend)).length;
+}
+
+/**
+ * Runs `f` counting the WebGPU programs it launches (each call of the backend's runWebGPUProgram is one compute
+ * dispatch); null on other backends.
+ */
+export async function countGpuDispatches(f: () => Promise<unknown> | unknown): Promise<number | null> {
+  if (tf.getBackend() !== 'webgpu') { await f(); return null; }
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+  const original = backend.runWebGPUProgram;
+  let n = 0;
+  backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) { n++; return original.apply(this, args); };
+  try {
+    await f();
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
+  return n;
+}
+
+/**
+ * Kernels and dispatches that one call of `f` launches, then one more call with fusion off. Dispatches: on webgpu the
+ * programs really launched (countGpuDispatches), elsewhere the kernels that do work (dispatchesOf).
+ */
+async function kernelsOf(f: () => Promise<unknown> | unknown): Promise<StepCounts> {
+  const count = async () => {
+    let gpu: number | null = null;
+    const { kernels } = await tf.profile(async () => { gpu = await countGpuDispatches(f); });
+    return { kernelsPerStep: kernels.length, dispatchesPerStep: gpu ?? dispatchesOf(kernels) };
+  };
+  const fused = await count();
+  return { ...fused, unfused: await withFusion(false, count) };
 }
 
 /** The target's second conv layer's weight gradient at batch 64 (inputs made once, outside the timing), read back. */
@@ -96,15 +143,15 @@ async function timeFilterGrad(repeats: number): Promise<number> {
 
 export async function benchmarkBackend(o: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const add = (what: string, kernels: BenchRow['kernels'], [ms, kernelsPerStep]: [number, number?], repeats: number, note?: string) => {
+  const add = (what: string, kernels: BenchRow['kernels'], [ms, counts]: [number, StepCounts?], repeats: number, note?: string) => {
     const row: BenchRow = {
       backend: o.backend, adapter: o.adapter, what, kernels, msPerStep: Number(ms.toFixed(2)), repeats,
-      ...(kernelsPerStep !== undefined ? { kernelsPerStep } : {}), note,
+      ...(counts ?? {}), note,
     };
     rows.push(row);
     o.onRow?.(row);
   };
-  const trainingStep = async (repeats: number): Promise<[number, number]> => {
+  const trainingStep = async (repeats: number): Promise<[number, StepCounts]> => {
     const t = new ClassifierTrainer(buildTarget(5, 1), o.data, {
       epochs: 1, batchSize: 64, learningRate: 1e-3, seed: 1, shift: 0, classOf: o.classOf, numClasses: 5 });
     try {
@@ -199,7 +246,7 @@ export async function timeAttackStep(repeats = 2): Promise<number> {
  * Milliseconds per step of a white-box attack (ten steps per read-back, as the live page does) and the kernels one
  * step launches; disposes it.
  */
-async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<[number, number]> {
+async function attackStep<S>(attack: Attack<unknown, S>, state: S, repeats: number): Promise<[number, StepCounts]> {
   try {
     const ms = (await median(repeats, async () => { for (let i = 0; i < 10; i++) await attack.step(state); await attack.snapshot(state); })) / 10;
     return [ms, await kernelsOf(() => attack.step(state))];

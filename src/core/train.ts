@@ -1,6 +1,7 @@
 // Supervised training of a classifier, as a step machine: `step()` is one batch. The Node training script runs it
 // to the end; a page can run it a batch at a time. Cross-entropy on logits, Adam.
 import * as tf from '@tensorflow/tfjs';
+import { trainApply } from './nets/fused-chain.ts';
 import { type DigitSet, imagesToTensor } from './data/mnist.ts';
 import { BatchCursor } from './data/batches.ts';
 import { smoothLabels, softCrossEntropy } from './defenses/negls.ts';
@@ -117,7 +118,7 @@ export class ClassifierTrainer {
     const loss = this.optimizer.minimize(() => {
       const parts: LossParts = this.config.loss
         ? this.config.loss(this.model, x, y)
-        : crossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y, this.config.logProbFloor);
+        : crossEntropy(trainApply(this.model, x) as tf.Tensor2D, y, this.config.logProbFloor);
       this.accuracy.add(parts.logits, classes);
       if (wantStats) for (const [k, v] of Object.entries(parts.terms ?? {})) terms[k] = tf.keep(v.clone());
       return parts.loss;

@@ -105,7 +105,7 @@ describe('npm run bench counts the kernels a step launches', () => {
   it('every timed step of ours carries its kernel count', async () => {
     await tf.setBackend('wasm');
     registerTrainingKernels('wasm');
-    const n = 64 * 6; // batches for the warm-up, the timed and the counted steps
+    const n = 64 * 8; // batches for the warm-up, the timed and the counted steps (fused and not)
     const data = { count: n, images: Uint8Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256), labels: Uint8Array.from({ length: n }, (_, i) => i % 5) };
     const target = buildTarget(5, 2);
     const rows = await benchmarkBackend({ backend: 'wasm', data, classOf: (d) => d, target, includeStock: false, repeats: 1 });
@@ -117,5 +117,15 @@ describe('npm run bench counts the kernels a step launches', () => {
     // A PLG-MI step runs the generator and the target twice (two augmentations): more kernels than an MI-Face step.
     const k = (what: string) => rows.find((r) => r.what === what)!.kernelsPerStep!;
     expect(k(PLG_STEP_CASE)).toBeGreaterThan(k(ATTACK_STEP_CASE));
-  }, 180_000);
+    // Each also carries its dispatches, and both counts with the fused paths off: the fused ones launch fewer, and
+    // an MI-Face step and a Trap-MID step at most a third of the dispatches (issue 18's target).
+    for (const r of rows.filter((r) => r.kernelsPerStep !== undefined)) {
+      expect(r.dispatchesPerStep! <= r.kernelsPerStep! && r.unfused!.dispatchesPerStep <= r.unfused!.kernelsPerStep, r.what).toBe(true);
+      expect(r.dispatchesPerStep!, r.what).toBeLessThan(r.unfused!.dispatchesPerStep);
+    }
+    for (const what of [ATTACK_STEP_CASE, TRAP_MID_STEP_CASE, TRAIN_STEP_CASE]) {
+      const r = rows.find((row) => row.what === what)!;
+      expect(r.dispatchesPerStep! * 3, what).toBeLessThanOrEqual(r.unfused!.dispatchesPerStep);
+    }
+  }, 240_000);
 });

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR, loadModelFromDir } from '../../scripts/lib/node-io.ts';
-import { miFace, totalVariation } from '../../src/core/attacks/mi-face.ts';
+import { miFace } from '../../src/core/attacks/mi-face.ts';
+import { totalVariation } from '../../src/core/kernels/attack-losses.ts';
 import { useWasm } from './helpers.ts';
 
 let target: tf.LayersModel;

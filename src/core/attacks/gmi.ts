@@ -8,6 +8,7 @@
 // LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts). Several seeds run as one batch (`seeds`,
 // see Seeded in attack.ts): each seed's restarts from its own stream, the cost each seed's mean.
 import * as tf from '@tensorflow/tfjs';
+import { infer } from '../nets/fused-chain.ts';
 import {
   type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, type Seeded, drawPerSeed, keepBest, keptOf, outputIndices,
   repeatPerSeed, seedMeans, seedStreams,
@@ -100,7 +101,7 @@ export const gmi = {
   async snapshot(s): Promise<CandidateSnapshot> {
     const t = tf.tidy(() => {
       const { img, prior, identity, total } = terms(s, s.z);
-      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+      const logits = infer(s.target, img) as tf.Tensor2D;
       const own = tf.sum(tf.mul(logits, s.labels), 1);
       const conf = tf.sum(tf.mul(tf.softmax(logits), s.labels), 1);
       return [img, prior, identity, total, own, conf];

@@ -13,6 +13,7 @@ import {
   outputIndices, repeatPerSeed, seedMeans, seedStreams,
 } from './attack.ts';
 import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
+import { infer } from '../nets/fused-chain.ts';
 import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
 
 export interface KedMiOptions extends Seeded {
@@ -56,7 +57,7 @@ function sampleZ(s: KedMiState, eps: tf.Tensor2D): tf.Tensor2D {
 
 function terms(s: KedMiState, z: tf.Tensor2D) {
   const img = generate(s.prior.generator, z);
-  const prior = tf.neg(kedLogReal(discriminatorOf(s.prior, 'KED-MI').apply(img, { training: false }) as tf.Tensor2D));
+  const prior = tf.neg(kedLogReal(infer(discriminatorOf(s.prior, 'KED-MI'), img) as tf.Tensor2D));
   const identity = s.identity.of(img, s.labels);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
@@ -104,7 +105,7 @@ export const kedMi = {
   async snapshot(s): Promise<CandidateSnapshot> {
     const t = tf.tidy(() => {
       const { img, prior, identity, total } = terms(s, sampleZ(s, s.shownEps));
-      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+      const logits = infer(s.target, img) as tf.Tensor2D;
       return [img, prior, identity, total, tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
     });
     const [pixels, prior, identity, total, own, conf] = await Promise.all(t.map((x) => x.data()));

@@ -5,6 +5,8 @@
 // the feature term pulls the target's penultimate features towards those of real public digits.
 import * as tf from '@tensorflow/tfjs';
 import { withFeatures } from '../nets/architectures.ts';
+import { classLoss } from '../kernels/attack-losses.ts';
+import { infer } from '../nets/fused-chain.ts';
 
 export interface LommaOptions {
   /** Weight of the public-feature regulariser (paper ~1). */
@@ -23,7 +25,7 @@ export interface IdentityLoss {
 export function identityLoss(target: tf.LayersModel, lambda: number, lomma?: LommaOptions, students: tf.LayersModel[] = []): IdentityLoss {
   if (!lomma) {
     return {
-      of: (img, labels) => tf.neg(tf.sum(tf.mul(tf.logSoftmax(target.apply(img, { training: false }) as tf.Tensor2D), labels), 1)) as tf.Tensor1D,
+      of: (img, labels) => classLoss(infer(target, img) as tf.Tensor2D, labels, 'cross-entropy'),
       dispose: () => {},
     };
   }
@@ -32,7 +34,7 @@ export function identityLoss(target: tf.LayersModel, lambda: number, lomma?: Lom
   const publicMean = tf.tensor1d(lomma.publicFeatureMean);
   return {
     of(img, labels) {
-      const logit = models.map((m) => tf.neg(tf.sum(tf.mul(m.apply(img, { training: false }) as tf.Tensor2D, labels), 1)));
+      const logit = models.map((m) => tf.neg(tf.sum(tf.mul(infer(m, img), labels), 1)));
       const f = (features.apply(img, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D;
       const pull = tf.mul(tf.mean(tf.square(tf.sub(f, publicMean)), 1), lomma.featureWeight / lambda);
       return tf.add(tf.div(tf.addN(logit), models.length), pull) as tf.Tensor1D;

@@ -5,6 +5,8 @@
 // see Seeded in attack.ts): the cost is a sum over candidates, so each seed's gradients are those of its own run.
 import * as tf from '@tensorflow/tfjs';
 import { adam } from '../kernels/adam.ts';
+import { classLoss, pixelPrior } from '../kernels/attack-losses.ts';
+import { infer } from '../nets/fused-chain.ts';
 import {
   type Attack, type AttackContext, type CandidateSnapshot, type Reconstructions, type Seeded, drawPerSeed, keptOf, outputIndices, repeatPerSeed,
   seedStreams,
@@ -39,25 +41,11 @@ export interface MiFaceState {
   lastImprovement: number;
 }
 
-/** Anisotropic total variation per image: mean |dx| + mean |dy|. */
-export function totalVariation(x: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const dh = tf.abs(tf.sub(x.slice([0, 1, 0, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, x.shape[1] - 1, -1, -1])));
-    const dw = tf.abs(tf.sub(x.slice([0, 0, 1, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1])));
-    return tf.add(dh.mean([1, 2, 3]), dw.mean([1, 2, 3])) as tf.Tensor1D;
-  });
-}
-
-/** Per-candidate loss (identity + priors) and target probabilities of the attacked class. */
-function lossTerms(state: MiFaceState, x: tf.Tensor4D): { perCandidate: tf.Tensor1D; confidence: tf.Tensor1D } {
-  const logits = state.ctx.target.apply(x, { training: false }) as tf.Tensor2D;
-  const logp = tf.logSoftmax(logits);
-  const ce = tf.neg(tf.sum(tf.mul(logp, state.labels), 1));
-  let total: tf.Tensor1D = ce as tf.Tensor1D;
-  if (state.options.tv > 0) total = tf.add(total, tf.mul(totalVariation(x), state.options.tv));
-  if (state.options.l2 > 0) total = tf.add(total, tf.mul(tf.sum(tf.square(x), [1, 2, 3]), state.options.l2));
-  const confidence = tf.exp(tf.sum(tf.mul(logp, state.labels), 1)) as tf.Tensor1D;
-  return { perCandidate: total, confidence };
+/** Per-candidate loss (identity + priors) and the identity term alone (its exp(-ce) is the target's confidence). */
+function lossTerms(state: MiFaceState, x: tf.Tensor4D): { perCandidate: tf.Tensor1D; ce: tf.Tensor1D } {
+  const ce = classLoss(infer(state.ctx.target, x) as tf.Tensor2D, state.labels, 'cross-entropy');
+  const { tv, l2 } = state.options;
+  return { perCandidate: tv > 0 || l2 > 0 ? tf.add(ce, pixelPrior(x, tv, l2)) : ce, ce };
 }
 
 export const miFace = {
@@ -100,7 +88,10 @@ export const miFace = {
   },
 
   async snapshot(state): Promise<CandidateSnapshot> {
-    const { perCandidate, confidence } = tf.tidy(() => lossTerms(state, state.x));
+    const { perCandidate, confidence } = tf.tidy(() => {
+      const t = lossTerms(state, state.x);
+      return { perCandidate: t.perCandidate, confidence: tf.exp(tf.neg(t.ce)) };
+    });
     const [pixels, loss, conf] = await Promise.all([state.x.data(), perCandidate.data(), confidence.data()]);
     perCandidate.dispose(); confidence.dispose();
     const lossArr = Array.from(loss);

@@ -16,6 +16,7 @@
 // trained with the same penalty was not needed, README). The estimate is seeded on its own (not by the attack's
 // seed), so seeds batch as in PLG-MI and each seed's slice equals its separate run.
 import * as tf from '@tensorflow/tfjs';
+import { infer } from '../nets/fused-chain.ts';
 import { adam } from '../kernels/adam.ts';
 import { blendTriggers, triggerImages, triggerShape, type Injection } from '../defenses/trap-mid.ts';
 import { withFeatures } from '../nets/architectures.ts';
@@ -88,7 +89,7 @@ export async function estimateTrapdoor(target: tf.LayersModel, publicImages: tf.
     tf.tidy(() => {
       const x = tf.gather(publicImages, idx) as tf.Tensor4D;
       optimizer.minimize(() => {
-        const logits = target.apply(blendTriggers(x, triggerOf(w, recipe.injection), oneHot, recipe.alpha, recipe.injection), { training: false }) as tf.Tensor2D;
+        const logits = infer(target, blendTriggers(x, triggerOf(w, recipe.injection), oneHot, recipe.alpha, recipe.injection)) as tf.Tensor2D;
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, false, [w]);
     });

@@ -15,7 +15,8 @@ import {
 } from './attack.ts';
 import { applyAffine, randomAffineBatch } from '../data/augment.ts';
 import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
-import { maxMargin } from '../priors/gan-trainer.ts';
+import { classLoss } from '../kernels/attack-losses.ts';
+import { infer } from '../nets/fused-chain.ts';
 
 export interface PlgMiOptions extends Seeded {
   classes?: number[];
@@ -93,7 +94,7 @@ export const plgMi = {
     tf.tidy(() => {
       s.optimizer.minimize(() => {
         const img = generate(s.prior.generator, s.z, s.labels);
-        const losses = warps.map((w) => maxMargin(s.target.apply(applyAffine(img, w), { training: false }) as tf.Tensor2D, s.labels));
+        const losses = warps.map((w) => classLoss(infer(s.target, applyAffine(img, w)) as tf.Tensor2D, s.labels, 'max-margin'));
         const check = s.options.check;
         const loss = tf.add(losses[0], losses[1]) as tf.Tensor1D;
         return seedMeans(check ? tf.add(loss, check.penalty(img, s.labels)) as tf.Tensor1D : loss, s.rngs.length);
@@ -108,8 +109,8 @@ export const plgMi = {
     const check = s.options.check;
     const t = tf.tidy(() => {
       const img = generate(s.prior.generator, s.z, s.labels);
-      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
-      const out = [img, maxMargin(logits, s.labels), tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
+      const logits = infer(s.target, img) as tf.Tensor2D;
+      const out = [img, classLoss(logits, s.labels, 'max-margin'), tf.sum(tf.mul(logits, s.labels), 1), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
       return check ? [...out, check.penalty(img, s.labels), check.score(img, s.labels)] : out;
     });
     const [pixels, margin, own, conf, penalty, score] = await Promise.all(t.map((x) => x.data()));

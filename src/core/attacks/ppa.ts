@@ -54,6 +54,7 @@
 // The run draws its pool, its selection warps and one warp per step from the seed's stream, and its final-selection
 // warps from a second stream of the seed's (so a snapshot never moves the step stream).
 import * as tf from '@tensorflow/tfjs';
+import { infer } from '../nets/fused-chain.ts';
 import { adam } from '../kernels/adam.ts';
 import {
   type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices,
@@ -148,7 +149,7 @@ export async function poolScores(generator: tf.LayersModel, target: tf.LayersMod
     const mean = tf.tidy(() => {
       const img = generate(generator, tf.tensor2d(z.subarray(start * dim, (start + rows) * dim), [rows, dim]));
       const views = warps ? tf.split(warps, warps.shape[0], 0).map((w) => applyAffine(img, w as tf.Tensor3D)) : [];
-      const probs = [img, ...views].map((x) => tf.softmax(target.apply(x, { training: false }) as tf.Tensor2D));
+      const probs = [img, ...views].map((x) => tf.softmax(infer(target, x) as tf.Tensor2D));
       return tf.div(tf.addN(probs), probs.length);
     });
     parts.push(new Float32Array(await mean.data() as Float32Array));
@@ -184,7 +185,7 @@ async function robustScores(s: PpaState): Promise<{ mean: Float32Array; meanLog:
       const warps = randomAffineBatch(g, rng, FINAL_AUGMENT);
       // g copies of the candidates, copy j warped by warp j (applyAffine's chunks); the confidence in each one's class.
       const [p, lp] = tf.tidy(() => {
-        const logits = s.target.apply(applyAffine(tf.tile(img, [g, 1, 1, 1]) as tf.Tensor4D, warps), { training: false }) as tf.Tensor2D;
+        const logits = infer(s.target, applyAffine(tf.tile(img, [g, 1, 1, 1]) as tf.Tensor4D, warps)) as tf.Tensor2D;
         const y = tf.tile(s.labels, [g, 1]);
         const own = (t: tf.Tensor2D) => tf.sum(tf.reshape(tf.sum(tf.mul(t, y), 1), [g, count]), 0);
         return [own(tf.softmax(logits)), own(tf.logSoftmax(logits))];
@@ -256,7 +257,7 @@ export const ppa = {
     tf.tidy(() => {
       s.optimizer.minimize(() => {
         const img = applyAffine(generate(s.prior.generator, s.z), warps);
-        const loss = poincareLoss(s.target.apply(img, { training: false }) as tf.Tensor2D, s.labels);
+        const loss = poincareLoss(infer(s.target, img) as tf.Tensor2D, s.labels);
         return tf.mean(loss) as tf.Scalar;
       }, false, [s.z]);
     });
@@ -268,7 +269,7 @@ export const ppa = {
   async snapshot(s): Promise<CandidateSnapshot> {
     const t = tf.tidy(() => {
       const img = generate(s.prior.generator, s.z);
-      const logits = s.target.apply(img, { training: false }) as tf.Tensor2D;
+      const logits = infer(s.target, img) as tf.Tensor2D;
       return [img, poincareLoss(logits, s.labels), tf.sum(tf.mul(tf.softmax(logits), s.labels), 1)];
     });
     const [pixels, loss, conf] = await Promise.all(t.map((x) => x.data()));

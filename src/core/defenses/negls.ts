@@ -3,6 +3,7 @@
 // factor is ramped in after the first half of training, for stability.
 
 import * as tf from '@tensorflow/tfjs';
+import { meanClassLoss } from '../kernels/attack-losses.ts';
 
 /** NegLS's factor in the paper. */
 export const NEGLS_ALPHA = -0.05;
@@ -13,8 +14,10 @@ export const NEGLS_ALPHA = -0.05;
  * probability is below the floor, which bounds NegLS's loss (and the logits) from below.
  */
 export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, floor = 0): tf.Scalar {
+  // Without a floor, the fused loss kernel (one forward, one backward; tfjs's composed ops where it is missing).
+  if (floor === 0) return meanClassLoss(logits, targets, 'cross-entropy');
   return tf.tidy(() => {
-    const logP = floor > 0 ? tf.maximum(tf.logSoftmax(logits), Math.log(floor)) : tf.logSoftmax(logits);
+    const logP = tf.maximum(tf.logSoftmax(logits), Math.log(floor));
     return tf.neg(tf.mean(tf.sum(tf.mul(targets, logP), 1))) as tf.Scalar;
   });
 }

@@ -12,6 +12,10 @@
 // the triggers collapse. 'balanced' normalises each term's gradient per trigger (RMS) before mixing them with
 // weight w_nat, so the trapdoor term keeps a say in every pixel's sign; 'none' drops the naturalness term.
 import * as tf from '@tensorflow/tfjs';
+import { infer, trainApply } from '../nets/fused-chain.ts';
+import { meanClassLoss } from '../kernels/attack-losses.ts';
+import { signedStep } from '../kernels/signed-step.ts';
+import { fusionOn } from '../kernels/fusion.ts';
 import { randomWarp } from '../data/augment.ts';
 import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor, sideOf } from '../data/mnist.ts';
@@ -105,7 +109,37 @@ export interface TrapMidStats {
 
 
 function bce(logits: tf.Tensor, real: boolean): tf.Scalar {
-  return tf.losses.sigmoidCrossEntropy(real ? tf.onesLike(logits) : tf.zerosLike(logits), logits) as tf.Scalar;
+  // The constant label from the host (an upload, where onesLike / zerosLike are a GPU dispatch each).
+  const label = (n: number) => fusionOn() ? tf.tensor2d(new Float32Array(n).fill(real ? 1 : 0), [n, 1]) : real ? tf.onesLike(logits) : tf.zerosLike(logits);
+  return tf.tidy(() => meanClassLoss(logits as tf.Tensor2D, label(logits.shape[0]) as tf.Tensor2D, 'binary'));
+}
+
+/**
+ * blendTriggers(x, K, t, alpha, injection) for one batch, as a function of the triggers K. For 'blend' the parts
+ * that do not depend on K are made once per step: (1 - alpha) x, and alpha t as a host-built one-hot, so each
+ * injection is one matrix product and one add (tfjs's composition: a product, two multiplies and an add) and gives
+ * the same values (one nonzero product per pixel either way).
+ */
+function injector(x: tf.Tensor4D, t: tf.Tensor2D, trapLabels: number[], c: TrapMidConfig): ((K: tf.Tensor4D) => tf.Tensor4D) & { dispose(): void } {
+  if (c.injection !== 'blend' || !fusionOn()) return Object.assign((K: tf.Tensor4D) => blendTriggers(x, K, t, c.alpha, c.injection), { dispose: () => {} });
+  const kept = tf.mul(x, 1 - c.alpha);
+  const tAlpha = oneHotOnHost(trapLabels, c.numClasses, c.alpha);
+  const inject = (K: tf.Tensor4D) => tf.tidy(() =>
+    tf.add(tf.reshape(tf.matMul(tAlpha, tf.reshape(K, [K.shape[0], -1])), x.shape), kept) as tf.Tensor4D);
+  return Object.assign(inject, { dispose: () => tf.dispose([kept, tAlpha]) });
+}
+
+const trapLabelsOf = (idx: ArrayLike<number>, labels: ArrayLike<number>) => Array.from(idx, (i) => labels[i]);
+
+/**
+ * One-hot float rows for `labels` (each 1, or `value`), built on the host: an upload, where tf.oneHot and its cast
+ * are a GPU dispatch each (and so with the fused paths off).
+ */
+function oneHotOnHost(labels: number[], k: number, value = 1): tf.Tensor2D {
+  if (!fusionOn()) return tf.tidy(() => tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat(), value) as tf.Tensor2D);
+  const v = new Float32Array(labels.length * k);
+  labels.forEach((c, i) => { v[i * k + c] = value; });
+  return tf.tensor2d(v, [labels.length, k]);
 }
 
 /**
@@ -194,57 +228,52 @@ export class TrapMidTrainer {
     const chunks = b % c.augmentChunks === 0 ? c.augmentChunks : 1;
     const x = imagesToTensor(this.data, idx);
     const classes = tf.tensor1d(Array.from(idx, (i) => c.classOf(this.data.labels[i])), 'int32');
-    const [y, t] = tf.tidy(() => [
-      tf.oneHot(classes, c.numClasses).toFloat() as tf.Tensor2D,
-      tf.oneHot(tf.tensor1d(Array.from(idx, (i) => this.trapLabels[i]), 'int32'), c.numClasses).toFloat() as tf.Tensor2D,
-    ]);
+    const y = oneHotOnHost(Array.from(idx, (i) => c.classOf(this.data.labels[i])), c.numClasses);
+    const t = oneHotOnHost(trapLabelsOf(idx, this.trapLabels), c.numClasses);
     const progress = (this.batches.epoch + this.batches.batch / this.batches.batchesPerEpoch) / c.epochs;
     const yTarget = smoothLabels(y, c.labelSmoothing?.(progress) ?? 0);
     const tTarget = trapdoorTargets(t, y, c.ownDigitSmoothing ?? 0);
     const warpA = randomWarp(sideOf(this.data), chunks, this.rng), warpB = randomWarp(sideOf(this.data), chunks, this.rng);
     const D = this.discriminator, T = this.model;
+    const inject = injector(x, t, trapLabelsOf(idx, this.trapLabels), c);
 
     // (a) naturalness discriminator: clean is real, triggered is fake.
-    const xt0 = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
-    const dLoss = this.optD.minimize(() => tf.add(bce(D.apply(x, { training: true }) as tf.Tensor, true),
-      bce(D.apply(xt0, { training: true }) as tf.Tensor, false)) as tf.Scalar, wantStats, D.trainableWeights.map((w) => w.read() as tf.Variable));
+    const xt0 = inject(this.triggers);
+    const dLoss = this.optD.minimize(() => tf.add(bce(trainApply(D, x), true),
+      bce(trainApply(D, xt0), false)) as tf.Scalar, wantStats, D.trainableWeights.map((w) => w.read() as tf.Variable));
     xt0.dispose();
 
     // (b) one signed-gradient step of the triggers (TeD's are fixed: none).
     let natValue: tf.Scalar | null = null;
     if (c.injection !== 'ted') tf.tidy(() => {
-      const trapTerm = (K: tf.Tensor) => softCrossEntropy(T.apply(warpA.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection)), { training: false }) as tf.Tensor2D, tTarget);
-      const natTerm = (K: tf.Tensor) => bce(D.apply(blendTriggers(x, K as tf.Tensor4D, t, c.alpha, c.injection), { training: false }) as tf.Tensor, true);
+      const trapTerm = (K: tf.Tensor) => softCrossEntropy(infer(T, warpA.apply(inject(K as tf.Tensor4D))) as tf.Tensor2D, tTarget);
+      const natTerm = (K: tf.Tensor) => bce(infer(D, inject(K as tf.Tensor4D)), true);
       const gTrap = tf.grad(trapTerm)(this.triggers);
-      let g: tf.Tensor = gTrap;
-      if (c.naturalness !== 'none' && c.naturalnessWeight > 0) {
-        const gNat = tf.grad(natTerm)(this.triggers);
-        if (c.naturalness === 'paper') {
-          g = tf.add(gTrap, tf.mul(gNat, c.naturalnessWeight));
-        } else {
-          const rms = (v: tf.Tensor) => tf.sqrt(tf.add(tf.mean(tf.square(v), [1, 2, 3], true), 1e-20));
-          g = tf.add(tf.div(gTrap, rms(gTrap)), tf.mul(tf.div(gNat, rms(gNat)), c.naturalnessWeight));
-        }
-        if (wantStats) natValue = tf.keep(natTerm(this.triggers));
-      }
+      const natural = c.naturalness !== 'none' && c.naturalnessWeight > 0;
+      const gNat = natural ? tf.grad(natTerm)(this.triggers) : gTrap;
+      if (natural && wantStats) natValue = tf.keep(natTerm(this.triggers));
+      // sign(gTrap + w gNat) ('paper'), or with each gradient scaled to unit rms per trigger ('balanced'); one kernel.
       // Images stay in [0, 1]; warp parameters within [-3, 3] (tanh 0.995: further steps would barely move the field).
       const [lo, hi] = c.injection === 'warp' ? [-3, 3] : [0, 1];
-      this.triggers.assign(tf.clipByValue(tf.sub(this.triggers, tf.mul(tf.sign(g), c.triggerStep)), lo, hi));
+      this.triggers.assign(signedStep(this.triggers, gTrap, gNat, {
+        weight: natural ? c.naturalnessWeight : 0, normalize: c.naturalness === 'balanced', step: c.triggerStep, lo, hi,
+      }) as tf.Tensor4D);
     });
 
     // (c) the target: clean task plus the trapdoor.
-    const xt = blendTriggers(x, this.triggers, t, c.alpha, c.injection);
+    const xt = inject(this.triggers);
     let cleanValue: tf.Scalar | null = null, trapValue: tf.Scalar | null = null;
     const tLoss = this.optT.minimize(() => {
-      const cleanLogits = T.apply(warpA.apply(x), { training: true }) as tf.Tensor2D;
+      const cleanLogits = trainApply(T, warpA.apply(x)) as tf.Tensor2D;
       this.accuracy.add(cleanLogits, classes);
       const clean = softCrossEntropy(cleanLogits, yTarget);
-      const trap = softCrossEntropy(T.apply(warpB.apply(xt), { training: true }) as tf.Tensor2D, tTarget);
+      const trap = softCrossEntropy(trainApply(T, warpB.apply(xt)) as tf.Tensor2D, tTarget);
       if (wantStats) { cleanValue = tf.keep(clean.clone()); trapValue = tf.keep(trap.clone()); }
       return tf.add(tf.mul(clean, 1 - c.beta), tf.mul(trap, c.beta)) as tf.Scalar;
     }, false, T.trainableWeights.map((w) => w.read() as tf.Variable));
     tLoss?.dispose();
     tf.dispose([x, classes, y, t, tTarget, yTarget, xt]);
+    inject.dispose();
     warpA.dispose(); warpB.dispose();
 
     let losses: TrapMidStats['losses'];

@@ -6,11 +6,12 @@
 // WebGPU as one program per output (3 dispatches; a tfjs WebGPU program has one output), each recomputing the moment
 // it needs. Where the kernel is not registered (webgl) the optimizer is tfjs's own.
 import * as tf from '@tensorflow/tfjs';
+import { fusionOn } from './fusion.ts';
+import { type HostBackendName, hostOutputs, type Info, float, runWgsl, WgslProgram } from './programs.ts';
 
 export const FUSED_ADAM = 'InversionFusedAdam';
 
 interface AdamAttrs { learningRate: number; beta1: number; beta2: number; epsilon: number; c1: number; c2: number }
-type Info = tf.TensorInfo;
 
 function update(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, a: AdamAttrs,
   xOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void {
@@ -25,81 +26,35 @@ function update(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Arr
   }
 }
 
-function registerHost(backendName: 'cpu' | 'wasm'): void {
+/** One output of the update (0: the value, 1: the first moment, 2: the second), each recomputing the moments it needs. */
+const adamProgram = (shape: number[], output: 0 | 1 | 2) => new WgslProgram(['x', 'm', 'v', 'g'], shape,
+  'lr : f32, b1 : f32, b2 : f32, eps : f32, c1 : f32, c2 : f32,', `inversionFusedAdam${output}`, `
+    let g = getGByOutputIndex(index);
+    let m = uniforms.b1 * getMByOutputIndex(index) + (1.0 - uniforms.b1) * g;
+    let v = uniforms.b2 * getVByOutputIndex(index) + (1.0 - uniforms.b2) * (g * g);
+    let x = getXByOutputIndex(index);
+    setOutputAtIndex(index, ${['x - uniforms.lr * ((m / uniforms.c1) / (sqrt(v / uniforms.c2) + uniforms.eps))', 'm', 'v'][output]});`);
+
+function registerKernel(backendName: string): void {
   tf.registerKernel({
     kernelName: FUSED_ADAM, backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, m, v, g } = inputs as Record<'x' | 'm' | 'v' | 'g', Info>;
-      const b = backend as unknown as {
-        typedArrayFromHeap(i: Info): Float32Array; makeOutput(s: number[], d: string): Info;
-        readSync(id: object): Float32Array; makeTensorInfo(s: number[], d: string, values: Float32Array): Info;
-      };
-      const n = x.shape.reduce((p, c) => p * c, 1);
-      if (backendName === 'cpu') {
-        const [xo, mo, vo] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-        update(b.readSync(x.dataId), b.readSync(m.dataId), b.readSync(v.dataId), b.readSync(g.dataId), attrs as unknown as AdamAttrs, xo, mo, vo);
-        return [b.makeTensorInfo(x.shape, 'float32', xo), b.makeTensorInfo(x.shape, 'float32', mo), b.makeTensorInfo(x.shape, 'float32', vo)];
-      }
-      // wasm: views into the heap, taken after the last allocation (growing the heap detaches earlier views).
-      const outs = [b.makeOutput(x.shape, 'float32'), b.makeOutput(x.shape, 'float32'), b.makeOutput(x.shape, 'float32')];
-      const view = (i: Info) => b.typedArrayFromHeap(i);
-      update(view(x), view(m), view(v), view(g), attrs as unknown as AdamAttrs, view(outs[0]), view(outs[1]), view(outs[2]));
-      return outs;
-    },
-  });
-}
-
-const WORKGROUP = 64;
-
-/** One output of the update (0: the value, 1: the first moment, 2: the second) as a tfjs WebGPU program. */
-class AdamProgram {
-  variableNames = ['x', 'm', 'v', 'g'];
-  uniforms = 'lr : f32, b1 : f32, b2 : f32, eps : f32, c1 : f32, c2 : f32,';
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  size = true;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  constructor(shape: number[], private readonly output: 0 | 1 | 2) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(shape.reduce((p, c) => p * c, 1) / WORKGROUP), 1, 1];
-    this.shaderKey = `inversionFusedAdam${output}`;
-  }
-  getUserCode(): string {
-    const result = ['x - uniforms.lr * ((m / uniforms.c1) / (sqrt(v / uniforms.c2) + uniforms.eps))', 'm', 'v'][this.output];
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let g = getGByOutputIndex(index);
-          let m = uniforms.b1 * getMByOutputIndex(index) + (1.0 - uniforms.b1) * g;
-          let v = uniforms.b2 * getVByOutputIndex(index) + (1.0 - uniforms.b2) * (g * g);
-          let x = getXByOutputIndex(index);
-          setOutputAtIndex(index, ${result});
-        }
-      }`;
-  }
-}
-
-function registerWebGpu(): void {
-  tf.registerKernel({
-    kernelName: FUSED_ADAM, backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, m, v, g } = inputs as Record<'x' | 'm' | 'v' | 'g', Info>;
       const a = attrs as unknown as AdamAttrs;
-      const uniforms = [a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2].map((d) => ({ type: 'float32', data: [d] }));
-      const b = backend as unknown as { runWebGPUProgram(p: AdamProgram, i: Info[], dtype: string, u: unknown): Info };
-      return ([0, 1, 2] as const).map((o) => b.runWebGPUProgram(new AdamProgram(x.shape, o), [x, m, v, g], 'float32', uniforms));
+      if (backendName === 'webgpu') {
+        const uniforms = [a.learningRate, a.beta1, a.beta2, a.epsilon, a.c1, a.c2].map(float);
+        return ([0, 1, 2] as const).map((o) => runWgsl(backend, adamProgram(x.shape, o), [x, m, v, g], uniforms));
+      }
+      return hostOutputs(backendName as HostBackendName, backend, [x, m, v, g], [x.shape, x.shape, x.shape],
+        ([xv, mv, vv, gv], [xo, mo, vo]) => update(xv, mv, vv, gv, a, xo, mo, vo));
     },
   });
 }
 
 /** Registers the fused Adam kernel on `backendName` where we have one (cpu, wasm, webgpu); idempotent. */
 export function registerFusedAdam(backendName: string): void {
-  if (tf.getKernel(FUSED_ADAM, backendName)) return;
-  if (backendName === 'cpu' || backendName === 'wasm') registerHost(backendName);
-  else if (backendName === 'webgpu') registerWebGpu();
+  if (tf.getKernel(FUSED_ADAM, backendName) || !['cpu', 'wasm', 'webgpu'].includes(backendName)) return;
+  registerKernel(backendName);
 }
 
 /** What AdamOptimizer keeps (its fields are not part of tfjs's typings). */
@@ -116,7 +71,7 @@ interface AdamState {
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (!tf.getKernel(FUSED_ADAM, tf.getBackend())) {
+    if (!fusionOn() || !tf.getKernel(FUSED_ADAM, tf.getBackend())) {
       this.syncBiasCorrections();
       super.applyGradients(variableGradients);
       return;

@@ -8,11 +8,13 @@
 //   patches = im2col(x)                       [N*OH*OW, KH*KW*Cin]
 //   dW      = patches^T @ dy                  [KH*KW*Cin, Cout]      (the backend's own BatchMatMul)
 //
-// On cpu and wasm the patches are built by one JS pass over host memory, already transposed. On GPU backends
-// (webgl, webgpu) they are composed from the backend's own kernels (pad, one strided slice per filter tap,
-// concat), so nothing is read back, and on webgpu the product picks tfjs's split-K program for this tall-skinny
-// shape.
+// On cpu and wasm the patches are built by one JS pass over host memory, already transposed; on webgpu by one WGSL
+// program, also transposed (one dispatch, where pad + a strided slice per filter tap + concat + the product's
+// transposes took ~14; with the fused paths off, the composed version below). On webgl they are composed from the backend's own kernels (pad, one strided slice per filter
+// tap, concat), so nothing is read back.
 import * as tf from '@tensorflow/tfjs';
+import { fusionOn } from './fusion.ts';
+import { int, runWgsl, WgslProgram } from './programs.ts';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(dataId: object): boolean };
@@ -95,6 +97,23 @@ function patchesOnHost(x: Info, g: Geometry, backend: Backend, backendName: stri
   return { info: cpu.makeTensorInfo(shape, 'float32', values), transposed: true };
 }
 
+/** im2col on WebGPU: patches^T [1, KH*KW*Cin, N*OH*OW], one thread per element (the host loop's layout). */
+function patchesOnWebGpu(x: Info, g: Geometry, backend: Backend): { info: Info; transposed: true } {
+  const m = g.n * g.oh * g.ow;
+  const program = new WgslProgram(['x'], [1, g.kh * g.kw * g.cin, m],
+    'm : i32, h : i32, w : i32, cin : i32, kw : i32, oh : i32, ow : i32, sh : i32, sw : i32, top : i32, left : i32,', 'inversionIm2colTransposed', `
+    let row = index / uniforms.m; let col = index % uniforms.m;
+    let c = row % uniforms.cin; let tap = row / uniforms.cin;
+    let j = tap % uniforms.kw; let i = tap / uniforms.kw;
+    let xo = col % uniforms.ow; let yo = (col / uniforms.ow) % uniforms.oh; let b = col / (uniforms.ow * uniforms.oh);
+    let r = yo * uniforms.sh + i - uniforms.top; let cc = xo * uniforms.sw + j - uniforms.left;
+    var v = 0.0;
+    if (r >= 0 && r < uniforms.h && cc >= 0 && cc < uniforms.w) { v = getX(b, r, cc, c); }
+    setOutputAtIndex(index, v);`);
+  const info = runWgsl(backend, program, [x], [m, g.h, g.w, g.cin, g.kw, g.oh, g.ow, g.sh, g.sw, g.top, g.left].map(int));
+  return { info, transposed: true };
+}
+
 /** Patches as [1, M, K] on GPU backends, composed from the backend's own kernels (no read-back). */
 function patchesOnDevice(x: Info, g: Geometry, run: ReturnType<typeof kernelRunner>, temps: Info[]): { info: Info; transposed: false } {
   const keep = (i: Info) => (temps.push(i), i);
@@ -127,9 +146,11 @@ export function conv2dFilterGradByMatMul(x: Info, dy: Info, backend: Backend, at
   const keep = (i: Info) => (temps.push(i), i);
   try {
     const onHost = (backendName === 'cpu' || backendName === 'wasm') && !options.forceDevicePath;
-    const patches = keep((onHost ? patchesOnHost(x, g, backend, backendName) : patchesOnDevice(x, g, run, temps)).info);
+    const { info, transposed } = onHost ? patchesOnHost(x, g, backend, backendName)
+      : backendName === 'webgpu' && fusionOn() && !options.forceDevicePath ? patchesOnWebGpu(x, g, backend) : patchesOnDevice(x, g, run, temps);
+    const patches = keep(info);
     const grads = keep(run('Reshape', { x: dy }, { shape: [1, g.n * g.oh * g.ow, g.cout] }));
-    const dw = keep(run('BatchMatMul', { a: patches, b: grads }, { transposeA: !onHost, transposeB: false }));
+    const dw = keep(run('BatchMatMul', { a: patches, b: grads }, { transposeA: !transposed, transposeB: false }));
     return run('Reshape', { x: dw }, { shape: [g.kh, g.kw, g.cin, g.cout] });
   } finally {
     for (const t of temps) if (t !== x) backend.disposeData(t.dataId);

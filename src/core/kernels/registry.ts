@@ -3,6 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastConvFilterGrad } from './conv2d-backprop-filter.ts';
 import { registerHostTrainingKernels } from './host-kernels.ts';
 import { registerFusedAdam } from './adam.ts';
+import { registerLayerGrads } from './layer-grads.ts';
+import { registerAttackLosses } from './attack-losses.ts';
+import { registerDropoutMask } from './dropout-mask.ts';
+import { registerSignedStep } from './signed-step.ts';
 
 const REPLACED = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
 const stock = new Map<string, tf.KernelConfig | null>();
@@ -17,6 +21,10 @@ export function registerTrainingKernels(backendName: string): void {
   registerFastConvFilterGrad(backendName);
   registerHostTrainingKernels(backendName);
   registerFusedAdam(backendName);
+  registerLayerGrads(backendName);
+  registerAttackLosses(backendName);
+  registerDropoutMask(backendName);
+  registerSignedStep(backendName);
   for (const name of REPLACED) {
     const k = tf.getKernel(name, backendName);
     if (k && k !== stock.get(`${backendName}/${name}`)) ours.set(`${backendName}/${name}`, k);

@@ -3,6 +3,7 @@
 // PLG-MI needs: the generator sees the one-hot class beside z, and the discriminator is a projection
 // discriminator (realness logit + <embed(y), features>).
 import * as tf from '@tensorflow/tfjs';
+import { infer } from './fused-chain.ts';
 
 /** Latent size of every generator (as in GMI). */
 export const Z_DIM = 100;
@@ -65,12 +66,12 @@ export function latentDim(g: tf.LayersModel): number {
 }
 
 export function generate(g: tf.LayersModel, z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor4D {
-  return g.apply(y ? [z, y] : z, { training: false }) as tf.Tensor4D;
+  return infer(g, y ? [z, y] : z) as tf.Tensor4D;
 }
 
 /** Realness logit of a discriminator (conditional ones also take one-hot classes). */
 export function realness(d: tf.LayersModel, x: tf.Tensor4D, y?: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(d.apply(y ? [x, y] : x, { training: false }) as tf.Tensor, [-1]) as tf.Tensor1D;
+  return tf.reshape(infer(d, y ? [x, y] : x), [-1]) as tf.Tensor1D;
 }
 
 /** KED-MI's realness from class logits: log D(x) = lse(l) - softplus(lse(l)), per row. */

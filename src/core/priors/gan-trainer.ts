@@ -14,6 +14,8 @@ import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
 import { buildDiscriminator, buildGenerator, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { softCrossEntropy } from '../defenses/negls.ts';
 import { adam } from '../kernels/adam.ts';
+import { meanClassLoss } from '../kernels/attack-losses.ts';
+import { infer } from '../nets/fused-chain.ts';
 
 export interface GanConfig {
   epochs: number;
@@ -32,6 +34,11 @@ export interface GanConfig {
   inversion?: { target: tf.LayersModel; weight: number };
   /** Continue training these networks (same architecture) instead of fresh ones: `npm run train -- --resume`. */
   init?: { generator: tf.LayersModel; discriminator: tf.LayersModel };
+  /**
+   * Spectral normalisation of the discriminator (SN-GAN; PLG-MI's reference discriminator uses it): after each
+   * discriminator step every kernel is rescaled to largest singular value 1. Off unless asked for.
+   */
+  spectralNorm?: boolean;
 }
 
 export interface GanStats {
@@ -40,15 +47,6 @@ export interface GanStats {
   batchesPerEpoch: number;
   losses: { discriminator: number; generator: number; inversion: number } | null;
   done: boolean;
-}
-
-/** PLG-MI's identity loss: -o_y + max_{k != y} o_k, per row. */
-export function maxMargin(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const own = tf.sum(tf.mul(logits, oneHot), 1);
-    const others = tf.max(tf.sub(logits, tf.mul(oneHot, 1e9)), 1);
-    return tf.sub(others, own) as tf.Tensor1D;
-  });
 }
 
 export class GanTrainer {
@@ -60,6 +58,8 @@ export class GanTrainer {
 
   /** KED-MI: the discriminator's feature layer (for feature matching). */
   private readonly dFeatures?: tf.LayersModel;
+  /** Spectral norm: the power iteration's left singular vector estimate per discriminator kernel (by weight index). */
+  private readonly snU = new Map<number, tf.Tensor2D>();
 
   constructor(readonly data: DigitSet, readonly config: GanConfig) {
     if (config.kind === 'ked' && !config.knowledgeTarget) throw new Error('a KED-MI GAN needs the target whose soft labels it learns');
@@ -112,6 +112,7 @@ export class GanTrainer {
         ? tf.add(tf.mean(tf.relu(tf.sub(1, dr))), tf.mean(tf.relu(tf.add(1, df))))
         : tf.add(tf.mean(tf.softplus(tf.neg(dr))), tf.mean(tf.softplus(df)))) as tf.Scalar;
     }, wantLosses, dVars);
+    if (this.config.spectralNorm) this.normaliseDiscriminator();
 
     // (b) generator: fool D (and, for PLG-MI, make the target sure of the class).
     let invValue: tf.Scalar | undefined;
@@ -126,8 +127,8 @@ export class GanTrainer {
       const df = D(fake, yFake);
       let total = (kind === 'cgan' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
       if (inversion) {
-        const logits = inversion.target.apply(applyAffine(fake, warps!), { training: false }) as tf.Tensor2D;
-        const inv = tf.mean(maxMargin(logits, yFake!)) as tf.Scalar;
+        // PLG-MI's identity loss -o_y + max_{k != y} o_k on the frozen target (fused where the backend can).
+        const inv = meanClassLoss(infer(inversion.target, applyAffine(fake, warps!)) as tf.Tensor2D, yFake!, 'max-margin');
         if (wantLosses) invValue = tf.keep(inv.clone());
         total = tf.add(total, tf.mul(inv, inversion.weight));
       }
@@ -145,12 +146,50 @@ export class GanTrainer {
     return this.stats(losses);
   }
 
+  /**
+   * Spectral normalisation as a projection: W <- W / sigma(W) for every discriminator kernel (conv kernels read as
+   * [kh*kw*cin, cout], dense kernels as they are, the projection discriminator's class embedding included; biases
+   * are left alone). sigma comes from one power iteration per step on a persistent u (15 when u is first drawn, as
+   * PyTorch's parametrised spectral_norm does), so the estimate follows the slowly moving weights.
+   * Why not SN-GAN's reparametrisation W / sigma(W) inside the forward pass: tfjs's optimizers (ours and
+   * `minimize`) update the variables directly and bypass layer constraints, and a layer wrapper would change the
+   * saved architecture. The difference: here the gradient step is taken on the normalised W and then projected back,
+   * so no gradient flows through sigma, Adam's moments refer to the unprojected step, and the saved weights are
+   * themselves the normalised ones (no hidden scale to export).
+   */
+  private normaliseDiscriminator(): void {
+    const weights = this.discriminator.trainableWeights;
+    weights.forEach((w, i) => {
+      if (w.shape.length < 2) return; // biases
+      const n = w.shape[w.shape.length - 1] as number;
+      const m = (w.shape as number[]).reduce((a, b) => a * b, 1) / n;
+      let u = this.snU.get(i);
+      const first = !u;
+      if (!u) u = tf.tidy(() => tf.randomNormal([1, m], 0, 1, 'float32', this.config.seed + 1000 + i) as tf.Tensor2D);
+      const next = tf.tidy(() => {
+        const variable = w.read() as tf.Variable;
+        const W = tf.reshape(variable, [m, n]) as tf.Tensor2D;
+        const unit = (t: tf.Tensor2D) => tf.div(t, tf.add(tf.norm(t), 1e-12)) as tf.Tensor2D;
+        let uu = unit(u!), v = unit(tf.matMul(uu, W)); // v = W^T u / |W^T u|, as a row
+        for (let k = 1; k < (first ? 15 : 1); k++) { uu = unit(tf.matMul(v, W, false, true)); v = unit(tf.matMul(uu, W)); }
+        uu = unit(tf.matMul(v, W, false, true)); // u = W v / |W v|
+        const sigma = tf.sum(tf.mul(tf.matMul(uu, W), v)); // u^T W v
+        variable.assign(tf.div(variable, tf.maximum(sigma, 1e-12)));
+        return uu;
+      });
+      u.dispose();
+      this.snU.set(i, next);
+    });
+  }
+
   private stats(losses: GanStats['losses']): GanStats {
     return { epoch: this.batches.epoch, batch: this.batches.batch, batchesPerEpoch: this.batches.batchesPerEpoch, losses, done: this.done };
   }
 
   dispose(): void {
     this.gOpt.dispose(); this.dOpt.dispose();
+    for (const u of this.snU.values()) u.dispose();
+    this.snU.clear();
   }
 }
 
