@@ -55,6 +55,13 @@ test('runs on WASM: the table fills with all three measurements and the result i
   await expect(stock).toHaveCount(1);
   await expect(stock).toContainText(/not measured: tfjs has no Conv2DBackpropFilter/);
   await expect(page.getByTestId('speed-up').filter({ hasText: /\S/ })).toHaveCount(0);
+  // Each timed step of ours shows its dispatches and, in brackets, more without the fused kernels.
+  const dispatches = await page.getByTestId('dispatches').filter({ hasText: /\d/ }).allTextContents();
+  expect(dispatches.length).toBeGreaterThanOrEqual(5);
+  for (const text of dispatches) {
+    const [, fused, unfused] = text.match(/^(\d+) \((\d+)\)$/) ?? [];
+    expect(Number(fused), text).toBeLessThan(Number(unfused));
+  }
 
   const result = await page.evaluate(() => window.__benchResult);
   expect(result?.status).toBe('done');
