@@ -136,7 +136,10 @@ const trapLabelsOf = (idx: ArrayLike<number>, labels: ArrayLike<number>) => Arra
  * are a GPU dispatch each (and so with the fused paths off).
  */
 function oneHotOnHost(labels: number[], k: number, value = 1): tf.Tensor2D {
-  if (!fusionOn()) return tf.tidy(() => tf.mul(tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat(), value) as tf.Tensor2D);
+  if (!fusionOn()) {
+    // Exactly the old path's kernels (oneHot, cast): the baseline the fused counts are compared with.
+    return tf.tidy(() => { const hot = tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat(); return (value === 1 ? hot : tf.mul(hot, value)) as tf.Tensor2D; });
+  }
   const v = new Float32Array(labels.length * k);
   labels.forEach((c, i) => { v[i * k + c] = value; });
   return tf.tensor2d(v, [labels.length, k]);
