@@ -10,6 +10,10 @@
 //   bench  [--dataset mnist|faces] [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper]
 //          [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
 //          (the rows are the data set's targets, all of them unless --defenses; the faces: one judge, knowledge disjoint)
+//   sweep  --defense D --knob K --values V,V,... [--attack plg-mi|mi-face] [--epochs 1] [--gan-epochs 5] [--seeds 1-5] [--seed 1]
+//          [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu]
+//          (one target per value on a short budget, its clean accuracy and the attack's top-1 by both judges; writes
+//          DIR/sweep.json, sweep.csv, sweep.svg and sweep.png, the chart drawn by scripts/lib/plot.ts)
 // attack writes DIR/recon-<class>-<k>.png (28x28 digits, 64x64 faces, grayscale) and DIR/result.json, and prints one JSON object
 // (--json) or a table. Bad arguments: a message on stderr and exit code 2.
 // attack also scores the reconstructions in the evaluator's feature space (KNN distance, PSNR / SSIM to the nearest
@@ -63,7 +67,10 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
        npm run mi -- judge --images DIR [--dataset mnist|faces] [--json]
        npm run mi -- bench [--dataset mnist|faces] [--defenses target-none,target-trap-mid] [--attacks mi-face,plg-mi] [--seeds 1-3]
                     [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
-                    [--output-defense D] [--query-budget N[,N...]] (the querying columns; several budgets: one grid each, a sweep)`;
+                    [--output-defense D] [--query-budget N[,N...]] (the querying columns; several budgets: one grid each, a sweep)
+       npm run mi -- sweep --defense trap-mid --knob alpha --values 0.01,0.02,0.05,0.1 [--attack plg-mi|mi-face] [--epochs 1] [--gan-epochs 5]
+                    [--seeds 1-5] [--seed 1] [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu]
+                    (a target per value, short budget: clean accuracy and attack top-1 by both judges; sweep.json/.csv/.svg/.png in DIR)`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
   try {
@@ -504,6 +511,79 @@ async function judgeCommand(argv: string[]): Promise<void> {
   }
 }
 
+async function sweepCommand(argv: string[]): Promise<void> {
+  const values = parse(argv, {
+    defense: { type: 'string' }, knob: { type: 'string' }, values: { type: 'string' }, attack: { type: 'string', default: 'plg-mi' },
+    epochs: { type: 'string', default: '1' }, 'gan-epochs': { type: 'string', default: '5' }, seeds: { type: 'string', default: '1-5' }, seed: { type: 'string', default: '1' },
+    batches: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' },
+  }) as Record<string, string | boolean | undefined>;
+  const { RECIPES } = await import('./lib/recipes.ts');
+  const { SWEEP_ATTACKS, runSweep } = await import('./lib/sweep.ts');
+  const trainable = RECIPES.filter((r) => r.role === 'target' && !r.dataset).map((r) => r.defense).filter((d) => defenseInfo(d).knobs.length > 0);
+  const defense = values.defense as string | undefined;
+  if (!defense) throw new UsageError(`--defense is required (with knobs to sweep: ${[...new Set(trainable)].join(', ')})`);
+  if (!trainable.includes(defense)) throw new UsageError(`--defense: '${defense}' has no MNIST target recipe with a knob to sweep (available: ${[...new Set(trainable)].join(', ')})`);
+  const info = defenseInfo(defense);
+  const numeric = info.knobs;
+  const knob = numeric.find((k) => k.key === values.knob);
+  if (!knob) throw new UsageError(`--knob: ${values.knob === undefined ? 'required' : `'${values.knob}' is not a knob of ${defense}`} (its knobs: ${numeric.map((k) => k.key).join(', ')})`);
+  if (!values.values) throw new UsageError('--values is required: the knob\'s values, e.g. --values 0.01,0.02,0.05');
+  const xs = (values.values as string).split(',').map((v) => num('values', v, 0, { int: knob.integer, min: knob.min, max: knob.max }));
+  if (new Set(xs).size !== xs.length) throw new UsageError(`--values: '${values.values}' repeats a value`);
+  const attack = values.attack as string;
+  if (!(SWEEP_ATTACKS as readonly string[]).includes(attack)) throw new UsageError(`--attack: '${attack}' cannot be swept (available: ${SWEEP_ATTACKS.join(', ')})`);
+  const epochs = num('epochs', values.epochs as string, 1, { int: true, min: 1, max: 20 });
+  const ganEpochs = num('gan-epochs', values['gan-epochs'] as string, 5, { int: true, min: 1, max: 50 });
+  const seeds = parseSeeds(values.seeds as string);
+  const seed = num('seed', values.seed as string, 1, { int: true });
+  const maxBatches = values.batches === undefined ? undefined : num('batches', values.batches as string, 1, { int: true, min: 1 });
+  const attackSteps = values.steps === undefined ? undefined : num('steps', values.steps as string, 1, { int: true, min: 1, max: 5000 });
+  await nodeBackend(values.backend as string | undefined).catch((e) => { throw new UsageError((e as Error).message); });
+  const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  const { chartSvg, svgToPng } = await import('./lib/plot.ts');
+  const dir = path.resolve((values.out as string | undefined) ?? path.join('out', `sweep-${defense}-${knob.key}`));
+  fs.mkdirSync(dir, { recursive: true });
+  const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
+  const judges = { evaluator: await judge(EVALUATOR_ID.mnist), robust: await judge('judge-robust') };
+  const command = `npm run mi -- ${['sweep', ...argv].join(' ')}`;
+  const header = { command: 'sweep', run: command, defense, knob: knob.key, knobLabel: knob.label, attack, epochs, ganEpochs, seeds, seed, ...(maxBatches ? { maxBatches } : {}), ...(attackSteps ? { attackSteps } : {}) };
+  const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(4));
+  const save = (points: import('./lib/sweep.ts').SweepPoint[]) => {
+    fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ ...header, points }, null, 2) + '\n');
+    fs.writeFileSync(path.join(dir, 'sweep.csv'), [`${knob.key},clean_accuracy,trapdoor_accuracy,${attack}_top1,${attack}_judge2_top1,${attack}_both_top1,flagged_share,train_seconds,attack_seconds`,
+      ...points.map((p) => [p.value, pct(p.cleanAccuracy), pct(p.trapdoorAccuracy), pct(p.top1), pct(p.robustTop1), pct(p.bothTop1), pct(p.flaggedShare), p.trainSeconds.toFixed(0), p.attackSeconds.toFixed(0)].join(','))].join('\n') + '\n');
+  };
+  const points = await runSweep({ defense, knob: knob.key as never, values: xs, attack: attack as never, epochs, ganEpochs, seeds, seed, maxBatches, attackSteps, log: (l) => console.error(l) }, judges, (_p, done) => save(done));
+  judges.evaluator.model.dispose(); judges.robust.model.dispose();
+  const name = ATTACKS.find((a) => a.id === attack)!.name.replace(/ \(.*\)$/, '');
+  const series = [
+    { label: 'clean accuracy', values: points.map((p) => p.cleanAccuracy), color: '#222' },
+    { label: `${name} top-1 (evaluator)`, values: points.map((p) => p.top1), color: '#d62728' },
+    { label: `${name} top-1 (judge 2)`, values: points.map((p) => p.robustTop1), color: '#ff7f0e', dashed: true },
+    ...(points.every((p) => p.trapdoorAccuracy !== undefined) ? [{ label: 'trapdoor accuracy', values: points.map((p) => p.trapdoorAccuracy!), color: '#1f77b4', dashed: true }] : []),
+    ...(points.every((p) => p.flaggedShare !== undefined) ? [{ label: 'reconstructions flagged', values: points.map((p) => p.flaggedShare!), color: '#9467bd' }] : []),
+  ];
+  const svg = chartSvg({ title: `${info.name}: ${knob.label}, ${epochs} epoch${epochs > 1 ? 's' : ''}, ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, xLabel: knob.label, xs, series });
+  fs.writeFileSync(path.join(dir, 'sweep.svg'), svg);
+  let png: string | undefined = path.join(dir, 'sweep.png');
+  try {
+    await svgToPng(svg, png);
+  } catch (e) {
+    console.error(`mi: sweep.png not drawn: ${(e as Error).message}`);
+    png = undefined;
+  }
+  const result = { ...header, dir, points, files: ['sweep.json', 'sweep.csv', 'sweep.svg', ...(png ? ['sweep.png'] : [])] };
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    console.log(`${knob.key.padEnd(10)} clean acc  ${attack} top-1  judge 2  both${points[0].trapdoorAccuracy !== undefined ? '  trapdoor acc  flagged' : ''}`);
+    for (const p of points) {
+      console.log(`${String(p.value).padEnd(10)} ${(p.cleanAccuracy * 100).toFixed(2).padStart(8)}%  ${p.top1.toFixed(2).padStart(11)}  ${p.robustTop1.toFixed(2).padStart(7)}  ${p.bothTop1.toFixed(2).padStart(4)}` +
+        (p.trapdoorAccuracy !== undefined ? `  ${(p.trapdoorAccuracy * 100).toFixed(1).padStart(11)}%  ${((p.flaggedShare ?? 0) * 100).toFixed(0).padStart(6)}%` : ''));
+    }
+    console.log(`written to ${dir}: ${result.files.join(', ')}`);
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'attack') await attackCommand(rest);
@@ -511,6 +591,7 @@ try {
   else if (command === 'detect') await detectCommand(rest);
   else if (command === 'judge') await judgeCommand(rest);
   else if (command === 'bench') await benchCommand(rest);
+  else if (command === 'sweep') await sweepCommand(rest);
   else throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
 } catch (e) {
   if (e instanceof UsageError) {

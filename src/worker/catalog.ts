@@ -443,6 +443,7 @@ const TRAP_MID_KNOBS: KnobSpec[] = [
   { key: 'beta', label: 'β (trapdoor weight)', help: 'Share of the classifier\'s loss spent on the trapdoor; the rest goes to the real task.', min: 0, max: 0.9, integer: false, default: 0.2 },
   { key: 'triggerStep', label: 'Trigger step', help: 'How far each trigger pixel moves per batch (signed-gradient step).', min: 0.0001, max: 0.1, integer: false, default: 0.01 },
   { key: 'naturalnessWeight', label: 'Naturalness weight', help: 'Pull of "look natural to the discriminator" against "fire the trapdoor" in each trigger step.', min: 0, max: 5, integer: false, default: 0.5, paper: 1 },
+  { key: 'augmentStrength', label: 'Augmentation strength', help: 'How far the random warps of each batch turn, zoom and shift the images and their triggered copies (1: up to 10°, 85% zoom, 2 px; 0: no augmentation). Stronger warps teach the trapdoor to fire under the augmentations an attack uses.', min: 0, max: 2, integer: false, default: 1 },
 ];
 
 export const DEFENSES: readonly DefenseInfo[] = [

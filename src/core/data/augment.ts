@@ -16,6 +16,11 @@ export interface AffineRange {
 
 export const DEFAULT_AUGMENT: AffineRange = { rotate: 10, minScale: 0.85, shift: 2 };
 
+/** DEFAULT_AUGMENT with every range times `strength` (0: the identity; the zoom never below 10%). */
+export function scaledAugment(strength: number): AffineRange {
+  return { rotate: DEFAULT_AUGMENT.rotate * strength, minScale: Math.max(0.1, 1 - (1 - DEFAULT_AUGMENT.minScale) * strength), shift: DEFAULT_AUGMENT.shift * strength };
+}
+
 /** A [784, 784] matrix M with (M x)[p] = bilinear sample of x at the affine pre-image of output pixel p. */
 export function affineMatrix(angleDeg: number, scale: number, dx: number, dy: number): Float32Array {
   const m = new Float32Array(N * N * N * N);

@@ -38,6 +38,8 @@ export interface DefenseKnobs {
   naturalness: NaturalnessMode;
   naturalnessWeight: number;
   injection: Injection;
+  /** Trap-MID: scale of the random warps of each batch (1: the shipped ones, 0: none). */
+  augmentStrength: number;
   /** Trap-MID: (positive) label smoothing of the clean term. It caps the digits' logit margin, so that the trapdoor,
    *  trained on hard labels, becomes by far the attack's best optimum. 0 is the paper's recipe. */
   cleanSmoothing: number;
@@ -58,6 +60,7 @@ export const DEFENSE_DEFAULTS: DefenseKnobs = {
   midBeta: MID_BETA, lambdaX: BIDO_DEFAULTS.lambdaX, lambdaY: BIDO_DEFAULTS.lambdaY, dependence: BIDO_DEFAULTS.dependence, smoothing: NEGLS_ALPHA, neglsFloor: NEGLS_FLOOR,
   alpha: TRAP_MID_DEFAULTS.alpha, beta: TRAP_MID_DEFAULTS.beta, triggerStep: TRAP_MID_DEFAULTS.triggerStep,
   naturalness: TRAP_MID_DEFAULTS.naturalness, naturalnessWeight: TRAP_MID_DEFAULTS.naturalnessWeight, injection: TRAP_MID_DEFAULTS.injection,
+  augmentStrength: TRAP_MID_DEFAULTS.augmentStrength,
   cleanSmoothing: 0, ownDigitSmoothing: 0, labelSmoothing: LABEL_SMOOTHING,
   noiseMultiplier: DP_SGD_DEFAULTS.noiseMultiplier, clipNorm: DP_SGD_DEFAULTS.clipNorm,
   pretrainEpochs: TL_DMI_DEFAULTS.pretrainEpochs, fineTunedLayers: TL_DMI_DEFAULTS.fineTunedLayers,
@@ -173,7 +176,7 @@ export function buildDefenseTrainer(run: DefenseRun, data: DigitSet, publicData?
       const t = new TrapMidTrainer(model, data, {
         ...TRAP_MID_DEFAULTS, epochs: run.epochs, batchSize: run.batchSize, seed: run.seed, numClasses, classOf,
         alpha: k.alpha, beta: k.beta, triggerStep: k.triggerStep, naturalness: k.naturalness, naturalnessWeight: k.naturalnessWeight, injection: k.injection,
-        ownDigitSmoothing: k.ownDigitSmoothing,
+        augmentStrength: k.augmentStrength, ownDigitSmoothing: k.ownDigitSmoothing,
         // Trap-MID + NegLS: the clean term's targets are smoothed, with NegLS's ramp-in.
         ...(run.defense === 'trap-mid-negls' ? { labelSmoothing: (p: number) => neglsSchedule(k.smoothing, p) }
           : k.cleanSmoothing !== 0 ? { labelSmoothing: () => k.cleanSmoothing } : {}),

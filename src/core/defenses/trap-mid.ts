@@ -16,7 +16,7 @@ import { infer, trainApply } from '../nets/fused-chain.ts';
 import { meanClassLoss } from '../kernels/attack-losses.ts';
 import { signedStep } from '../kernels/signed-step.ts';
 import { fusionOn } from '../kernels/fusion.ts';
-import { randomWarp } from '../data/augment.ts';
+import { randomWarp, scaledAugment } from '../data/augment.ts';
 import { BatchCursor } from '../data/batches.ts';
 import { type DigitSet, imagesToTensor, sideOf } from '../data/mnist.ts';
 import { makeRng } from '../data/rng.ts';
@@ -89,11 +89,13 @@ export interface TrapMidConfig {
   ownDigitSmoothing?: number;
   /** Augmentation warps per batch (each warp serves batchSize / chunks images). */
   augmentChunks: number;
+  /** Scale of the random warps (1: rotate 10 deg, zoom to 85%, shift 2 px; 0: no augmentation; 2: twice as far). */
+  augmentStrength: number;
 }
 
 export const TRAP_MID_DEFAULTS: Omit<TrapMidConfig, 'seed' | 'numClasses' | 'classOf'> = {
   epochs: 3, batchSize: 64, learningRate: 1e-3, alpha: 0.02, beta: 0.2, triggerStep: 0.01,
-  naturalness: 'balanced', naturalnessWeight: 0.5, injection: 'blend', augmentChunks: 4,
+  naturalness: 'balanced', naturalnessWeight: 0.5, injection: 'blend', augmentChunks: 4, augmentStrength: 1,
 };
 
 export interface TrapMidStats {
@@ -232,13 +234,15 @@ export class TrapMidTrainer {
     const x = imagesToTensor(this.data, idx);
     const classes = tf.tensor1d(Array.from(idx, (i) => c.classOf(this.data.labels[i])), 'int32');
     const y = oneHotOnHost(Array.from(idx, (i) => c.classOf(this.data.labels[i])), c.numClasses);
-    const t = oneHotOnHost(trapLabelsOf(idx, this.trapLabels), c.numClasses);
+    const trapLabels = trapLabelsOf(idx, this.trapLabels);
+    const t = oneHotOnHost(trapLabels, c.numClasses);
     const progress = (this.batches.epoch + this.batches.batch / this.batches.batchesPerEpoch) / c.epochs;
     const yTarget = smoothLabels(y, c.labelSmoothing?.(progress) ?? 0);
     const tTarget = trapdoorTargets(t, y, c.ownDigitSmoothing ?? 0);
-    const warpA = randomWarp(sideOf(this.data), chunks, this.rng), warpB = randomWarp(sideOf(this.data), chunks, this.rng);
+    const range = scaledAugment(c.augmentStrength);
+    const warpA = randomWarp(sideOf(this.data), chunks, this.rng, range), warpB = randomWarp(sideOf(this.data), chunks, this.rng, range);
     const D = this.discriminator, T = this.model;
-    const inject = injector(x, t, trapLabelsOf(idx, this.trapLabels), c);
+    const inject = injector(x, t, trapLabels, c);
 
     // (a) naturalness discriminator: clean is real, triggered is fake.
     const xt0 = inject(this.triggers);

@@ -10,6 +10,7 @@
 // Max splits it among ties, which never occur in practice), is that of the tfjs ops they replace, which run instead on a backend without our kernels (webgl).
 // tests/unit/attack-losses.test.ts compares values and gradients with the composed tfjs ops.
 import * as tf from '@tensorflow/tfjs';
+import { unaryOp } from './custom-grad.ts';
 import { fusionOn } from './fusion.ts';
 import { hostOutput, type Info, float, int, runWgsl, WgslProgram } from './programs.ts';
 
@@ -188,11 +189,6 @@ export function registerAttackLosses(backendName: string): void {
 }
 
 // ---- the ops ----
-
-/** A one-input op with its own gradient (tf.customGrad, typed for one tensor). */
-export function unaryOp(f: (x: tf.Tensor, save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor }): (x: tf.Tensor) => tf.Tensor {
-  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
-}
 
 const ours = () => fusionOn() && !!tf.getKernel(CLASS_LOSS, tf.getBackend());
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>) =>

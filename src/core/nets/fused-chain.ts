@@ -14,7 +14,7 @@
 // fused-training.test.ts compare both paths.
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_GRAD, type Activation, BIAS_GRAD } from '../kernels/layer-grads.ts';
-import { unaryOp } from '../kernels/attack-losses.ts';
+import { unaryOp } from '../kernels/custom-grad.ts';
 import { DROPOUT_MASK } from '../kernels/dropout-mask.ts';
 import { fusionOn } from '../kernels/fusion.ts';
 
