@@ -11,7 +11,7 @@
 //          [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
 //          (the rows are the data set's targets, all of them unless --defenses; the faces: one judge, knowledge disjoint)
 //   sweep  --defense D --knob K --values V,V,... [--attack plg-mi|mi-face] [--epochs 1] [--gan-epochs 5] [--seeds 1-5] [--seed 1]
-//          [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu]
+//          [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu];   sweep --plot DIR (the chart again from DIR/sweep.json)
 //          (one target per value on a short budget, its clean accuracy and the attack's top-1 by both judges; writes
 //          DIR/sweep.json, sweep.csv, sweep.svg and sweep.png, the chart drawn by scripts/lib/plot.ts)
 // attack writes DIR/recon-<class>-<k>.png (28x28 digits, 64x64 faces, grayscale) and DIR/result.json, and prints one JSON object
@@ -31,6 +31,7 @@ import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from './lib/png.ts';
 import { readManifest } from './lib/manifest.ts';
+import type { SweepPoint } from './lib/sweep.ts';
 import { rocAuc } from '../src/core/metrics/trapdoor.ts';
 import { DATASET_IDS, type Dataset, type DatasetId, datasetOf, isDatasetId, pixelsPerImage } from '../src/core/data/datasets.ts';
 // Private training images that form the real set of FID and PRDC (spread evenly over the whole set, all digits).
@@ -69,7 +70,7 @@ const USAGE = `usage: npm run mi -- attack --attack ${ATTACKS.map((a) => a.id).j
                     [--budget browser|paper] [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
                     [--output-defense D] [--query-budget N[,N...]] (the querying columns; several budgets: one grid each, a sweep)
        npm run mi -- sweep --defense trap-mid --knob alpha --values 0.01,0.02,0.05,0.1 [--attack plg-mi|mi-face] [--epochs 1] [--gan-epochs 5]
-                    [--seeds 1-5] [--seed 1] [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu]
+                    [--seeds 1-5] [--seed 1] [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu]; sweep --plot DIR (redraws its chart)
                     (a target per value, short budget: clean accuracy and attack top-1 by both judges; sweep.json/.csv/.svg/.png in DIR)`;
 
 function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], options: T) {
@@ -511,22 +512,51 @@ async function judgeCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** sweep.png in `dir` from `svg` (sweep.svg is written already); undefined, with the reason on stderr, without Chromium. */
+async function drawSweepPng(dir: string, svg: string): Promise<string | undefined> {
+  const { svgToPng } = await import('./lib/plot.ts');
+  fs.writeFileSync(path.join(dir, 'sweep.svg'), svg);
+  try {
+    await svgToPng(svg, path.join(dir, 'sweep.png'));
+    return path.join(dir, 'sweep.png');
+  } catch (e) {
+    console.error(`mi: sweep.png not drawn: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** `sweep --plot DIR`: the chart again from DIR/sweep.json (e.g. of a sweep stopped before its last value). */
+async function replotSweep(dir: string): Promise<void> {
+  const file = path.join(dir, 'sweep.json');
+  if (!fs.existsSync(file)) throw new UsageError(`--plot: no sweep.json in '${dir}'`);
+  const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+  // Records written before the chart's labels were stored get them from the catalog.
+  const n = record.seeds.length, e = record.epochs;
+  record.title ??= `${defenseInfo(record.defense).name}: ${record.knobLabel}, ${e} epoch${e > 1 ? 's' : ''}, ${n} seed${n > 1 ? 's' : ''}`;
+  record.attackName ??= ATTACKS.find((a) => a.id === record.attack)!.name.replace(/ \(.*\)$/, '');
+  const { chartSvg } = await import('./lib/plot.ts');
+  const { sweepChart } = await import('./lib/sweep.ts');
+  const png = await drawSweepPng(dir, chartSvg(sweepChart(record)));
+  console.log(`${record.points.length} value(s) drawn to ${path.join(dir, 'sweep.svg')}${png ? ` and ${png}` : ''}`);
+}
+
 async function sweepCommand(argv: string[]): Promise<void> {
   const values = parse(argv, {
     defense: { type: 'string' }, knob: { type: 'string' }, values: { type: 'string' }, attack: { type: 'string', default: 'plg-mi' },
     epochs: { type: 'string', default: '1' }, 'gan-epochs': { type: 'string', default: '5' }, seeds: { type: 'string', default: '1-5' }, seed: { type: 'string', default: '1' },
     batches: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, backend: { type: 'string' },
+    plot: { type: 'string' },
   }) as Record<string, string | boolean | undefined>;
   const { RECIPES } = await import('./lib/recipes.ts');
-  const { SWEEP_ATTACKS, runSweep } = await import('./lib/sweep.ts');
+  const { SWEEP_ATTACKS, runSweep, sweepChart } = await import('./lib/sweep.ts');
+  if (values.plot !== undefined) return replotSweep(values.plot as string);
   const trainable = RECIPES.filter((r) => r.role === 'target' && !r.dataset).map((r) => r.defense).filter((d) => defenseInfo(d).knobs.length > 0);
   const defense = values.defense as string | undefined;
   if (!defense) throw new UsageError(`--defense is required (with knobs to sweep: ${[...new Set(trainable)].join(', ')})`);
   if (!trainable.includes(defense)) throw new UsageError(`--defense: '${defense}' has no MNIST target recipe with a knob to sweep (available: ${[...new Set(trainable)].join(', ')})`);
   const info = defenseInfo(defense);
-  const numeric = info.knobs;
-  const knob = numeric.find((k) => k.key === values.knob);
-  if (!knob) throw new UsageError(`--knob: ${values.knob === undefined ? 'required' : `'${values.knob}' is not a knob of ${defense}`} (its knobs: ${numeric.map((k) => k.key).join(', ')})`);
+  const knob = info.knobs.find((k) => k.key === values.knob);
+  if (!knob) throw new UsageError(`--knob: ${values.knob === undefined ? 'required' : `'${values.knob}' is not a knob of ${defense}`} (its knobs: ${info.knobs.map((k) => k.key).join(', ')})`);
   if (!values.values) throw new UsageError('--values is required: the knob\'s values, e.g. --values 0.01,0.02,0.05');
   const xs = (values.values as string).split(',').map((v) => num('values', v, 0, { int: knob.integer, min: knob.min, max: knob.max }));
   if (new Set(xs).size !== xs.length) throw new UsageError(`--values: '${values.values}' repeats a value`);
@@ -540,39 +570,27 @@ async function sweepCommand(argv: string[]): Promise<void> {
   const attackSteps = values.steps === undefined ? undefined : num('steps', values.steps as string, 1, { int: true, min: 1, max: 5000 });
   await nodeBackend(values.backend as string | undefined).catch((e) => { throw new UsageError((e as Error).message); });
   const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
-  const { chartSvg, svgToPng } = await import('./lib/plot.ts');
+  const { chartSvg } = await import('./lib/plot.ts');
   const dir = path.resolve((values.out as string | undefined) ?? path.join('out', `sweep-${defense}-${knob.key}`));
   fs.mkdirSync(dir, { recursive: true });
   const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
   const judges = { evaluator: await judge(EVALUATOR_ID.mnist), robust: await judge('judge-robust') };
   const command = `npm run mi -- ${['sweep', ...argv].join(' ')}`;
+  const title = `${info.name}: ${knob.label}, ${epochs} epoch${epochs > 1 ? 's' : ''}, ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`;
+  const attackName = ATTACKS.find((a) => a.id === attack)!.name.replace(/ \(.*\)$/, '');
   const header = { command: 'sweep', run: command, defense, knob: knob.key, knobLabel: knob.label, attack, epochs, ganEpochs, seeds, seed, ...(maxBatches ? { maxBatches } : {}), ...(attackSteps ? { attackSteps } : {}) };
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(4));
-  const save = (points: import('./lib/sweep.ts').SweepPoint[]) => {
-    fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ ...header, points }, null, 2) + '\n');
+  const save = (points: SweepPoint[]) => {
+    fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ ...header, title, attackName, points }, null, 2) + '\n');
     fs.writeFileSync(path.join(dir, 'sweep.csv'), [`${knob.key},clean_accuracy,trapdoor_accuracy,${attack}_top1,${attack}_judge2_top1,${attack}_both_top1,flagged_share,train_seconds,attack_seconds`,
       ...points.map((p) => [p.value, pct(p.cleanAccuracy), pct(p.trapdoorAccuracy), pct(p.top1), pct(p.robustTop1), pct(p.bothTop1), pct(p.flaggedShare), p.trainSeconds.toFixed(0), p.attackSeconds.toFixed(0)].join(','))].join('\n') + '\n');
   };
-  const points = await runSweep({ defense, knob: knob.key as never, values: xs, attack: attack as never, epochs, ganEpochs, seeds, seed, maxBatches, attackSteps, log: (l) => console.error(l) }, judges, (_p, done) => save(done));
+  const chart = (points: SweepPoint[]) => sweepChart({ title, knobLabel: knob.label, attackName, points });
+  const points = await runSweep({ defense, knob: knob.key as never, values: xs, attack: attack as never, epochs, ganEpochs, seeds, seed, maxBatches, attackSteps, log: (l) => console.error(l) },
+    judges, (_p, done) => { save(done); fs.writeFileSync(path.join(dir, 'sweep.svg'), chartSvg(chart(done))); });
   judges.evaluator.model.dispose(); judges.robust.model.dispose();
-  const name = ATTACKS.find((a) => a.id === attack)!.name.replace(/ \(.*\)$/, '');
-  const series = [
-    { label: 'clean accuracy', values: points.map((p) => p.cleanAccuracy), color: '#222' },
-    { label: `${name} top-1 (evaluator)`, values: points.map((p) => p.top1), color: '#d62728' },
-    { label: `${name} top-1 (judge 2)`, values: points.map((p) => p.robustTop1), color: '#ff7f0e', dashed: true },
-    ...(points.every((p) => p.trapdoorAccuracy !== undefined) ? [{ label: 'trapdoor accuracy', values: points.map((p) => p.trapdoorAccuracy!), color: '#1f77b4', dashed: true }] : []),
-    ...(points.every((p) => p.flaggedShare !== undefined) ? [{ label: 'reconstructions flagged', values: points.map((p) => p.flaggedShare!), color: '#9467bd' }] : []),
-  ];
-  const svg = chartSvg({ title: `${info.name}: ${knob.label}, ${epochs} epoch${epochs > 1 ? 's' : ''}, ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`, xLabel: knob.label, xs, series });
-  fs.writeFileSync(path.join(dir, 'sweep.svg'), svg);
-  let png: string | undefined = path.join(dir, 'sweep.png');
-  try {
-    await svgToPng(svg, png);
-  } catch (e) {
-    console.error(`mi: sweep.png not drawn: ${(e as Error).message}`);
-    png = undefined;
-  }
-  const result = { ...header, dir, points, files: ['sweep.json', 'sweep.csv', 'sweep.svg', ...(png ? ['sweep.png'] : [])] };
+  const png = await drawSweepPng(dir, chartSvg(chart(points)));
+  const result = { ...header, dir, points, files: ['sweep.json', 'sweep.csv', 'sweep.svg', ...(png ? ['sweep.png'] : [])], title, attackName };
   if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
   else {
     console.log(`${knob.key.padEnd(10)} clean acc  ${attack} top-1  judge 2  both${points[0].trapdoorAccuracy !== undefined ? '  trapdoor acc  flagged' : ''}`);

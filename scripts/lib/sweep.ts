@@ -17,6 +17,7 @@ import { plgMi } from '../../src/core/attacks/plg-mi.ts';
 import type { Attack, AttackContext, Reconstructions } from '../../src/core/attacks/attack.ts';
 import { knobValues } from '../../src/worker/catalog.ts';
 import type { DefenseKnobs } from '../../src/core/defenses/recipes.ts';
+import type { ChartSpec } from './plot.ts';
 
 export const SWEEP_ATTACKS = ['plg-mi', 'mi-face'] as const;
 export type SweepAttack = typeof SWEEP_ATTACKS[number];
@@ -145,4 +146,21 @@ export async function runSweep(o: SweepOptions, judges: Judges, onPoint: (p: Swe
     onPoint(points[points.length - 1], points);
   }
   return points;
+}
+
+/** The chart of a sweep: clean accuracy and the attack's top-1 by both judges (and Trap-MID's trapdoor accuracy and
+ *  flagged share) against the knob. */
+export function sweepChart(r: { title: string; knobLabel: string; attackName: string; points: SweepPoint[] }): ChartSpec {
+  const pts = r.points;
+  const all = (f: (p: SweepPoint) => number | undefined) => pts.every((p) => f(p) !== undefined);
+  return {
+    title: r.title, xLabel: r.knobLabel, xs: pts.map((p) => p.value),
+    series: [
+      { label: 'clean accuracy', values: pts.map((p) => p.cleanAccuracy), color: '#222' },
+      { label: `${r.attackName} top-1 (evaluator)`, values: pts.map((p) => p.top1), color: '#d62728' },
+      { label: `${r.attackName} top-1 (judge 2)`, values: pts.map((p) => p.robustTop1), color: '#ff7f0e', dashed: true },
+      ...(all((p) => p.trapdoorAccuracy) ? [{ label: 'trapdoor accuracy', values: pts.map((p) => p.trapdoorAccuracy!), color: '#1f77b4', dashed: true }] : []),
+      ...(all((p) => p.flaggedShare) ? [{ label: 'reconstructions flagged', values: pts.map((p) => p.flaggedShare!), color: '#9467bd' }] : []),
+    ],
+  };
 }

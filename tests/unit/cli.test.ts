@@ -56,6 +56,7 @@ describe('npm run mi', () => {
     [['sweep', '--defense', 'trap-mid', '--knob', 'alpha', '--values', '0.02,0.02'], /repeats a value/],
     [['sweep', '--defense', 'trap-mid', '--knob', 'alpha', '--values', '0.02', '--attack', 'gmi'], /--attack: 'gmi' cannot be swept \(available: plg-mi, mi-face\)/],
     [['sweep', '--defense', 'trap-mid', '--knob', 'augmentStrength', '--values', '1', '--epochs', '0'], /--epochs: 0 is below the minimum 1/],
+    [['sweep', '--plot', '/nonexistent'], /--plot: no sweep.json in '\/nonexistent'/],
     [['detect', '--target', 'target-none'], /--images DIR is required/],
     [['judge'], /--images DIR is required/],
     [['judge', '--images', path.join(ROOT, 'models')], /no \.png files/],

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSweep } from '../../scripts/lib/sweep.ts';
+import { runSweep, sweepChart, type SweepPoint } from '../../scripts/lib/sweep.ts';
 import { chartSvg, xScale } from '../../scripts/lib/plot.ts';
 import { MODELS_DIR, loadModelFromDir } from '../../scripts/lib/node-io.ts';
 import { readManifest } from '../../scripts/lib/manifest.ts';
@@ -75,6 +75,20 @@ describe('the chart', () => {
     const ys = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
     expect(ys[0]).toBeLessThan(ys[1]); // 100% above 50%
     expect(ys[2]).toBeGreaterThan(ys[1]); // 0% below 50%
+  });
+});
+
+describe('the chart of a sweep', () => {
+  const point = (value: number, extra: Partial<SweepPoint> = {}): SweepPoint => ({
+    value, cleanAccuracy: 0.99, top1: 0.8, robustTop1: 0.7, bothTop1: 0.6, trainSeconds: 1, attackSeconds: 1, ...extra,
+  });
+  it('plots clean accuracy and both judges, and trapdoor accuracy and flagged share where every value has them', () => {
+    const plain = sweepChart({ title: 't', knobLabel: 'k', attackName: 'PLG-MI', points: [point(0), point(1)] });
+    expect(plain.series.map((s) => s.label)).toEqual(['clean accuracy', 'PLG-MI top-1 (evaluator)', 'PLG-MI top-1 (judge 2)']);
+    expect(plain.xs).toEqual([0, 1]);
+    const trap = sweepChart({ title: 't', knobLabel: 'k', attackName: 'PLG-MI', points: [point(0.01, { trapdoorAccuracy: 0.5, flaggedShare: 0.4 }), point(0.1, { trapdoorAccuracy: 0.9, flaggedShare: 0.8 })] });
+    expect(trap.series.map((s) => s.label).slice(3)).toEqual(['trapdoor accuracy', 'reconstructions flagged']);
+    expect(trap.series[4].values).toEqual([0.4, 0.8]);
   });
 });
 
