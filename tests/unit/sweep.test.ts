@@ -7,7 +7,7 @@ import { runSweep, sweepChart, type SweepPoint } from '../../scripts/lib/sweep.t
 import { chartSvg, xScale } from '../../scripts/lib/plot.ts';
 import { MODELS_DIR, loadModelFromDir } from '../../scripts/lib/node-io.ts';
 import { readManifest } from '../../scripts/lib/manifest.ts';
-import { DEFAULT_AUGMENT, applyAffine, randomAffineBatch, scaledAugment } from '../../src/core/data/augment.ts';
+import { DEFAULT_AUGMENT, applyAffine, randomAffineBatch, randomWarp, scaledAugment } from '../../src/core/data/augment.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
 import type { Judges } from '../../src/core/metrics/judge.ts';
 import { maxAbsDiff, useWasm } from './helpers.ts';
@@ -100,6 +100,12 @@ describe("Trap-MID's augmentation strength", () => {
     const warps = randomAffineBatch(2, makeRng(5), scaledAugment(0));
     const y = applyAffine(x, warps);
     expect(maxAbsDiff(await y.data(), await x.data())).toBeLessThan(1e-5);
-    tf.dispose([x, warps, y]);
+    // Faces (64 x 64: shifts and mirror images): at 0 neither.
+    const face = tf.randomUniform([4, 64, 64, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const warp = randomWarp(64, 2, makeRng(6), scaledAugment(0));
+    const same = warp.apply(face);
+    expect(maxAbsDiff(await same.data(), await face.data())).toBe(0);
+    warp.dispose();
+    tf.dispose([x, warps, y, face, same]);
   });
 });

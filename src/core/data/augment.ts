@@ -81,7 +81,8 @@ export function randomWarp(side: number, chunks: number, rng: () => number, rang
     return { apply: (x) => applyAffine(x, warps), dispose: () => warps.dispose() };
   }
   const draws = Array.from({ length: chunks }, () => ({
-    dy: Math.round((rng() * 2 - 1) * range.shift), dx: Math.round((rng() * 2 - 1) * range.shift), flip: rng() < 0.5,
+    // No shift allowed means no augmentation at all (Trap-MID's strength 0): no mirror image either.
+    dy: Math.round((rng() * 2 - 1) * range.shift), dx: Math.round((rng() * 2 - 1) * range.shift), flip: range.shift > 0 && rng() < 0.5,
   }));
   return {
     apply: (x) => tf.tidy(() => {
