@@ -488,9 +488,7 @@ async function judgeCommand(argv: string[]): Promise<void> {
   });
   await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const { judgeImages } = await import('../src/core/metrics/judge.ts');
-  const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
-  const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
-  const judges = { evaluator: await judge(EVALUATOR_ID[ds.id]), ...(ds.id === 'mnist' ? { robust: await judge('judge-robust') } : {}) };
+  const judges = { evaluator: await loadJudge(EVALUATOR_ID[ds.id]), ...(ds.id === 'mnist' ? { robust: await loadJudge('judge-robust') } : {}) };
   const images = files.map((f) => readGrayPng(path.join(values.images!, f), ds.side));
   const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
   const verdict = await judgeImages(judges, pixels, classes);
@@ -512,6 +510,17 @@ async function judgeCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** A shipped judge (evaluator or second judge) with the digit of each output. */
+async function loadJudge(id: string) {
+  const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  return { model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes };
+}
+
+/** A sweep chart's title and its attack's name without the bracketed kind ("PLG-MI", not "PLG-MI (conditional GAN)"). */
+const sweepTitle = (defense: string, knobLabel: string, epochs: number, seeds: number) =>
+  `${defenseInfo(defense).name}: ${knobLabel}, ${epochs} epoch${epochs > 1 ? 's' : ''}, ${seeds} seed${seeds > 1 ? 's' : ''}`;
+const shortAttackName = (id: string) => ATTACKS.find((a) => a.id === id)!.name.replace(/ \(.*\)$/, '');
+
 /** sweep.png in `dir` from `svg` (sweep.svg is written already); undefined, with the reason on stderr, without Chromium. */
 async function drawSweepPng(dir: string, svg: string): Promise<string | undefined> {
   const { svgToPng } = await import('./lib/plot.ts');
@@ -532,8 +541,8 @@ async function replotSweep(dir: string): Promise<void> {
   const record = JSON.parse(fs.readFileSync(file, 'utf8'));
   // Records written before the chart's labels were stored get them from the catalog.
   const n = record.seeds.length, e = record.epochs;
-  record.title ??= `${defenseInfo(record.defense).name}: ${record.knobLabel}, ${e} epoch${e > 1 ? 's' : ''}, ${n} seed${n > 1 ? 's' : ''}`;
-  record.attackName ??= ATTACKS.find((a) => a.id === record.attack)!.name.replace(/ \(.*\)$/, '');
+  record.title ??= sweepTitle(record.defense, record.knobLabel, e, n);
+  record.attackName ??= shortAttackName(record.attack);
   const { chartSvg } = await import('./lib/plot.ts');
   const { sweepChart } = await import('./lib/sweep.ts');
   const png = await drawSweepPng(dir, chartSvg(sweepChart(record)));
@@ -569,15 +578,13 @@ async function sweepCommand(argv: string[]): Promise<void> {
   const maxBatches = values.batches === undefined ? undefined : num('batches', values.batches as string, 1, { int: true, min: 1 });
   const attackSteps = values.steps === undefined ? undefined : num('steps', values.steps as string, 1, { int: true, min: 1, max: 5000 });
   await nodeBackend(values.backend as string | undefined).catch((e) => { throw new UsageError((e as Error).message); });
-  const { loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
   const { chartSvg } = await import('./lib/plot.ts');
   const dir = path.resolve((values.out as string | undefined) ?? path.join('out', `sweep-${defense}-${knob.key}`));
   fs.mkdirSync(dir, { recursive: true });
-  const judge = async (id: string) => ({ model: await loadModelFromDir(path.join(MODELS_DIR, id)), classes: readManifest().models.find((m) => m.id === id)!.classes });
-  const judges = { evaluator: await judge(EVALUATOR_ID.mnist), robust: await judge('judge-robust') };
+  const judges = { evaluator: await loadJudge(EVALUATOR_ID.mnist), robust: await loadJudge('judge-robust') };
   const command = `npm run mi -- ${['sweep', ...argv].join(' ')}`;
-  const title = `${info.name}: ${knob.label}, ${epochs} epoch${epochs > 1 ? 's' : ''}, ${seeds.length} seed${seeds.length > 1 ? 's' : ''}`;
-  const attackName = ATTACKS.find((a) => a.id === attack)!.name.replace(/ \(.*\)$/, '');
+  const title = sweepTitle(defense, knob.label, epochs, seeds.length);
+  const attackName = shortAttackName(attack);
   const header = { command: 'sweep', run: command, defense, knob: knob.key, knobLabel: knob.label, attack, epochs, ganEpochs, seeds, seed, ...(maxBatches ? { maxBatches } : {}), ...(attackSteps ? { attackSteps } : {}) };
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(4));
   const save = (points: SweepPoint[]) => {
