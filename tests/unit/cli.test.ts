@@ -8,9 +8,13 @@ import { ROOT } from '../../scripts/lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from '../../scripts/lib/png.ts';
 import { loadSplits } from '../../scripts/lib/node-io.ts';
 
+// A run takes seconds here; the generous limit is for a loaded CI machine. When a run is killed, say how and why
+// (its stderr alone is then empty and an exit code of null explains nothing).
+const RUN_LIMIT_MS = 300_000;
 function mi(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/mi.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/mi.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: RUN_LIMIT_MS });
+  const killed = r.status === null ? `killed by ${r.signal ?? 'no signal'}${r.error ? ` (${r.error.message})` : ''}\n` : '';
+  return { code: r.status, stdout: r.stdout, stderr: killed + r.stderr };
 }
 
 describe('npm run mi', () => {
