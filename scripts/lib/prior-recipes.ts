@@ -37,6 +37,8 @@ export interface PriorRecipe {
   epochs: number;
   /** Spectral normalisation of the discriminator's kernels (GanConfig.spectralNorm; cgan only). */
   spectralNorm?: boolean;
+  /** Absent: MNIST. 'faces': trained on the 200 public faces with DiffAugment, judged by the faces evaluator. */
+  dataset?: 'faces';
 }
 
 /**
@@ -49,6 +51,10 @@ export const PSEUDO_LABELS_PER_CLASS: Record<Knowledge, number> = { disjoint: 10
 export const PLG_INVERSION_WEIGHT = 0.2;
 
 const GAN_ARCH = 'G: z(100) -> dense 7x7x64 -> convT4/2(32) -> convT4/2(1), leaky ReLU, sigmoid; D: conv4/2(32) -> conv4/2(64) -> dense(1), leaky ReLU';
+const FACE_GAN_ARCH = 'G: z(100) -> dense 4x4x128 -> convT4/2(64) -> convT4/2(32) -> convT4/2(16) -> convT4/2(1), leaky ReLU, sigmoid; ' +
+  'D: conv4/2(16) -> conv4/2(32) -> conv4/2(64) -> conv4/2(128) -> dense(1), leaky ReLU; DiffAugment (brightness, contrast, translation 1/8, cutout 1/2) on every image D sees';
+/** Faces: batches of 32 from 200 images (7 per epoch). */
+const FACE_GAN_BATCH = 32;
 
 export const PRIOR_RECIPES: PriorRecipe[] = [
   // 25 epochs: at 10 the evaluator read only 75% of its samples as 5-9 and GMI drew broken strokes (the shipped one
@@ -72,9 +78,15 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   // ... and against the other defended targets, for the benchmark's PLG-MI column.
   ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls', 'label-smoothing', 'tl-dmi', 'dp-eps1', 'dp-eps8', 'dp-eps50'].map((d): PriorRecipe => (
     { id: `cgan-target-${d}-disjoint`, kind: 'cgan', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 20 })),
+  // Faces: PLG-MI's conditional GAN on the 200 public faces, each labelled by the target (PRIOR_EPOCHS_FACES below).
+  { id: 'cgan-faces-target-none-disjoint', dataset: 'faces', kind: 'cgan', knowledge: 'disjoint', forTarget: 'faces-target-none', epochs: 300 },
 ];
 
 function describeData(r: PriorRecipe, set: DigitSet): string {
+  if (r.dataset === 'faces') {
+    const pub = `the 200 public faces (${DATASETS.faces.publicClasses.length} people not in the target's training set)`;
+    return r.kind === 'cgan' ? `${pub}, each labelled with the private person ${r.forTarget} says it is (${set.count})` : `${pub}: ${set.count} images`;
+  }
   const pub = r.knowledge === 'disjoint' ? 'public digits 5-9 (MNIST train + test)' : 'public digits 5-9 plus the odd-position half of MNIST test digits 0-4 ("other writers")';
   if (r.kind === 'gan') return `${pub}: ${set.count} images`;
   if (r.kind === 'ked') return `${pub}: ${set.count} images, with ${r.forTarget}'s soft labels`;
@@ -82,14 +94,14 @@ function describeData(r: PriorRecipe, set: DigitSet): string {
 }
 
 export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: number; dir: string; backend: string; command: string; resume?: boolean }): Promise<PriorEntry> {
-  const splits = loadSplits();
-  const pub = publicFor(r.knowledge, splits);
+  const faces = r.dataset === 'faces';
+  const pub = faces ? (await loadFaceSplits()).publicSet : publicFor(r.knowledge, loadSplits());
   const epochs = opts.epochs ?? r.epochs;
   // --resume: more epochs on the shipped networks; the manifest then sums epochs and seconds and chains the commands.
   const previous = opts.resume ? readPriorEntry(r.id) : undefined;
   const init = previous ? { generator: await loadModelFromDir(opts.dir), discriminator: await loadModelFromDir(path.join(opts.dir, 'discriminator')) } : undefined;
   let data = pub;
-  let config: GanConfig = { epochs, batchSize: 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, kind: 'gan', numClasses: 0, init };
+  let config: GanConfig = { epochs, batchSize: faces ? FACE_GAN_BATCH : 64, learningRate: 2e-4, beta1: 0.5, seed: opts.seed, kind: 'gan', numClasses: 0, init, ...(faces ? { diffAugment: true } : {}) };
   let target: tf.LayersModel | undefined;
   let classes: number[] | undefined;
   if (r.kind !== 'gan') {
@@ -123,14 +135,18 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
   const dDir = path.join(opts.dir, 'discriminator');
   const d = await saveModel(trainer.discriminator, dDir);
   // Judged with the seed the manifest records (a resumed prior keeps its first one), as models.test re-measures it.
-  const quality = await judgeSamples(trainer.generator, r.kind === 'cgan' ? classes!.length : 0, previous?.seed ?? opts.seed, path.join(opts.dir, 'samples.png'));
+  const numClasses = r.kind === 'cgan' ? classes!.length : 0;
+  const samples = path.join(opts.dir, 'samples.png');
+  const quality = faces
+    ? await judgeFaceSamples(trainer.generator, previous?.seed ?? opts.seed, pub, samples, numClasses)
+    : await judgeSamples(trainer.generator, numClasses, previous?.seed ?? opts.seed, samples);
   const entry: PriorEntry = {
-    id: r.id, kind: r.kind, knowledge: r.knowledge, ...(r.forTarget ? { forTarget: r.forTarget, classes } : {}),
+    id: r.id, ...(faces ? { dataset: 'faces' as const } : {}), kind: r.kind, knowledge: r.knowledge, ...(r.forTarget ? { forTarget: r.forTarget, classes } : {}),
     generator: { path: rel(path.join(opts.dir, 'model.json')), params: trainer.generator.countParams(), ...g },
     discriminator: { path: rel(path.join(dDir, 'model.json')), params: trainer.discriminator.countParams(), ...d },
-    architecture: r.kind === 'gan' ? `${GAN_ARCH}; non-saturating GAN loss`
+    architecture: r.kind === 'gan' ? `${faces ? FACE_GAN_ARCH : GAN_ARCH}; non-saturating GAN loss`
       : r.kind === 'ked' ? `${GAN_ARCH}, but D ends in one logit per target class (semi-supervised: the target's soft labels + real/fake from their log-sum-exp); G by feature matching`
-      : `${GAN_ARCH}; conditional: one-hot class beside z, projection discriminator${r.spectralNorm ? ' with spectral norm (every D kernel, class embedding included, rescaled to sigma 1 after each D step; one power iteration per step)' : ''}; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
+      : `${faces ? FACE_GAN_ARCH : GAN_ARCH}; conditional: one-hot class beside z, projection discriminator${r.spectralNorm ? ' with spectral norm (every D kernel, class embedding included, rescaled to sigma 1 after each D step; one power iteration per step)' : ''}; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
     dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs: epochs + (previous?.epochs ?? 0),
     trainCommand: previous ? `${previous.trainCommand} && ${opts.command}` : opts.command, seed: previous?.seed ?? opts.seed,
     trainSeconds, trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), ...quality,
@@ -264,18 +280,37 @@ export async function trainEigenPrior(r: (typeof FACE_PRIOR_RECIPES)[number], op
   return entry;
 }
 
-/** FID of 1000 seeded samples (z ~ N(0, 1)) against the real faces of `reference`, in the faces evaluator's features; a 10x10 grid. */
-export async function judgeFaceSamples(g: tf.LayersModel, seed: number, reference: DigitSet, gridFile?: string): Promise<{ fid: number }> {
+/**
+ * FID of 1000 seeded samples (z ~ N(0, 1)) against the real faces of `reference`, in the faces evaluator's features,
+ * and a 10x10 grid. A conditional generator draws 1000 / numClasses per class (the grid: 5 per class, two classes a
+ * row), and `classFidelity` says, per class, the share the faces evaluator reads as that private person.
+ */
+export async function judgeFaceSamples(g: tf.LayersModel, seed: number, reference: DigitSet, gridFile?: string, numClasses = 0): Promise<{ fid: number; classFidelity?: number[] }> {
   const evaluator = await loadModelFromDir(path.join(MODELS_DIR, 'faces-evaluator'));
-  const n = 1000, dim = latentDim(g), side = sideOf(reference);
-  const x = tf.tidy(() => generate(g, tf.tensor2d(sampleLatents(n, makeRng(seed + 777), Infinity, dim), [n, dim])));
+  const n = 1000, dim = latentDim(g), side = sideOf(reference), per = numClasses > 0 ? n / numClasses : n;
+  const cls = Array.from({ length: n }, (_, i) => Math.floor(i / per));
+  const x = tf.tidy(() => generate(g, tf.tensor2d(sampleLatents(n, makeRng(seed + 777), Infinity, dim), [n, dim]),
+    numClasses > 0 ? tf.oneHot(tf.tensor1d(cls, 'int32'), numClasses).toFloat() as tf.Tensor2D : undefined));
   const fake = await featuresOf(evaluator, x);
   const realX = imagesToTensor(reference, Array.from({ length: reference.count }, (_, i) => i));
   const real = await featuresOf(evaluator, realX);
   const value = Number(fid(rowsOf(fake.values, fake.dim), rowsOf(real.values, real.dim)).toFixed(2));
-  if (gridFile) writeGridPng(gridFile, (await x.data() as Float32Array).slice(0, 100 * side * side), 10, 10, 2, side);
+  if (gridFile) {
+    const pixels = await x.data() as Float32Array, px = side * side;
+    const pick = numClasses > 0 ? Array.from({ length: 100 }, (_, k) => Math.floor(k / 5) * per + (k % 5)) : Array.from({ length: 100 }, (_, k) => k);
+    const grid = new Float32Array(100 * px);
+    pick.forEach((i, k) => grid.set(pixels.subarray(i * px, (i + 1) * px), k * px));
+    writeGridPng(gridFile, grid, 10, 10, 2, side);
+  }
+  let classFidelity: number[] | undefined;
+  if (numClasses > 0) {
+    const pred = tf.tidy(() => (evaluator.predict(x) as tf.Tensor).argMax(-1));
+    const read = Array.from(await pred.data());
+    pred.dispose();
+    classFidelity = Array.from({ length: numClasses }, (_, c) => Number((read.slice(c * per, (c + 1) * per).filter((p) => p === c).length / per).toFixed(4)));
+  }
   tf.dispose([x, realX]); evaluator.dispose();
-  return { fid: value };
+  return { fid: value, ...(classFidelity ? { classFidelity } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ export const ATTACKS: readonly AttackInfo[] = [
     ],
   },
   {
-    id: 'plg-mi', name: 'PLG-MI (conditional GAN)', threat: 'white-box', prior: 'cgan', usesOutputDefense: false,
+    id: 'plg-mi', name: 'PLG-MI (conditional GAN)', threat: 'white-box', prior: 'cgan', usesOutputDefense: false, datasets: ANY_DATASET,
     lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'Pseudo-label guided model inversion (Yuan et al., 2023), the strongest attack in the Trap-MID paper. The target ' +
       'first labels the public digits; a class-conditional GAN learns to draw each class as the target sees it, already steered ' +

@@ -24,7 +24,8 @@ test('?dataset=faces runs a 1-cell grid: one judge, 64 x 64 pairs per person, th
   await expect(page.getByTestId('defense-faces-target-softmax').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-faces-target-none').locator('input')).not.toBeChecked();
   await expect(page.getByTestId('defense-target-none')).toHaveCount(0);
-  await expect(page.getByTestId('attack-plg-mi').locator('input')).toBeDisabled();
+  await expect(page.getByTestId('attack-ked-mi').locator('input')).toBeDisabled();
+  await expect(page.getByTestId('attack-plg-mi').locator('input')).toBeEnabled();
   await expect(page.getByTestId('attack-gmi').locator('input')).toBeEnabled();
   await expect(page.getByTestId('f-knowledge')).toHaveCount(0);
   await expect(page.getByTestId('how-to-read').getByTestId('one-judge')).toContainText('One judge');
@@ -112,12 +113,12 @@ test('a bad data set in the link is corrected with a notice; the picker switches
   await expect.poll(() => new URL(page.url()).searchParams.has('dataset')).toBe(false);
 
   // Digits in a faces link: the rows and the attacks that are not the faces' are dropped, each with a notice.
-  await openBenchmark(page, 'dataset=faces&defenses=target-none&attacks=plg-mi,mi-face&knowledge=other-writers&backend=wasm');
+  await openBenchmark(page, 'dataset=faces&defenses=target-none&attacks=ked-mi,mi-face&knowledge=other-writers&backend=wasm');
   const notice = page.getByTestId('message-url');
-  await expect(notice).toContainText('PLG-MI (conditional GAN) does not run on the Olivetti faces');
+  await expect(notice).toContainText('KED-MI (distributional) does not run on the Olivetti faces');
   await expect(notice).toContainText('Attacker knowledge "other-writers" is a digits setting');
   await expect(notice).toContainText('Defense "target-none" is not a target of the Olivetti faces');
   await expect(page.getByTestId('defense-faces-target-none').locator('input')).toBeChecked();
   await expect(page.getByTestId('attack-mi-face').locator('input')).toBeChecked();
-  await expect(page.getByTestId('attack-plg-mi').locator('input')).not.toBeChecked();
+  await expect(page.getByTestId('attack-ked-mi').locator('input')).not.toBeChecked();
 });

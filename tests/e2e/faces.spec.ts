@@ -18,8 +18,9 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
   for (const p of PEOPLE) await expect(page.getByTestId(`person-${p}`)).toBeVisible();
   await expect(page.getByTestId('digit-0')).toHaveCount(0);
   await expect.poll(() => canvasMean(page, `sample-${PEOPLE[0]}`)).toBeGreaterThan(40);
-  // Attacks whose prior is trained per digit target are not offered on faces.
-  await expect(page.getByRole('radio', { name: 'PLG-MI (conditional GAN)' })).toBeDisabled();
+  // Attacks whose prior is trained per digit target are not offered on faces; PLG-MI has its faces GAN.
+  await expect(page.getByRole('radio', { name: 'PLG-MI (conditional GAN)' })).toBeEnabled();
+  await expect(page.getByRole('radio', { name: /^KED-MI/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /PLG-MI\+\+/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /LOKT/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeEnabled();
@@ -33,6 +34,19 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
   }
   // Twenty confidence lines, one per person.
   await expect(page.getByTestId('confidence-chart').locator('path.series')).toHaveCount(PEOPLE.length);
+});
+
+test('PLG-MI on faces searches the faces\' conditional GAN: a face per person forms, judged by the faces evaluator', async ({ page }) => {
+  await openLab(page, '?dataset=faces&attack=plg-mi&backend=wasm&steps=4&restarts=1', 'wasm');
+  await expect(page.getByRole('radio', { name: 'PLG-MI (conditional GAN)' })).toBeChecked();
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('step-counter')).toHaveText('4 / 4');
+  for (const p of PEOPLE.slice(0, 3)) {
+    // A GAN face is grey all over, not a black canvas.
+    expect(await canvasMean(page, `recon-${p}`)).toBeGreaterThan(20);
+    await expect(page.getByTestId(`verdict-${p}`)).toContainText(/evaluator sees\s*\d+ \(\d+(\.\d)?%\)/);
+  }
 });
 
 test('the data set picker switches to the faces and back, and the URL follows', async ({ page }) => {
@@ -53,7 +67,7 @@ test('a bad dataset value, a digits-only attack or a digit target on faces is co
   await expect(page.getByTestId('message-url')).toContainText('Data set "cats" is unknown');
   await expect(page.getByTestId('dataset-picker')).toHaveValue('mnist');
 
-  await openLab(page, '?dataset=faces&attack=plg-mi&target=target-none&backend=wasm');
+  await openLab(page, '?dataset=faces&attack=ked-mi&target=target-none&backend=wasm');
   const notice = page.getByTestId('message-url');
   await expect(notice).toContainText('does not run on the Olivetti faces');
   await expect(notice).toContainText('Target "target-none" is not one of the Olivetti faces');

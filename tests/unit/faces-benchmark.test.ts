@@ -32,7 +32,7 @@ const faces: BenchmarkConfig = {
 describe('a faces benchmark config', () => {
   it('takes the faces targets and the attacks that run on them; MNIST configs (no dataset) as before', () => {
     expect(() => validateBenchmarkConfig(faces, TARGETS)).not.toThrow();
-    expect(() => validateBenchmarkConfig({ ...faces, attacks: ['mi-face', 'gmi', 'genetic', 'brep-mi'] }, TARGETS)).not.toThrow();
+    expect(() => validateBenchmarkConfig({ ...faces, attacks: ['mi-face', 'gmi', 'plg-mi', 'genetic', 'brep-mi'] }, TARGETS)).not.toThrow();
     const mnist: BenchmarkConfig = { defenses: ['target-none'], attacks: ['plg-mi'], seeds: [1], budget: 'browser', knowledge: 'other-writers' };
     expect(() => validateBenchmarkConfig(mnist, TARGETS)).not.toThrow();
     expect(() => validateBenchmarkConfig({ ...mnist, dataset: 'mnist' }, TARGETS)).not.toThrow();
@@ -43,7 +43,7 @@ describe('a faces benchmark config', () => {
     expect(bad({ defenses: ['target-none'] })).toThrow(/'target-none' is a target of the MNIST digits, not of the Olivetti faces \(have: faces-target-none, faces-target-softmax\)/);
     expect(bad({ dataset: undefined })).toThrow(/'faces-target-softmax' is a target of the Olivetti faces, not of the MNIST digits/);
     expect(bad({ defenses: ['faces-target-nope'] })).toThrow(/no target 'faces-target-nope' \(have: faces-target-none, faces-target-softmax\)/);
-    expect(bad({ attacks: ['mi-face', 'plg-mi'] })).toThrow(/PLG-MI \(conditional GAN\) does not run on the Olivetti faces/);
+    expect(bad({ attacks: ['mi-face', 'ked-mi'] })).toThrow(/KED-MI \(distributional\) does not run on the Olivetti faces/);
     expect(bad({ knowledge: 'other-writers' })).toThrow(/knowledge on the Olivetti faces is 'disjoint' only/);
     expect(bad({ dataset: 'cats' as 'faces' })).toThrow(/unknown data set 'cats' \(available: mnist, faces\)/);
   });

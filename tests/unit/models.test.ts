@@ -128,9 +128,15 @@ describe.each((manifest.priors ?? []).filter((p) => p.dataset === 'faces').map((
     expect(g.countParams()).toBe(prior.generator.params);
     expect(g.inputs[0].shape).toEqual([null, prior.zDim]);
     expect(g.outputs[0].shape).toEqual([null, 64, 64, 1]);
-    const q = await judgeFaceSamples(g, prior.seed, faces.publicSet);
+    const numClasses = prior.kind === 'cgan' ? prior.classes!.length : 0;
+    if (numClasses) {
+      expect(g.inputs[1].shape).toEqual([null, numClasses]);
+      expect(sha256File(path.join(path.dirname(path.join(MODELS_DIR, prior.discriminator!.path)), 'weights.bin'))).toBe(prior.discriminator!.sha256);
+    }
+    const q = await judgeFaceSamples(g, prior.seed, faces.publicSet, undefined, numClasses);
     g.dispose();
     expect(Math.abs(q.fid - prior.fid)).toBeLessThanOrEqual(0.05 * prior.fid);
+    q.classFidelity?.forEach((share, c) => expect(share, `person ${c}`).toBeCloseTo(prior.classFidelity![c], 2));
   });
 });
 

@@ -6,14 +6,14 @@
 // on the un-augmented image is kept. A trapdoor-aware attacker (plg-mi-adaptive.ts) adds a per-candidate penalty to
 // the loss and passes over the candidates its check flags (`check`). Several seeds run as one batch (`seeds`, see
 // Seeded in attack.ts): each seed's latents and its two augmentations per step come from its own stream (one warp per
-// seed: applyAffine's chunks).
+// seed: warpPerStream's chunks). On faces the augmentations are shifts and mirror images (data/augment.ts).
 import * as tf from '@tensorflow/tfjs';
 import { adam } from '../kernels/adam.ts';
 import {
   type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, type Seeded, drawPerSeed, keepBest, keptOf, outputIndices,
   repeatPerSeed, seedMeans, seedStreams,
 } from './attack.ts';
-import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { warpPerStream } from '../data/augment.ts';
 import { generate, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { classLoss } from '../kernels/attack-losses.ts';
 import { infer } from '../nets/fused-chain.ts';
@@ -87,20 +87,19 @@ export const plgMi = {
 
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
-    // Each seed draws its two warps from its own stream, in its own run's order; warp a of every seed in one tensor.
-    const drawn = s.rngs.map((rng) => [randomAffineBatch(1, rng), randomAffineBatch(1, rng)]);
-    const warps = drawn.length === 1 ? drawn[0] : [0, 1].map((a) => tf.concat(drawn.map((w) => w[a]), 0) as tf.Tensor3D);
-    if (drawn.length > 1) tf.dispose(drawn.flat());
+    // Each seed draws its two warps from its own stream, in its own run's order; warp a of every seed in one Warp.
+    const side = s.target.inputs[0].shape[1] as number;
+    const warps = [0, 1].map(() => warpPerStream(side, s.rngs));
     tf.tidy(() => {
       s.optimizer.minimize(() => {
         const img = generate(s.prior.generator, s.z, s.labels);
-        const losses = warps.map((w) => classLoss(infer(s.target, applyAffine(img, w)) as tf.Tensor2D, s.labels, 'max-margin'));
+        const losses = warps.map((w) => classLoss(infer(s.target, w.apply(img)) as tf.Tensor2D, s.labels, 'max-margin'));
         const check = s.options.check;
         const loss = tf.add(losses[0], losses[1]) as tf.Tensor1D;
         return seedMeans(check ? tf.add(loss, check.penalty(img, s.labels)) as tf.Tensor1D : loss, s.rngs.length);
       }, false, [s.z]);
     });
-    tf.dispose(warps);
+    warps.forEach((w) => w.dispose());
     s.stepCount++;
     return { step: s.stepCount, done: s.stepCount >= s.options.steps };
   },

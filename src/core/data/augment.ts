@@ -80,17 +80,35 @@ export function randomWarp(side: number, chunks: number, rng: () => number, rang
     const warps = randomAffineBatch(chunks, rng, range);
     return { apply: (x) => applyAffine(x, warps), dispose: () => warps.dispose() };
   }
-  const draws = Array.from({ length: chunks }, () => ({
-    // No shift allowed means no augmentation at all (Trap-MID's strength 0): no mirror image either.
-    dy: Math.round((rng() * 2 - 1) * range.shift), dx: Math.round((rng() * 2 - 1) * range.shift), flip: range.shift > 0 && rng() < 0.5,
-  }));
+  return shiftFlipWarp(Array.from({ length: chunks }, () => shiftFlipDraw(rng, range)));
+}
+
+/**
+ * One warp per chunk of a batch, chunk k drawn from `rngs[k]` (several seeds in one batch, each seed's draws from its
+ * own stream, as its separate run would draw them).
+ */
+export function warpPerStream(side: number, rngs: (() => number)[], range: AffineRange = DEFAULT_AUGMENT): Warp {
+  if (side !== N) return shiftFlipWarp(rngs.map((rng) => shiftFlipDraw(rng, range)));
+  const warps = rngs.length === 1 ? randomAffineBatch(1, rngs[0], range) : tf.tidy(() => tf.concat(rngs.map((rng) => randomAffineBatch(1, rng, range)), 0) as tf.Tensor3D);
+  return { apply: (x) => applyAffine(x, warps), dispose: () => warps.dispose() };
+}
+
+interface ShiftFlip { dy: number; dx: number; flip: boolean }
+
+function shiftFlipDraw(rng: () => number, range: AffineRange): ShiftFlip {
+  // No shift allowed means no augmentation at all (Trap-MID's strength 0): no mirror image either.
+  return { dy: Math.round((rng() * 2 - 1) * range.shift), dx: Math.round((rng() * 2 - 1) * range.shift), flip: range.shift > 0 && rng() < 0.5 };
+}
+
+function shiftFlipWarp(draws: ShiftFlip[]): Warp {
   return {
     apply: (x) => tf.tidy(() => {
-      const b = x.shape[0];
+      const b = x.shape[0], chunks = draws.length;
       if (b % chunks !== 0) throw new Error(`batch ${b} is not divisible into ${chunks} augmentation chunks`);
-      const parts = tf.split(x, chunks, 0).map((part, k) => {
-        const { dy, dx, flip } = draws[k];
-        const shifted = shiftEdge(shiftEdge(part as tf.Tensor4D, dy, 1), dx, 2);
+      // Slices, not tf.split: tfjs's split gradient fails on a single chunk (it gets one tensor, not a list).
+      const m = b / chunks;
+      const parts = draws.map(({ dy, dx, flip }, k) => {
+        const shifted = shiftEdge(shiftEdge(tf.slice(x, [k * m, 0, 0, 0], [m, -1, -1, -1]), dy, 1), dx, 2);
         return flip ? tf.reverse(shifted, 2) : shifted;
       });
       return tf.concat(parts, 0) as tf.Tensor4D;
@@ -108,4 +126,51 @@ function shiftEdge(x: tf.Tensor4D, d: number, axis: 1 | 2): tf.Tensor4D {
   return d > 0
     ? tf.concat([reps(take(0, 1), d), take(0, size - d)], axis) as tf.Tensor4D
     : tf.concat([take(-d, size + d), reps(take(size - 1, 1), -d)], axis) as tf.Tensor4D;
+}
+
+/**
+ * DiffAugment (Zhao et al., NeurIPS 2020), for GANs on a few hundred images: the discriminator sees real and fake
+ * images through the same kind of random, differentiable augmentation (so it cannot memorise the training set, and
+ * the generator's gradient flows back through it). Grey-scale version of its three policies, drawn per image:
+ * brightness (+U(-0.5, 0.5)), contrast (about the image's mean, x U(0.5, 1.5)), translation (up to 1/8 of the side,
+ * zero fill; per chunk of the batch, not per image, to keep it to a few slices) and cutout (a zeroed square of half
+ * the side). Saturation, the colour policy's third part, has no grey analogue.
+ */
+export function diffAugment(x: tf.Tensor4D, rng: () => number, chunks = 4): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, side] = x.shape;
+    const perImage = (f: () => number) => tf.tensor4d(Float32Array.from({ length: n }, f), [n, 1, 1, 1]);
+    let h = tf.add(x, perImage(() => rng() - 0.5));
+    const mean = tf.mean(h, [1, 2, 3], true);
+    h = tf.add(tf.mul(tf.sub(h, mean), perImage(() => 0.5 + rng())), mean);
+    // Translation: each chunk moved by up to side/8 in both directions, the vacated border zero.
+    const max = Math.floor(side / 8), k = n % chunks === 0 ? chunks : 1;
+    // Slices, not tf.split (see randomWarp).
+    const m = n / k;
+    const moved = Array.from({ length: k }, (_, c) => {
+      const dy = Math.round((rng() * 2 - 1) * max), dx = Math.round((rng() * 2 - 1) * max);
+      return shiftZero(shiftZero(tf.slice(h, [c * m, 0, 0, 0], [m, -1, -1, -1]) as tf.Tensor4D, dy, 1), dx, 2);
+    });
+    h = tf.concat(moved, 0) as tf.Tensor4D;
+    // Cutout: a square of half the side at a random centre (clipped at the border), per image.
+    const half = Math.floor(side / 2), mask = new Float32Array(n * side * side).fill(1);
+    for (let i = 0; i < n; i++) {
+      const cy = Math.floor(rng() * side), cx = Math.floor(rng() * side);
+      for (let r = Math.max(0, cy - half / 2); r < Math.min(side, cy + half / 2); r++) {
+        mask.fill(0, i * side * side + r * side + Math.max(0, cx - half / 2), i * side * side + r * side + Math.min(side, cx + half / 2));
+      }
+    }
+    return tf.mul(h, tf.tensor4d(mask, [n, side, side, 1])) as tf.Tensor4D;
+  });
+}
+
+/** `x` moved by `d` pixels along `axis` (1: rows, 2: columns), the vacated border zero. */
+function shiftZero(x: tf.Tensor4D, d: number, axis: 1 | 2): tf.Tensor4D {
+  if (d === 0) return x;
+  const pad: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  pad[axis] = d > 0 ? [d, 0] : [0, -d];
+  const padded = tf.pad(x, pad);
+  const start = [0, 0, 0, 0];
+  start[axis] = d > 0 ? 0 : -d;
+  return tf.slice(padded, start, x.shape) as tf.Tensor4D;
 }

@@ -8,9 +8,9 @@
 //    target's soft labels on public images (L_sup) beside real vs fake (L_unsup, realness = Z / (Z + 1),
 //    Z = sum exp(logits)); the generator matches the discriminator's mean features on real images.
 import * as tf from '@tensorflow/tfjs';
-import { applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { diffAugment, randomWarp } from '../data/augment.ts';
 import { BatchCursor } from '../data/batches.ts';
-import { type DigitSet, imagesToTensor } from '../data/mnist.ts';
+import { type DigitSet, imagesToTensor, sideOf } from '../data/mnist.ts';
 import { buildDiscriminator, buildGenerator, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { softCrossEntropy } from '../defenses/negls.ts';
 import { adam } from '../kernels/adam.ts';
@@ -39,6 +39,11 @@ export interface GanConfig {
    * discriminator step every kernel is rescaled to largest singular value 1. Off unless asked for.
    */
   spectralNorm?: boolean;
+  /**
+   * DiffAugment: the discriminator sees real and fake images through random differentiable augmentations
+   * (data/augment.ts), the remedy for a GAN on a few hundred images (the 200 public faces). Off unless asked for.
+   */
+  diffAugment?: boolean;
 }
 
 export interface GanStats {
@@ -63,10 +68,11 @@ export class GanTrainer {
 
   constructor(readonly data: DigitSet, readonly config: GanConfig) {
     if (config.kind === 'ked' && !config.knowledgeTarget) throw new Error('a KED-MI GAN needs the target whose soft labels it learns');
-    this.generator = config.init?.generator ?? buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0);
+    const side = sideOf(data);
+    this.generator = config.init?.generator ?? buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0, side);
     this.discriminator = config.init ? config.init.discriminator : config.kind === 'ked'
-      ? buildDiscriminator(config.seed + 10, config.numClasses, 'classes')
-      : buildDiscriminator(config.seed + 10, config.kind === 'cgan' ? config.numClasses : 0);
+      ? buildDiscriminator(config.seed + 10, config.numClasses, 'classes', side)
+      : buildDiscriminator(config.seed + 10, config.kind === 'cgan' ? config.numClasses : 0, 'realness', side);
     if (config.kind === 'ked') {
       this.dFeatures = tf.model({ inputs: this.discriminator.inputs, outputs: this.discriminator.getLayer('features').output as tf.SymbolicTensor });
     }
@@ -90,10 +96,11 @@ export class GanTrainer {
     const yReal = conditional ? oneHot(Array.from(idx, (i) => this.config.classOf!(this.data.labels[i]))) : undefined;
     const yFake = conditional ? oneHot(Array.from({ length: n }, () => Math.floor(rng() * numClasses))) : undefined;
     const z = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
-    const warps = inversion ? randomAffineBatch(1, rng) : undefined; // one warp per batch: building warps is costly
+    const warp = inversion ? randomWarp(sideOf(this.data), 1, rng) : undefined; // one warp per batch: building warps is costly
     const soft = kind === 'ked' ? tf.tidy(() => tf.softmax(this.config.knowledgeTarget!.predict(real) as tf.Tensor2D)) as tf.Tensor2D : undefined;
     const G = (zz: tf.Tensor2D) => this.generator.apply(conditional ? [zz, yFake!] : zz, { training: true }) as tf.Tensor4D;
-    const D = (x: tf.Tensor4D, y?: tf.Tensor2D) => tf.reshape(this.discriminator.apply(y ? [x, y] : x, { training: true }) as tf.Tensor, [-1]);
+    const seen = (x: tf.Tensor4D) => this.config.diffAugment ? diffAugment(x, rng) : x;
+    const D = (x: tf.Tensor4D, y?: tf.Tensor2D) => tf.reshape(this.discriminator.apply(y ? [seen(x), y] : seen(x), { training: true }) as tf.Tensor, [-1]);
     const logitsOf = (x: tf.Tensor4D) => this.discriminator.apply(x, { training: true }) as tf.Tensor2D;
     const dVars = this.discriminator.trainableWeights.map((w) => w.read() as tf.Variable);
     const gVars = this.generator.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -128,14 +135,15 @@ export class GanTrainer {
       let total = (kind === 'cgan' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
       if (inversion) {
         // PLG-MI's identity loss -o_y + max_{k != y} o_k on the frozen target (fused where the backend can).
-        const inv = meanClassLoss(infer(inversion.target, applyAffine(fake, warps!)) as tf.Tensor2D, yFake!, 'max-margin');
+        const inv = meanClassLoss(infer(inversion.target, warp!.apply(fake)) as tf.Tensor2D, yFake!, 'max-margin');
         if (wantLosses) invValue = tf.keep(inv.clone());
         total = tf.add(total, tf.mul(inv, inversion.weight));
       }
       return total;
     }, wantLosses, gVars);
 
-    tf.dispose([real, yReal, yFake, z, warps, fixedFake, soft]);
+    tf.dispose([real, yReal, yFake, z, fixedFake, soft]);
+    warp?.dispose();
     let losses: GanStats['losses'] = null;
     if (dLoss && gLoss) {
       const [d, g, inv] = await Promise.all([dLoss.data(), gLoss.data(), invValue?.data()]);
@@ -218,7 +226,8 @@ export async function pseudoLabel(target: tf.LayersModel, pub: DigitSet, perClas
     mine.sort((a, b) => b.p - a.p);
     chosen.push(...mine.slice(0, perClass));
   }
-  const images = new Uint8Array(chosen.length * 784), labels = new Uint8Array(chosen.length);
-  chosen.forEach(({ i, c }, j) => { images.set(pub.images.subarray(i * 784, (i + 1) * 784), j * 784); labels[j] = c; });
-  return { count: chosen.length, images, labels, confidence: Float32Array.from(chosen, (x) => x.p) };
+  const px = sideOf(pub) ** 2;
+  const images = new Uint8Array(chosen.length * px), labels = new Uint8Array(chosen.length);
+  chosen.forEach(({ i, c }, j) => { images.set(pub.images.subarray(i * px, (i + 1) * px), j * px); labels[j] = c; });
+  return { count: chosen.length, images, labels, ...(pub.side ? { side: pub.side } : {}), confidence: Float32Array.from(chosen, (x) => x.p) };
 }

@@ -360,7 +360,7 @@ export class AttackLab extends EngineLab<LabSettings> {
       this.runStatus = 'idle';
       if (!(e instanceof WorkerCrashedError)) {
         // A GAN prior that is not shipped (yet) is the likely failure of a new attack: say what to do about it.
-        const detail = messageOf(e) + (/no GAN prior/.test(messageOf(e)) ? '. This attack needs that GAN prior; pick another attack or attacker knowledge.' : '');
+        const detail = messageOf(e) + (/no GAN prior/.test(messageOf(e)) ? '. This attack needs that GAN prior; pick another attack, target or attacker knowledge.' : '');
         this.report({ key: 'run', kind: 'error', title: 'The attack could not start', detail });
       }
       return false;
