@@ -234,8 +234,9 @@ const FACE_RECIPES: Recipe[] = [
   faceClassifier('faces-target-softmax', 'target', 'softmax regression: flatten(4096)-dense(20)', FACE_EPOCHS, (seed) => buildSoftmaxTarget(PEOPLE.length, seed), 2e-3),
   faceTarget('faces-target-none', 'none', FACE_EPOCHS, ''),
   // Trap-MID with the paper's recipe (blend at alpha 0.02, beta 0.2, the naturalness term as published): on faces no
-  // black background gives a trigger away (README, "Trap-MID on faces").
-  faceTarget('faces-target-trap-mid', 'trap-mid', 100, `; Trap-MID, the paper's recipe: trigger blend alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
+  // black background gives a trigger away (README, "Trap-MID on faces"). 400 epochs (2,000 batches of 32): at 100 the
+  // trapdoor had not installed at all (2.5%, chance 5%); its loss falls only after ~150.
+  faceTarget('faces-target-trap-mid', 'trap-mid', 400, `; Trap-MID, the paper's recipe: trigger blend alpha ${TRAP_MID_DEFAULTS.alpha}, ` +
     `beta ${TRAP_MID_DEFAULTS.beta}, naturalness 'paper' (weight ${TRAP_MID_DEFAULTS.naturalnessWeight}); augmentation: shifts of up to 2 px and mirror images`,
   { naturalness: 'paper' }),
   faceClassifier('faces-evaluator', 'evaluator', 'conv5x5(32)-maxpool-conv3x3(64)-maxpool-conv3x3(128)-maxpool-conv3x3/2(128)-dropout(0.4)-dense(256)-dense(20)', FACE_EPOCHS,

@@ -15,6 +15,7 @@ import { judgeDecoder, judgeFaceSamples, judgeInverseNetwork, judgeSamples, judg
 import { guardQuality } from '../../scripts/lib/guard-recipes.ts';
 import { judgeLokt } from '../../scripts/lib/prior-recipes.ts';
 import { parseOutputDefense } from '../../src/core/attacks/oracle.ts';
+import { DEFAULT_TARGET } from '../../src/worker/catalog.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -112,10 +113,13 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     // (Trap-MID + NegLS pays NegLS's price, see the README, so only plain Trap-MID is held to this.)
     // The warp and TeD targets (issue 21) are comparisons, shipped with whatever trapdoor they got: only the clean
     // accuracy is held to the same bar for them.
+    // On faces (40 test photos, 2.5 points each) the bar is one photo, and the paper's faint trigger on 160 photos
+    // reached 85% in 2,000 steps (README, "Trap-MID on faces"): held to 80%.
     if (entry.defense === 'trap-mid') {
-      const none = manifest.models.find((m) => m.id === 'target-none')!;
-      expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - 0.01);
-      if (info.injection !== 'warp' && info.injection !== 'ted') expect(info.trapdoorAccuracy).toBeGreaterThanOrEqual(0.95);
+      const faces = entry.dataset === 'faces';
+      const none = manifest.models.find((m) => m.id === DEFAULT_TARGET[datasetOf(entry.dataset).id])!;
+      expect(entry.testAccuracy).toBeGreaterThanOrEqual(none.testAccuracy - (faces ? 0.025 : 0.01));
+      if (info.injection !== 'warp' && info.injection !== 'ted') expect(info.trapdoorAccuracy).toBeGreaterThanOrEqual(faces ? 0.8 : 0.95);
     }
   });
 });
