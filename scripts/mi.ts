@@ -173,7 +173,7 @@ async function attackCommand(argv: string[]): Promise<void> {
   if (readManifest().models.find((m) => m.id === config.targetId)?.trapdoor) {
     const { detectorFor, scoreImages, publicScores } = await import('./lib/detector.ts');
     const detector = await detectorFor(config.targetId);
-    detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector) };
+    detection = { threshold: detector.threshold, scores: await scoreImages(detector, images), publicScores: await publicScores(detector, 500, ds.id) };
   }
   const digitsRun = runs.flatMap(({ final }) => final.classes);
   const quality = !values['no-knn'] ? await qualityOf(images, digitsRun, ds) : undefined;

@@ -14,6 +14,7 @@ import { ACCURACY_TOLERANCE, HALF, UINT8_KERNELS, quantizeWeights, weightStorage
 import { judgeSamples } from './lib/prior-recipes.ts';
 import { readTriggers } from './lib/detector.ts';
 import { filterDigits } from '../src/core/data/mnist.ts';
+import { datasetOf } from '../src/core/data/datasets.ts';
 import { accuracy } from '../src/core/train.ts';
 import { trapdoorAccuracy } from '../src/core/metrics/trapdoor.ts';
 import type { ModelEntry } from '../src/core/nets/manifest.ts';
@@ -80,7 +81,7 @@ for (const entry of order) {
   });
   if (entry.trapdoor) {
     const m = await load(stored, chosen.specs, chosen.data);
-    const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length, entry.trapdoor.injection);
+    const triggers = readTriggers(entry.trapdoor.triggers, entry.classes.length, entry.trapdoor.injection, datasetOf(entry.dataset).side);
     const acc = await trapdoorAccuracy(m, privateTest, (d) => entry.classes.indexOf(d), triggers, entry.trapdoor.alpha, entry.seed, 500, entry.trapdoor.injection);
     m.dispose(); triggers.dispose();
     console.log(`${entry.id}: trapdoor accuracy ${(acc * 100).toFixed(2)}% (was ${(entry.trapdoor.trapdoorAccuracy * 100).toFixed(2)}%)`);

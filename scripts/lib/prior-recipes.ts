@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFaceSplits, loadModelFromDir, loadSplits, MODELS_DIR, saveModel } from './node-io.ts';
-import { eigenGenerator, fitEigenfaces } from '../../src/core/priors/eigenfaces.ts';
+import { eigenConditionalGenerator, eigenGenerator, fitEigenfaces } from '../../src/core/priors/eigenfaces.ts';
 import { DATASETS } from '../../src/core/data/datasets.ts';
 import { writeGridPng } from './png.ts';
 import { GanTrainer, pseudoLabel, type GanConfig } from '../../src/core/priors/gan-trainer.ts';
@@ -39,6 +39,8 @@ export interface PriorRecipe {
   spectralNorm?: boolean;
   /** Absent: MNIST. 'faces': trained on the 200 public faces with DiffAugment, judged by the faces evaluator. */
   dataset?: 'faces';
+  /** 'eigen': the generator draws in eigenface space (priors/eigenfaces.ts eigenConditionalGenerator), cgan on faces only. */
+  generator?: 'eigen';
 }
 
 /**
@@ -53,6 +55,11 @@ export const PLG_INVERSION_WEIGHT = 0.2;
 const GAN_ARCH = 'G: z(100) -> dense 7x7x64 -> convT4/2(32) -> convT4/2(1), leaky ReLU, sigmoid; D: conv4/2(32) -> conv4/2(64) -> dense(1), leaky ReLU';
 const FACE_GAN_ARCH = 'G: z(100) -> dense 4x4x128 -> convT4/2(64) -> convT4/2(32) -> convT4/2(16) -> convT4/2(1), leaky ReLU, sigmoid; ' +
   'D: conv4/2(16) -> conv4/2(32) -> conv4/2(64) -> conv4/2(128) -> dense(1), leaky ReLU; DiffAugment (brightness, contrast, translation 1/8, cutout 1/2) on every image D sees';
+/** The eigenface prior's size, and the faces' conditional generator's in eigenface space. */
+const EIGEN_COMPONENTS = 100;
+const EIGEN_CGAN_ARCH = `G: [z(100), y] -> dense 256, leaky ReLU -> dense ${EIGEN_COMPONENTS} eigenface weights -> frozen eigenface projection ` +
+  `(mean + weighted components of the ${EIGEN_COMPONENTS}-component PCA of the public faces, as faces-eigen), clipped to [0, 1]; ` +
+  FACE_GAN_ARCH.slice(FACE_GAN_ARCH.indexOf('D:'));
 /** Faces: batches of 32 from 200 images (7 per epoch). */
 const FACE_GAN_BATCH = 32;
 
@@ -78,8 +85,11 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   // ... and against the other defended targets, for the benchmark's PLG-MI column.
   ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls', 'label-smoothing', 'tl-dmi', 'dp-eps1', 'dp-eps8', 'dp-eps50'].map((d): PriorRecipe => (
     { id: `cgan-target-${d}-disjoint`, kind: 'cgan', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 20 })),
-  // Faces: PLG-MI's conditional GAN on the 200 public faces, each labelled by the target (PRIOR_EPOCHS_FACES below).
-  { id: 'cgan-faces-target-none-disjoint', dataset: 'faces', kind: 'cgan', knowledge: 'disjoint', forTarget: 'faces-target-none', epochs: 300 },
+  // Faces: PLG-MI's conditional GAN on the 200 public faces, each labelled by the target, its generator in eigenface
+  // space. The conv generator (FACE_GAN_ARCH) drew no faces in 300 epochs, and with PLG-MI's inversion term each
+  // class collapsed onto one adversarial pattern (FID 16,220; README, "Faces").
+  ...['none', 'trap-mid'].map((d): PriorRecipe => (
+    { id: `cgan-faces-target-${d}-disjoint`, dataset: 'faces', kind: 'cgan', knowledge: 'disjoint', forTarget: `faces-target-${d}`, epochs: 150, generator: 'eigen' })),
 ];
 
 function describeData(r: PriorRecipe, set: DigitSet): string {
@@ -112,6 +122,7 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
     if (r.kind === 'cgan') {
       data = await pseudoLabel(target, pub, PSEUDO_LABELS_PER_CLASS[r.knowledge]);
       config = { ...config, kind: 'cgan', numClasses: classes.length, classOf: (c) => c, inversion: { target, weight: PLG_INVERSION_WEIGHT }, ...(r.spectralNorm ? { spectralNorm: true } : {}) };
+      if (r.generator === 'eigen' && !init) config.generator = eigenConditionalGenerator(fitEigenfaces(pub, EIGEN_COMPONENTS), classes.length, opts.seed);
     } else {
       config = { ...config, kind: 'ked', numClasses: classes.length, knowledgeTarget: target };
     }
@@ -146,7 +157,7 @@ export async function trainPrior(r: PriorRecipe, opts: { seed: number; epochs?: 
     discriminator: { path: rel(path.join(dDir, 'model.json')), params: trainer.discriminator.countParams(), ...d },
     architecture: r.kind === 'gan' ? `${faces ? FACE_GAN_ARCH : GAN_ARCH}; non-saturating GAN loss`
       : r.kind === 'ked' ? `${GAN_ARCH}, but D ends in one logit per target class (semi-supervised: the target's soft labels + real/fake from their log-sum-exp); G by feature matching`
-      : `${faces ? FACE_GAN_ARCH : GAN_ARCH}; conditional: one-hot class beside z, projection discriminator${r.spectralNorm ? ' with spectral norm (every D kernel, class embedding included, rescaled to sigma 1 after each D step; one power iteration per step)' : ''}; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
+      : `${r.generator === 'eigen' ? EIGEN_CGAN_ARCH : faces ? FACE_GAN_ARCH : GAN_ARCH}; conditional: one-hot class beside z, projection discriminator${r.spectralNorm ? ' with spectral norm (every D kernel, class embedding included, rescaled to sigma 1 after each D step; one power iteration per step)' : ''}; hinge loss + ${PLG_INVERSION_WEIGHT} x max-margin of the target on augmented fakes`,
     dataSplit: describeData(r, data), trainImages: data.count, zDim: Z_DIM, epochs: epochs + (previous?.epochs ?? 0),
     trainCommand: previous ? `${previous.trainCommand} && ${opts.command}` : opts.command, seed: previous?.seed ?? opts.seed,
     trainSeconds, trainBackend: opts.backend, samples: rel(path.join(opts.dir, 'samples.png')), ...quality,
@@ -249,7 +260,7 @@ export async function trainStudent(r: (typeof STUDENT_RECIPES)[number], opts: { 
 }
 
 /** Priors of the faces (data set 'faces'): trained on the 200 public faces, judged by the faces evaluator. */
-export const FACE_PRIOR_RECIPES = [{ id: 'faces-eigen', kind: 'eigen' as const, components: 100 }];
+export const FACE_PRIOR_RECIPES = [{ id: 'faces-eigen', kind: 'eigen' as const, components: EIGEN_COMPONENTS }];
 
 /**
  * The eigenface prior: PCA of the public faces (priors/eigenfaces.ts), saved as its linear generator, with a grid of

@@ -14,7 +14,7 @@ import { makeRng } from '../../src/core/data/rng.ts';
 import { buildSoftmaxTarget, buildTargetFor } from '../../src/core/nets/architectures.ts';
 import { miFace } from '../../src/core/attacks/mi-face.ts';
 import { gmi } from '../../src/core/attacks/gmi.ts';
-import { eigenGenerator, fitEigenfaces } from '../../src/core/priors/eigenfaces.ts';
+import { eigenConditionalGenerator, eigenGenerator, fitEigenfaces } from '../../src/core/priors/eigenfaces.ts';
 import { buildDiscriminator, buildGenerator } from '../../src/core/nets/gan.ts';
 import { GanTrainer, pseudoLabel } from '../../src/core/priors/gan-trainer.ts';
 import { diffAugment } from '../../src/core/data/augment.ts';
@@ -271,6 +271,25 @@ describe('GAN priors at 64 x 64', () => {
     tf.dispose([aug, grad]);
     expect(tf.memory().numTensors).toBe(start);
     x.dispose();
+  });
+
+  it('the eigenface-space conditional generator trains its MLP only: the eigenface projection stays frozen', async () => {
+    const e = fitEigenfaces(s.publicSet, 20);
+    const g = eigenConditionalGenerator(e, 4, 1);
+    expect(g.outputs[0].shape).toEqual([null, 64, 64, 1]);
+    expect(g.inputs.map((i) => i.shape)).toEqual([[null, 100], [null, 4]]);
+    const projection = g.getLayer('project').getWeights().map((w) => w.dataSync().slice());
+    const target = buildTargetFor('faces', 4, 1);
+    const labelled = await pseudoLabel(target, subset(s.publicSet, Array.from({ length: 16 }, (_, i) => i)), 1000);
+    const trainer = new GanTrainer(labelled, { epochs: 1, batchSize: 16, learningRate: 1e-3, beta1: 0.5, seed: 1, kind: 'cgan', numClasses: 4, classOf: (c) => c, inversion: { target, weight: 0.2 }, diffAugment: true, generator: g });
+    const mlp = g.getLayer('weights').getWeights()[0].dataSync().slice();
+    await trainer.step();
+    expect(maxAbsDiff(g.getLayer('weights').getWeights()[0].dataSync(), mlp)).toBeGreaterThan(0);
+    g.getLayer('project').getWeights().forEach((w, i) => expect(maxAbsDiff(w.dataSync(), projection[i])).toBe(0));
+    // Every image is the mean face plus the eigenfaces, clipped: z = 0 of a class is still a face, not noise.
+    const img = tf.tidy(() => g.predict([tf.zeros([1, 100]), tf.oneHot([2], 4).toFloat()]) as tf.Tensor);
+    expect(tf.tidy(() => tf.mean(img).dataSync()[0])).toBeGreaterThan(0.2);
+    img.dispose(); trainer.discriminator.dispose(); trainer.dispose(); g.dispose(); target.dispose();
   });
 
   it('trains a conditional GAN on faces labelled by a target (DiffAugment on), then PLG-MI searches it; no tensor left behind', async () => {

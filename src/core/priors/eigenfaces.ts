@@ -79,3 +79,26 @@ export function eigenGenerator(e: Eigenfaces): tf.LayersModel {
 export function gaussianPenalty(z: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.mul(tf.sum(tf.square(z), 1), 0.5) as tf.Tensor1D);
 }
+
+/**
+ * A conditional generator in eigenface space, for PLG-MI on faces: (z, one-hot y) -> MLP -> k standardised eigenface
+ * weights -> the eigenface prior's frozen projection (mean face + weighted components, clipped). A conv generator of
+ * our size did not learn to draw faces from the 200 public photos in a CPU session (README, "Faces"); this one draws
+ * nothing but mean-plus-eigenface images, so the GAN training only learns which weights (which face) each class
+ * gets and how z varies it.
+ */
+export function eigenConditionalGenerator(e: Eigenfaces, numClasses: number, seed: number, hidden = 256): tf.LayersModel {
+  const k = e.sigmas.length;
+  const init = (s: number) => tf.initializers.glorotNormal({ seed: s });
+  const z = tf.input({ shape: [100], name: 'z' });
+  const y = tf.input({ shape: [numClasses], name: 'y' });
+  let h = tf.layers.concatenate({ name: 'zy' }).apply([z, y]) as tf.SymbolicTensor;
+  h = tf.layers.dense({ units: hidden, kernelInitializer: init(seed), name: 'hidden' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.leakyReLU({ alpha: 0.2, name: 'hidden_act' }).apply(h) as tf.SymbolicTensor;
+  const weights = tf.layers.dense({ units: k, kernelInitializer: init(seed + 1), name: 'weights' }).apply(h) as tf.SymbolicTensor;
+  const basis = eigenGenerator(e);
+  // The eigenface projection, frozen: its layers reused (same weights), not trained.
+  let img = weights;
+  for (const layer of basis.layers) { layer.trainable = false; img = layer.apply(img) as tf.SymbolicTensor; }
+  return tf.model({ name: 'eigen_cgenerator', inputs: [z, y], outputs: img });
+}

@@ -32,6 +32,8 @@ export interface GanConfig {
   knowledgeTarget?: tf.LayersModel;
   /** PLG-MI: the target steers the generator (max-margin on augmented fakes). */
   inversion?: { target: tf.LayersModel; weight: number };
+  /** A generator of another shape than nets/gan.ts's (the faces' eigenface-space one); its frozen layers stay frozen. */
+  generator?: tf.LayersModel;
   /** Continue training these networks (same architecture) instead of fresh ones: `npm run train -- --resume`. */
   init?: { generator: tf.LayersModel; discriminator: tf.LayersModel };
   /**
@@ -69,7 +71,7 @@ export class GanTrainer {
   constructor(readonly data: DigitSet, readonly config: GanConfig) {
     if (config.kind === 'ked' && !config.knowledgeTarget) throw new Error('a KED-MI GAN needs the target whose soft labels it learns');
     const side = sideOf(data);
-    this.generator = config.init?.generator ?? buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0, side);
+    this.generator = config.init?.generator ?? config.generator ?? buildGenerator(config.seed, config.kind === 'cgan' ? config.numClasses : 0, side);
     this.discriminator = config.init ? config.init.discriminator : config.kind === 'ked'
       ? buildDiscriminator(config.seed + 10, config.numClasses, 'classes', side)
       : buildDiscriminator(config.seed + 10, config.kind === 'cgan' ? config.numClasses : 0, 'realness', side);
