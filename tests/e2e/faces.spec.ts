@@ -49,6 +49,17 @@ test('PLG-MI on faces searches the faces\' conditional GAN: a face per person fo
   }
 });
 
+test('the faces\' Trap-MID target shows its trapdoor: a trigger per person, the detector\'s histograms over public photos, reconstructions scored', async ({ page }) => {
+  await openLab(page, '?dataset=faces&target=faces-target-trap-mid&backend=wasm&steps=5', 'wasm');
+  const panel = page.getByTestId('trapdoor-panel');
+  await expect(panel).toContainText('for each person a faint trigger pattern');
+  await expect(panel.getByRole('group', { name: 'The learned triggers, one per person' }).locator('canvas')).toHaveCount(PEOPLE.length);
+  await expect(page.getByTestId('hist-recon')).toContainText('public photos (other people)');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('trap-stats')).toHaveAttribute('data-flagged', /^\d/);
+});
+
 test('the data set picker switches to the faces and back, and the URL follows', async ({ page }) => {
   await openLab(page, '?backend=wasm');
   await page.getByTestId('dataset-picker').selectOption('faces');
