@@ -51,6 +51,8 @@ export interface AttackInfo {
   prior: 'none' | 'gan' | 'ked' | 'cgan' | 'inv' | 'split' | 'c2f' | 'lokt';
   /** One paragraph in plain language: what it does and what the attacker needs. */
   summary: string;
+  /** What is different on another data set than the digits (the lab shows it after the summary there). */
+  byDatasetNote?: Partial<Record<DatasetId, string>>;
   /** Budget knobs first (steps, restarts / population). */
   knobs: KnobSpec[];
   /** Black-box and label-only attacks: the output-side defense in front of the target applies. */
@@ -106,6 +108,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'gmi', name: 'GMI (GAN prior)', threat: 'white-box', prior: 'gan', usesOutputDefense: false, datasets: ANY_DATASET,
+    byDatasetNote: { faces: 'On the faces its prior is the eigenfaces (the mean of the public people\'s photos plus their main ways of differing): every candidate is a face, and a Gaussian penalty keeps it a plausible one.' },
     lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'Generative model inversion (Zhang et al., 2020). Instead of pixels it searches the latent space of a GAN trained on ' +
       'public digits, so every candidate looks like handwriting. It minimises "does not look real" (the GAN\'s discriminator) plus ' +
@@ -154,6 +157,7 @@ export const ATTACKS: readonly AttackInfo[] = [
   },
   {
     id: 'plg-mi', name: 'PLG-MI (conditional GAN)', threat: 'white-box', prior: 'cgan', usesOutputDefense: false, datasets: ANY_DATASET,
+    byDatasetNote: { faces: 'On the faces the target labels the public people\'s photos with the private person each looks like most, and the GAN draws in eigenface space: every candidate is a face.' },
     lossTitle: TERMS_TITLE, population: RESTARTS,
     summary: 'Pseudo-label guided model inversion (Yuan et al., 2023), the strongest attack in the Trap-MID paper. The target ' +
       'first labels the public digits; a class-conditional GAN learns to draw each class as the target sees it, already steered ' +

@@ -39,6 +39,7 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
 test('PLG-MI on faces searches the faces\' conditional GAN: a face per person forms, judged by the faces evaluator', async ({ page }) => {
   await openLab(page, '?dataset=faces&attack=plg-mi&backend=wasm&steps=4&restarts=1', 'wasm');
   await expect(page.getByRole('radio', { name: 'PLG-MI (conditional GAN)' })).toBeChecked();
+  await expect(page.getByTestId('attack-dataset-note')).toContainText('eigenface space');
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(page.getByTestId('step-counter')).toHaveText('4 / 4');
