@@ -75,7 +75,7 @@ const KED_SAMPLES = 'Samples from each digit\'s learned cloud of latents (a mean
 const TERMS_TITLE = 'Loss terms (mean over all candidates)';
 
 const steps = (def: number, paper: number, help = 'Optimisation steps.'): KnobSpec => ({ key: 'steps', label: 'Steps', help, min: 1, max: 5000, integer: true, default: def, paper });
-const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per digit', help: 'Latents optimised side by side per digit; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
+const restarts: KnobSpec = { key: 'restarts', label: 'Restarts per class', help: 'Latents optimised side by side per attacked digit or person; the one the target is surest about is kept.', min: 1, max: 16, integer: true, default: 5 };
 
 /** PLG-MI's budget and optimiser (plain or trapdoor-aware). */
 const plgMiKnobs: KnobSpec[] = [
