@@ -78,10 +78,10 @@ describe('the benchmark page link with ?dataset=', () => {
     const bad = readBenchmarkSettings('?dataset=cats');
     expect(bad.settings.dataset).toBe('mnist');
     expect(bad.corrections).toEqual(['Data set "cats" is unknown (use mnist, faces); using mnist']);
-    const r = readBenchmarkSettings('?dataset=faces&attacks=plg-mi,mi-face&knowledge=other-writers');
+    const r = readBenchmarkSettings('?dataset=faces&attacks=ked-mi,mi-face&knowledge=other-writers');
     expect(r.settings).toMatchObject({ dataset: 'faces', attacks: ['mi-face'], knowledge: 'disjoint' });
     expect(r.corrections).toEqual([
-      'PLG-MI (conditional GAN) does not run on the Olivetti faces (its prior is trained per digit target); ignored',
+      'KED-MI (distributional) does not run on the Olivetti faces (its prior is trained per digit target); ignored',
       'Attacker knowledge "other-writers" is a digits setting; the Olivetti faces have one: other people\'s faces',
     ]);
     // Only digits-only attacks named: the faces' default attacks.
@@ -109,9 +109,9 @@ describe('the embed with a dataset attribute', () => {
     const bad = readSettings(attributesToSearch([{ name: 'dataset', value: 'cats' }]));
     expect(bad.settings).toMatchObject({ dataset: 'mnist', targetId: 'target-none' });
     expect(bad.corrections).toEqual(['Data set "cats" is unknown (use mnist, faces); using mnist']);
-    const digitsOnly = readSettings(attributesToSearch([{ name: 'dataset', value: 'faces' }, { name: 'attack', value: 'plg-mi' }]));
+    const digitsOnly = readSettings(attributesToSearch([{ name: 'dataset', value: 'faces' }, { name: 'attack', value: 'ked-mi' }]));
     expect(digitsOnly.settings.attack).toBe('mi-face');
-    expect(digitsOnly.corrections[0]).toMatch(/PLG-MI .* does not run on the Olivetti faces/);
+    expect(digitsOnly.corrections[0]).toMatch(/KED-MI .* does not run on the Olivetti faces/);
   });
 });
 
@@ -209,7 +209,7 @@ describe.skipIf(!hasFacesJudge)('a faces benchmark through the engine', () => {
 
   it('refuses a digits target or a digits-only attack in a faces grid before anything runs', async () => {
     await expect(engine.startBenchmark({ ...faces, defenses: ['target-none'] }, () => undefined)).rejects.toThrow(/'target-none' is a target of the MNIST digits/);
-    await expect(engine.startBenchmark({ ...faces, attacks: ['plg-mi'] }, () => undefined)).rejects.toThrow(/does not run on the Olivetti faces/);
+    await expect(engine.startBenchmark({ ...faces, attacks: ['ked-mi'] }, () => undefined)).rejects.toThrow(/does not run on the Olivetti faces/);
   });
 });
 
@@ -220,7 +220,7 @@ describe('npm run mi -- bench --dataset', () => {
   };
   it.each([
     [['bench', '--dataset', 'cats'], /--dataset: unknown data set 'cats'/],
-    [['bench', '--dataset', 'faces', '--attacks', 'plg-mi'], /--attacks: 'plg-mi' does not run on the Olivetti faces/],
+    [['bench', '--dataset', 'faces', '--attacks', 'ked-mi'], /--attacks: 'ked-mi' does not run on the Olivetti faces/],
     [['bench', '--dataset', 'faces', '--knowledge', 'other-writers'], /--knowledge: the Olivetti faces have 'disjoint' only/],
   ])('rejects %j with a clear message and exit code 2', (args, message) => {
     const r = mi(...args);
