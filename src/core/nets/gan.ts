@@ -2,7 +2,7 @@
 // discriminator (two strided convs -> one realness logit). With `numClasses` > 0 both are class-conditional, as
 // PLG-MI needs: the generator sees the one-hot class beside z, and the discriminator is a projection
 // discriminator (realness logit + <embed(y), features>). On 64 x 64 faces both have two more stride-2 stages
-// (z -> 4x4 -> ... -> 64x64; 64 -> ... -> 4x4), the DCGAN paper's shape at a sixteenth of its width.
+// (z -> 4x4 -> ... -> 64x64; 64 -> ... -> 4x4), the DCGAN paper's shape at an eighth of its width.
 import * as tf from '@tensorflow/tfjs';
 import { infer } from './fused-chain.ts';
 
@@ -68,11 +68,6 @@ export function buildDiscriminator(seed: number, numClasses = 0, head: 'realness
   const projection = tf.layers.dot({ axes: 1, name: 'projection' }).apply([embed, features]) as tf.SymbolicTensor;
   const out = tf.layers.add({ name: 'logit' }).apply([real, projection]) as tf.SymbolicTensor;
   return tf.model({ name: 'cdiscriminator', inputs: [x, y], outputs: out });
-}
-
-/** The image side a generator draws. */
-export function sideOfGenerator(g: tf.LayersModel): number {
-  return g.outputs[0].shape[1] as number;
 }
 
 /** Standard normal latents [n, dim] from a seeded generator (Box-Muller), optionally clamped to [-c, c]. */
