@@ -29,7 +29,7 @@ export interface GuardRecipe {
 export const MEASURED_NOISE_BUDGET = 5;
 
 /** Purifier: 3 epochs of public digits (~1,450 steps). Mimic: 4 epochs of private training digits (~1,900 steps). */
-export const GUARD_RECIPES: GuardRecipe[] = ['none'].flatMap((d): GuardRecipe[] => [
+export const GUARD_RECIPES: GuardRecipe[] = ['none', 'trap-mid-capped'].flatMap((d): GuardRecipe[] => [
   { id: `purifier-target-${d}`, kind: 'purifier', forTarget: `target-${d}`, epochs: 3, batchSize: 64, learningRate: 5e-3 },
   { id: `mimic-inv-target-${d}`, kind: 'mimic-inversion', forTarget: `target-${d}`, epochs: 4, batchSize: 64, learningRate: 1e-3 },
 ]);

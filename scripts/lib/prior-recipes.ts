@@ -476,7 +476,7 @@ function writeReconstructionGrid(file: string, h: Reconstructed, p: Reconstructe
  * 6 epochs of 64 at lr 1e-3 (~2,900 steps, 3-5 minutes on WASM): on target-none the training loss was flat from
  * ~1,500 steps on (0.0545 at 1,500, 0.0542 at 2,250). The paper trains 100 epochs of 128 at lr 2e-4 on GPUs.
  */
-export const INVERSION_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped', 'dp-eps1'].map((d): DecoderRecipe => (
+export const INVERSION_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped', 'dp-eps1', 'mid', 'bido'].map((d): DecoderRecipe => (
   { id: `inv-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 6, batchSize: 64, learningRate: 1e-3 }));
 
 const INVERSION_ARCH = 'decoder: aligned answer (k largest scores as max(0, ln p + 50) / 50, the rest 0) -> dense 7x7x64 tanh -> convT4/2(32) tanh -> convT4/2(1) sigmoid; MSE, Adam (beta1 0.5)';
@@ -540,7 +540,7 @@ export async function judgeDecoder(decoder: tf.LayersModel, target: tf.LayersMod
  * 2 epochs of 64 at lr 1e-3 (~870 steps, about 2 minutes on WASM beside two other trainings): the MSE falls from 0.24
  * to ~0.06 in the first 50 steps; the rest polishes.
  */
-export const SPLIT_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped'].map((d): DecoderRecipe => (
+export const SPLIT_RECIPES: DecoderRecipe[] = ['none', 'trap-mid-capped', 'mid', 'bido'].map((d): DecoderRecipe => (
   { id: `split-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 2, batchSize: 64, learningRate: 1e-3 }));
 
 const SPLIT_ARCH = `decoder: the target's ${SPLIT_LAYER} features (${FEATURE_SHAPE.join(' x ')}, after its ReLU) -> conv3(32, same) relu -> convT3(1, valid) sigmoid -> 28 x 28; MSE, Adam (beta1 0.5)`;
@@ -615,7 +615,7 @@ export interface C2fRecipe {
 }
 
 /** 20,000 GAN images, 8 epochs of 64 at lr 1e-3 (2,500 steps of a 5 -> 128 -> 128 -> 100 MLP: a few minutes on WASM). */
-export const C2F_RECIPES: C2fRecipe[] = ['none', 'trap-mid-capped'].map((d): C2fRecipe => (
+export const C2F_RECIPES: C2fRecipe[] = ['none', 'trap-mid-capped', 'mid', 'bido'].map((d): C2fRecipe => (
   { id: `c2f-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', samples: 20000, epochs: 8, batchSize: 64, learningRate: 1e-3 }));
 
 const C2F_ARCH = 'inverse network: answer (every score as max(0, ln p + 50) / 50) -> dense 128 relu -> dense 128 relu -> dense 100 (the GAN latent, clamped to [-2, 2] when used); MSE on the latent, Adam';
@@ -742,7 +742,7 @@ export interface LoktRecipe {
  * minutes). A 1-epoch trial run already gave surrogates that agree with the target on 98% of private test digits. The
  * paper trains for hours on GPUs.
  */
-export const LOKT_RECIPES: LoktRecipe[] = ['none', 'trap-mid-capped'].map((d): LoktRecipe => (
+export const LOKT_RECIPES: LoktRecipe[] = ['none', 'trap-mid-capped', 'mid', 'bido'].map((d): LoktRecipe => (
   { id: `lokt-target-${d}-disjoint`, forTarget: `target-${d}`, knowledge: 'disjoint', epochs: 4, batchSize: 64, fakeLabelsFrom: 500, surrogateSamples: 20000, surrogateEpochs: 3, surrogateVariants: [0, 1] }));
 
 /** T-ACGAN's loss weights (lokt.ts TacganConfig). */
