@@ -1,6 +1,7 @@
 // The output defenses that run a network the defender trained (Yang & Shao's purifier, Wen et al.'s adversarial noise)
-// in the attack lab: the inversion network and the genetic search run through them against target-none, and a target
-// the defender trained no network for says so and stays usable.
+// in the attack lab: the inversion network and the genetic search run through them against target-none (and the
+// capped Trap-MID target, guards stacked on the trapdoor), and a target the defender trained no network for says so and
+// stays usable.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, expectQueriesGrow, openLab, runUntilReconstructed, test } from './fixtures.ts';
@@ -31,6 +32,18 @@ test('the genetic search against adversarial output noise runs and counts its qu
   await expect(page.getByLabel('Output defense')).toHaveValue('adv-noise:5');
   await runUntilReconstructed(page);
   await expectQueriesGrow(page);
+  await page.getByTestId('pause').click();
+});
+
+test('stacked on Trap-MID: the capped target\'s own purifier runs in front of it, and the trapdoor panel stays', async ({ page }) => {
+  skipUnlessGuard('purifier-target-trap-mid-capped');
+  test.setTimeout(180_000);
+  await openLab(page, '?backend=wasm&attack=genetic&target=target-trap-mid-capped&defense=purifier&steps=200', 'wasm');
+  await expect(page.getByLabel('Output defense')).toHaveValue('purifier');
+  await runUntilReconstructed(page);
+  await expectQueriesGrow(page);
+  await expect(page.getByTestId('trapdoor-panel')).toBeVisible();
+  await expect(page.getByTestId('message-run')).toHaveCount(0);
   await page.getByTestId('pause').click();
 });
 
