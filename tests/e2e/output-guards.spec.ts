@@ -4,6 +4,7 @@
 // stays usable.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, expectQueriesGrow, openLab, runUntilReconstructed, test } from './fixtures.ts';
 
 /** Skips until the served manifest lists the defender's network (npm run train -- --only ID, then npm run assets). */
@@ -25,23 +26,24 @@ test('the inversion network against the purifier: it fine-tunes on purified answ
   await page.getByTestId('pause').click();
 });
 
-test('the genetic search against adversarial output noise runs and counts its queries', async ({ page }) => {
-  skipUnlessGuard('mimic-inv-target-none');
+/** Opens the lab on the genetic search behind an output defense, runs until reconstructed and checks the query count grows. */
+async function geneticBehind(page: Page, defense: string, extra = ''): Promise<void> {
   test.setTimeout(180_000);
-  await openLab(page, '?backend=wasm&attack=genetic&defense=adv-noise%3A5&steps=200', 'wasm');
-  await expect(page.getByLabel('Output defense')).toHaveValue('adv-noise:5');
+  await openLab(page, `?backend=wasm&attack=genetic&defense=${encodeURIComponent(defense)}&steps=200${extra}`, 'wasm');
+  await expect(page.getByLabel('Output defense')).toHaveValue(defense);
   await runUntilReconstructed(page);
   await expectQueriesGrow(page);
+}
+
+test('the genetic search against adversarial output noise runs and counts its queries', async ({ page }) => {
+  skipUnlessGuard('mimic-inv-target-none');
+  await geneticBehind(page, 'adv-noise:5');
   await page.getByTestId('pause').click();
 });
 
 test('stacked on Trap-MID: the capped target\'s own purifier runs in front of it, and the trapdoor panel stays', async ({ page }) => {
   skipUnlessGuard('purifier-target-trap-mid-capped');
-  test.setTimeout(180_000);
-  await openLab(page, '?backend=wasm&attack=genetic&target=target-trap-mid-capped&defense=purifier&steps=200', 'wasm');
-  await expect(page.getByLabel('Output defense')).toHaveValue('purifier');
-  await runUntilReconstructed(page);
-  await expectQueriesGrow(page);
+  await geneticBehind(page, 'purifier', '&target=target-trap-mid-capped');
   await expect(page.getByTestId('trapdoor-panel')).toBeVisible();
   await expect(page.getByTestId('message-run')).toHaveCount(0);
   await page.getByTestId('pause').click();
