@@ -34,13 +34,13 @@ async function main(): Promise<void> {
     return { id, g: await loadModelFromDir(path.dirname(path.join(MODELS_DIR, prior.generator.path))) };
   }));
 
-  /** Mean and quartiles of the target's max-margin for output `c` over images `x` (disposed). */
+  /** Mean, quartiles and 90th percentile of the target's max-margin for output `c` over images `x` (disposed). */
   async function margins(x: tf.Tensor4D, c: number): Promise<string> {
     const m = tf.tidy(() => tf.neg(composedClassLoss(target.predict(x) as tf.Tensor2D, tf.oneHot(tf.fill([x.shape[0]], c, 'int32'), entry.classes.length).toFloat() as tf.Tensor2D, 'max-margin')));
     const v = Array.from(await m.data()).sort((a, b) => a - b);
     tf.dispose([m, x]);
     const q = (p: number) => v[Math.floor(p * (v.length - 1))].toFixed(1);
-    return `mean ${(v.reduce((s, a) => s + a, 0) / v.length).toFixed(1)} (quartiles ${q(0.25)} / ${q(0.5)} / ${q(0.75)}; ${v.length} images)`;
+    return `mean ${(v.reduce((s, a) => s + a, 0) / v.length).toFixed(1)} (quartiles ${q(0.25)} / ${q(0.5)} / ${q(0.75)}, 90th percentile ${q(0.9)}; ${v.length} images)`;
   }
 
   /** The evaluator's readings of `x`, most common first ("5 97%, 8 2%"). */
