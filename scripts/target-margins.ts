@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModelFromDir, loadSplits, MODELS_DIR, nodeBackend } from './lib/node-io.ts';
 import { findModel, findPrior } from '../src/core/nets/manifest.ts';
 import { readManifest } from './lib/manifest.ts';
-import { imagesToTensor, publicFor } from '../src/core/data/mnist.ts';
+import { filterDigits, imagesToTensor, publicFor, type DigitSet } from '../src/core/data/mnist.ts';
 import { pseudoLabel } from '../src/core/priors/gan-trainer.ts';
 import { composedClassLoss } from '../src/core/kernels/attack-losses.ts';
 import { generate, sampleLatents, Z_DIM } from '../src/core/nets/gan.ts';
@@ -51,14 +51,14 @@ async function main(): Promise<void> {
     return [...counts].sort((a, b) => b[1] - a[1]).filter(([, n]) => n / read.length >= 0.01).map(([d, n]) => `${d} ${((n / read.length) * 100).toFixed(0)}%`).join(', ');
   }
 
-  const rows = (set: { count: number; labels: Uint8Array }, label: number) => Array.from({ length: set.count }, (_, i) => i).filter((i) => set.labels[i] === label);
+  /** All of `set`'s images with this label (at most `limit`), as a tensor. */
+  const imagesOf = (set: DigitSet, label: number, limit = Infinity) => { const sub = filterDigits(set, [label], limit); return imagesToTensor(sub, Array.from({ length: sub.count }, (_, i) => i)); };
   for (const digit of args.digits!.split(',').map(Number)) {
     const c = entry.classes.indexOf(digit);
     if (c < 0) throw new Error(`${args.target} has no class for digit ${digit} (classes: ${entry.classes.join(', ')})`);
     console.log(`digit ${digit}: the target's max-margin for it`);
-    console.log(`  real private training ${digit}s: ${await margins(imagesToTensor(splits.privateTrain, rows(splits.privateTrain, digit).slice(0, 1000)), c)}`);
-    const mine = rows(pseudo, c);
-    const pub = imagesToTensor(pseudo, mine);
+    console.log(`  real private training ${digit}s: ${await margins(imagesOf(splits.privateTrain, digit, 1000), c)}`);
+    const pub = imagesOf(pseudo, c);
     const pubReading = await readings(pub);
     console.log(`  public images it pseudo-labels ${digit} (PLG-MI's training data): ${await margins(pub, c)}; the evaluator reads them as ${pubReading}`);
     for (const { id, g } of priors) {

@@ -23,10 +23,11 @@ function layoutOf(side: number) {
   return l;
 }
 
-/** G(z[, y]) -> [n, side, side, 1] in [0, 1]; `widths` overrides the layout's channel widths (a wider generator). */
-export function buildGenerator(seed: number, numClasses = 0, side = 28, widths = layoutOf(side).widths): tf.LayersModel {
-  const { grid } = layoutOf(side);
-  if (widths.length !== layoutOf(side).widths.length) throw new Error(`a ${side} x ${side} generator has ${layoutOf(side).widths.length} widths, not ${widths.length}`);
+/** G(z[, y]) -> [n, side, side, 1] in [0, 1]; `wider` replaces the layout's channel widths (a wider generator). */
+export function buildGenerator(seed: number, numClasses = 0, side = 28, wider?: number[]): tf.LayersModel {
+  const { grid, widths: stock } = layoutOf(side);
+  const widths = wider ?? stock;
+  if (widths.length !== stock.length) throw new Error(`a ${side} x ${side} generator has ${stock.length} widths, not ${widths.length}`);
   const z = tf.input({ shape: [Z_DIM], name: 'z' });
   const y = numClasses > 0 ? tf.input({ shape: [numClasses], name: 'y' }) : undefined;
   const head = y ? tf.layers.concatenate({ name: 'zy' }).apply([z, y]) as tf.SymbolicTensor : z;
