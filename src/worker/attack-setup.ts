@@ -162,7 +162,7 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       return { attack: as(ppa), state: await ppa.init(ctx, options), maxSteps: p.steps };
     }
     case 'plg-mi':
-      return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds }), maxSteps: p.steps };
+      return { attack: as(plgMi), state: plgMi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, augment: p.augment, seed, seeds }), maxSteps: p.steps };
     case 'plg-mi-adaptive': {
       // The published recipe of a declared Trap-MID target; otherwise the attacker assumes Trap-MID's default (blend, 0.02).
       const recipe = deps.trapdoorRecipe?.(c.targetId) ?? { injection: 'blend', alpha: TRAP_MID_DEFAULTS.alpha };
@@ -170,7 +170,7 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
       const publicImages = imagesToTensor(pub, spreadIndices(pub.count, AWARE_PUBLIC_IMAGES));
       try {
         const state = await plgMiAdaptive.init(ctx, {
-          classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, seed, seeds,
+          classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, augment: p.augment, seed, seeds,
           trapdoorWeight: p.trapdoorWeight, recipe, publicImages, estimate: { steps: p.reverseSteps },
         });
         return { attack: as(plgMiAdaptive), state, maxSteps: p.steps };

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gmi } from '../../src/core/attacks/gmi.ts';
-import { plgMi } from '../../src/core/attacks/plg-mi.ts';
+import { PLG_MI_DEFAULTS, PLG_MI_PAPER, plgMi } from '../../src/core/attacks/plg-mi.ts';
+import { knobValues } from '../../src/worker/catalog.ts';
 import { kedMi } from '../../src/core/attacks/ked-mi.ts';
 import { genetic } from '../../src/core/attacks/genetic.ts';
 import { brepMi } from '../../src/core/attacks/brep-mi.ts';
@@ -183,6 +184,30 @@ describe('PLG-MI', () => {
     const [l, y] = [tf.tensor2d([[1, 5, 2], [0, -1, 3]]), tf.tensor2d([[0, 1, 0], [1, 0, 0]])];
     expect(Array.from(classLoss(l, y, 'max-margin').dataSync())).toEqual([-3, 3]);
     expect(Array.from(composedClassLoss(l, y, 'max-margin').dataSync())).toEqual([-3, 3]);
+  });
+
+  it('augment 0 leaves the candidates unwarped: Adam\'s first step is -lr x sign of the plain max-margin gradient; augment 1 warps them', () => {
+    const firstStep = (augment: number) => {
+      const s = plgMi.init(ctx(), { ...options, augment });
+      const z0 = s.z.clone();
+      // Both warps are the identity at augment 0, so the loss is twice the max-margin of the unwarped candidates.
+      const grad = tf.grad((z: tf.Tensor) => tf.sum(composedClassLoss(target.apply(cgenerator.apply([z as tf.Tensor2D, s.labels]) as tf.Tensor4D) as tf.Tensor2D, s.labels, 'max-margin')))(z0);
+      plgMi.step(s);
+      const [moved, g] = [tf.sub(s.z, z0).arraySync() as number[][], grad.arraySync() as number[][]];
+      tf.dispose([z0, grad]);
+      plgMi.dispose(s);
+      // Entries with a clear gradient: did each move by -lr x its sign?
+      const clear = moved.flat().map((m, i) => [m, g.flat()[i]]).filter(([, gi]) => Math.abs(gi) > 1e-3);
+      return clear.filter(([m, gi]) => Math.abs(m + options.learningRate * Math.sign(gi)) < 1e-3).length / clear.length;
+    };
+    expect(firstStep(0)).toBe(1);
+    expect(firstStep(1)).toBeLessThan(0.95);
+  });
+
+  it('the catalog\'s browser and paper values are the core\'s; the faces keep the stock warps', () => {
+    expect(knobValues('plg-mi')).toEqual(PLG_MI_DEFAULTS);
+    expect(knobValues('plg-mi', 'paper')).toEqual({ ...PLG_MI_DEFAULTS, ...PLG_MI_PAPER });
+    expect(knobValues('plg-mi', 'paper', 'faces').augment).toBe(1);
   });
 
   it('keeps tensors flat and frees them', async () => {
