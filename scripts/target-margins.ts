@@ -2,9 +2,9 @@
 // real private examples of it, on the public images it pseudo-labels as it (PLG-MI's training data), and on samples
 // of conditional GANs? The figure is PLG-MI's own objective, the max-margin o_y - max_{k != y} o_k. When the public
 // look-alikes score as high as the real digit, nothing in the attack pulls a reconstruction towards the real one
-// (README, "Why the 3s do not come back"). With --augment, also the mean margin of the real digits and of their public
-// look-alikes under random warps of each strength (PLG-MI's `augment` knob): where the look-alikes lose more, the
-// attack's warped objective does pull towards the real digit.
+// (README, "Why the 3s did not come back with the stock warps"). With --augment, also each real digit's and public
+// look-alike's margin averaged over 20 random warps of each strength (PLG-MI's `augment` knob): where the look-alikes
+// lose more, the attack's warped objective pulls towards the real digit (README, "Stronger warps bring the 3s back").
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';

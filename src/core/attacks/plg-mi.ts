@@ -1,6 +1,6 @@
 // PLG-MI (Yuan et al. 2023): the conditional GAN was trained on public images pseudo-labelled by the target and
 // already steered by the target's max-margin loss (priors/gan-trainer.ts). The attack then optimises, per class
-// y, latents z of G(z, y) with Adam on the max-margin loss over two random augmentations:
+// y, latents z of G(z, y) with Adam on the max-margin loss over two random augmentations (of strength `augment`):
 //     min_z  sum_{a in 2 augmentations}  -o_y(T(a(G(z, y)))) + max_{k != y} o_k(T(a(G(z, y))))
 // No discriminator term: the class-conditional generator is the prior. The candidate with the largest target logit
 // on the un-augmented image is kept. A trapdoor-aware attacker (plg-mi-adaptive.ts) adds a per-candidate penalty to
