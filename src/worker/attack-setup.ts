@@ -144,14 +144,14 @@ async function setUp(c: AttackConfig, deps: AttackDeps, seeds: number[] | undefi
   const clamp = latentClamp;
   switch (c.attack) {
     case 'gmi':
-      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, seeds }), maxSteps: p.steps };
+      return { attack: as(gmi), state: gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, augment: p.augment, clamp, seed, seeds }), maxSteps: p.steps };
     case 'lomma-gmi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
       const state = gmi.init(ctx, { classes, steps: p.steps, restarts: p.restarts, learningRate: p.learningRate, momentum: 0.9, lambda: p.lambda, clamp, seed, seeds, lomma });
       return { attack: as(gmi), state, maxSteps: p.steps };
     }
     case 'ked-mi':
-      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, seeds }), maxSteps: p.steps };
+      return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, augment: p.augment, clamp: 1, seed, seeds }), maxSteps: p.steps };
     case 'lomma-ked-mi': {
       const lomma = await lommaFor(c, deps, p.featureWeight, ctx);
       return { attack: as(kedMi), state: kedMi.init(ctx, { classes, steps: p.steps, samples: p.samples, learningRate: p.learningRate, lambda: p.lambda, clamp: 1, seed, seeds, lomma }), maxSteps: p.steps };

@@ -86,6 +86,9 @@ const plgMiKnobs: KnobSpec[] = [
   { key: 'augment', label: 'Augmentation strength', help: 'How far each step\'s two random warps turn, zoom and shift the candidates (1: up to 10°, 85% zoom, 2 px; 0: none). The paper also mirrors; digits cannot be mirrored, so its preset warps harder.', min: 0, max: 3, integer: false, default: 1, paper: 1.5, byDataset: { faces: { default: 1, paper: 1 } } },
 ];
 
+/** Warps in the identity term of GMI and KED-MI (PLG-MI's recipe; not in those papers, so off unless asked for). */
+const identityWarps: KnobSpec = { key: 'augment', label: 'Augmentation strength', help: 'Two random warps per step that the target\'s verdict is taken on (1: up to 10°, 85% zoom, 2 px; 0: none, as in the paper). Not part of this attack\'s paper: PLG-MI\'s idea, offered here to try.', min: 0, max: 3, integer: false, default: 0, paper: 0 };
+
 /** KED-MI's budget and optimiser (with or without LOMMA). */
 const kedBudget: KnobSpec[] = [
   steps(300, 1500),
@@ -120,6 +123,7 @@ export const ATTACKS: readonly AttackInfo[] = [
       steps(300, 1500), restarts,
       { key: 'learningRate', label: 'Learning rate', help: 'Nesterov momentum SGD on the latents.', min: 0.001, max: 1, integer: false, default: 0.02 },
       { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s verdict counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+      identityWarps,
     ],
   },
   {
@@ -144,6 +148,7 @@ export const ATTACKS: readonly AttackInfo[] = [
     knobs: [
       ...kedBudget,
       { key: 'lambda', label: 'Identity weight', help: 'How much the target\'s verdict counts against the realism prior.', min: 0, max: 1000, integer: false, default: 100 },
+      identityWarps,
     ],
   },
   {

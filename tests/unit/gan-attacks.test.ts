@@ -7,6 +7,8 @@ import { gmi } from '../../src/core/attacks/gmi.ts';
 import { PLG_MI_DEFAULTS, PLG_MI_PAPER, plgMi } from '../../src/core/attacks/plg-mi.ts';
 import { knobValues } from '../../src/worker/catalog.ts';
 import { kedMi } from '../../src/core/attacks/ked-mi.ts';
+import { identityLoss, warpedIdentity } from '../../src/core/attacks/lomma.ts';
+import type { Warp } from '../../src/core/data/augment.ts';
 import { genetic } from '../../src/core/attacks/genetic.ts';
 import { brepMi } from '../../src/core/attacks/brep-mi.ts';
 import { QueryOracle, defendOutput, parseOutputDefense, formatOutputDefense } from '../../src/core/attacks/oracle.ts';
@@ -101,6 +103,37 @@ describe('GMI', () => {
     expect(tf.memory().numTensors).toBe(base);
   });
 
+  it('augment: absent and 0 take the same step (no warp drawn); warps change it, average the identity over two warped copies, and leak nothing', async () => {
+    const firstZ = async (augment?: number) => {
+      const s = gmi.init(ctx(), { ...options, augment });
+      gmi.step(s);
+      const z = await s.z.data();
+      gmi.dispose(s);
+      return Array.from(z);
+    };
+    const plain = await firstZ();
+    expect(await firstZ(0)).toEqual(plain);
+    const warped = await firstZ(1.5);
+    expect(warped.some((v, i) => Math.abs(v - plain[i]) > 1e-4)).toBe(true);
+    // The averaged term: one warp that keeps the image and one that blanks it give the mean of the two verdicts.
+    const identity = identityLoss(target, 100);
+    const keep: Warp = { apply: (x) => x.clone(), dispose: () => {} }, blank: Warp = { apply: (x) => tf.zerosLike(x), dispose: () => {} };
+    const img = tf.tidy(() => generator.predict(tf.randomUniform([4, 100], -1, 1, 'float32', 7)) as tf.Tensor4D);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 5).toFloat() as tf.Tensor2D;
+    const [both, one, zero] = await Promise.all(tf.tidy(() => [
+      warpedIdentity(identity, img, labels, [keep, blank]), identity.of(img, labels), identity.of(tf.zerosLike(img), labels),
+    ]).map((t) => t.data()));
+    both.forEach((v, i) => expect(v).toBeCloseTo((one[i] + zero[i]) / 2, 4));
+    tf.dispose([img, labels]);
+    // Warps are drawn and freed each step.
+    const s = gmi.init(ctx(), { ...options, augment: 1 });
+    gmi.step(s);
+    const running = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) gmi.step(s);
+    expect(tf.memory().numTensors).toBe(running);
+    gmi.dispose(s);
+  });
+
   it('refuses a conditional prior with a clear message', () => {
     expect(() => gmi.init({ target, targetClasses: CLASSES, prior: { generator: cgenerator, discriminator, conditional: true } }, options)).toThrow(/unconditional GAN prior/);
   });
@@ -163,6 +196,23 @@ describe('KED-MI', () => {
     kedMi.dispose(s);
     expect(tf.memory().numTensors).toBe(base);
     [lommaTarget, ...students].forEach((m) => m.dispose());
+  });
+
+  it('augment: absent and 0 take the same step; warps change it and keep tensors flat; off in the catalog unless asked for', async () => {
+    const firstMu = async (augment?: number) => {
+      const s = kedMi.init(ctx(), { ...options, augment });
+      const { after } = await stepsKeepTensorsFlat(s, 4);
+      const mu = Array.from(await s.mu.data());
+      kedMi.dispose(s);
+      return { mu, after };
+    };
+    const plain = await firstMu();
+    expect((await firstMu(0)).mu).toEqual(plain.mu);
+    const warped = await firstMu(1.5);
+    expect(warped.mu.some((v, i) => Math.abs(v - plain.mu[i]) > 1e-4)).toBe(true);
+    // The shown samples' terms stay unwarped: their loss is still prior + 100 x plain cross-entropy.
+    warped.after.loss.forEach((l, i) => expect(l).toBeCloseTo(warped.after.terms!.prior[i] + 100 * warped.after.terms!.identity[i], 2));
+    for (const id of ['gmi', 'ked-mi'] as const) expect([knobValues(id).augment, knobValues(id, 'paper').augment]).toEqual([0, 0]);
   });
 });
 

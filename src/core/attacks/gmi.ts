@@ -5,6 +5,8 @@
 // prior = softplus(-D(G(z))) (our prior is a non-saturating GAN: see priors/gan-trainer.ts); identity = CE.
 // On faces the prior may be eigenfaces (priors/eigenfaces.ts): G is PCA's linear map and prior = ||z||^2 / 2.
 // Several restarts per class run in one batch; the restart with the largest target logit is kept.
+// `augment` > 0 (not in the paper; PLG-MI's recipe) takes the identity term on two randomly warped copies per step,
+// which keeps cross-entropy from saturating on public look-alikes (README, "The same warps lift GMI and KED-MI").
 // LOMMA (Nguyen et al. 2023) plugs in as the identity loss (see lomma.ts). Several seeds run as one batch (`seeds`,
 // see Seeded in attack.ts): each seed's restarts from its own stream, the cost each seed's mean.
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +17,8 @@ import {
 } from './attack.ts';
 import { generate, latentDim, realness, sampleLatents } from '../nets/gan.ts';
 import { gaussianPenalty } from '../priors/eigenfaces.ts';
-import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
+import { identityLoss, stepWarps, warpedIdentity, type IdentityLoss, type LommaOptions } from './lomma.ts';
+import type { Warp } from '../data/augment.ts';
 
 export type { LommaOptions };
 
@@ -31,6 +34,8 @@ export interface GmiOptions extends Seeded {
   /** Latents are clamped to [-clamp, clamp] (GMI: 1). */
   clamp: number;
   lomma?: LommaOptions;
+  /** Strength of two random warps the identity term sees each step (scaledAugment; 0 or absent: none, the paper's). */
+  augment?: number;
 }
 
 export interface GmiState {
@@ -46,6 +51,8 @@ export interface GmiState {
   z: tf.Variable<tf.Rank.R2>;
   labels: tf.Tensor2D;
   optimizer: tf.Optimizer;
+  /** One stream per seed (the warps' draws, after the starts). */
+  rngs: (() => number)[];
   stepCount: number;
 }
 
@@ -55,11 +62,11 @@ export const GMI_DEFAULTS: Omit<GmiOptions, 'seed' | 'seeds' | 'classes'> = {
 /** The paper's budget: 1500 iterations (the browser default runs 300). */
 export const GMI_PAPER = { steps: 1500 };
 
-function terms(s: GmiState, z: tf.Tensor2D) {
+function terms(s: GmiState, z: tf.Tensor2D, warps: Warp[] = []) {
   const img = generate(s.prior.generator, z);
   // A GAN's discriminator says how real G(z) looks; the eigenface prior's latents are N(0, 1): its log-density.
   const prior = s.prior.discriminator ? tf.softplus(tf.neg(realness(s.prior.discriminator, img))) : gaussianPenalty(z);
-  const identity = s.identity.of(img, s.labels);
+  const identity = warpedIdentity(s.identity, img, s.labels, warps);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
 
@@ -83,17 +90,19 @@ export const gmi = {
     const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(rows, 'int32'), ctx.targetClasses.length).toFloat()) as tf.Tensor2D;
     const state: GmiState = {
       options, target: ctx.target, identity: identityLoss(ctx.target, options.lambda, options.lomma, ctx.students), prior: ctx.prior,
-      classes, seeds: rngs.length, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), stepCount: 0,
+      classes, seeds: rngs.length, candidateClasses, z, labels, optimizer: tf.train.momentum(options.learningRate, options.momentum, true), rngs, stepCount: 0,
     };
     return state;
   },
 
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
+    const warps = stepWarps(s.target, s.rngs, s.options.augment);
     tf.tidy(() => {
-      s.optimizer.minimize(() => seedMeans(terms(s, s.z).total, s.seeds), false, [s.z]);
+      s.optimizer.minimize(() => seedMeans(terms(s, s.z, warps).total, s.seeds), false, [s.z]);
       s.z.assign(tf.clipByValue(s.z, -s.options.clamp, s.options.clamp));
     });
+    warps.forEach((w) => w.dispose());
     s.stepCount++;
     return { step: s.stepCount, done: s.stepCount >= s.options.steps };
   },

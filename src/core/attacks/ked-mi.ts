@@ -4,6 +4,7 @@
 // with a fresh batch of eps every step (the reparameterisation trick). The prior is the KED-MI GAN's
 // semi-supervised discriminator: -log D(x), D = Z / (Z + 1), Z = sum exp(class logits). The result is a
 // distribution: the page shows samples from it (fixed eps, so they move smoothly), the most confident one kept.
+// `augment` > 0 takes the identity term on two warped copies per step, as GMI's can (gmi.ts).
 // LOMMA plugs in as the identity loss (see lomma.ts). Several seeds run as one batch (`seeds`, see Seeded in
 // attack.ts): one distribution per class and seed, each seed's start and per-step noise from its own stream.
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +15,8 @@ import {
 } from './attack.ts';
 import { generate, kedLogReal, sampleLatents, Z_DIM } from '../nets/gan.ts';
 import { infer } from '../nets/fused-chain.ts';
-import { identityLoss, type IdentityLoss, type LommaOptions } from './lomma.ts';
+import { identityLoss, stepWarps, warpedIdentity, type IdentityLoss, type LommaOptions } from './lomma.ts';
+import type { Warp } from '../data/augment.ts';
 
 export interface KedMiOptions extends Seeded {
   classes?: number[];
@@ -26,6 +28,8 @@ export interface KedMiOptions extends Seeded {
   /** Sampled latents are clamped to [-clamp, clamp]. */
   clamp: number;
   lomma?: LommaOptions;
+  /** Strength of two random warps the identity term sees each step (scaledAugment; 0 or absent: none, the paper's). */
+  augment?: number;
 }
 
 export interface KedMiState {
@@ -55,10 +59,10 @@ function sampleZ(s: KedMiState, eps: tf.Tensor2D): tf.Tensor2D {
   return tf.clipByValue(tf.add(mu, tf.mul(std, eps)), -s.options.clamp, s.options.clamp) as tf.Tensor2D;
 }
 
-function terms(s: KedMiState, z: tf.Tensor2D) {
+function terms(s: KedMiState, z: tf.Tensor2D, warps: Warp[] = []) {
   const img = generate(s.prior.generator, z);
   const prior = tf.neg(kedLogReal(infer(discriminatorOf(s.prior, 'KED-MI'), img) as tf.Tensor2D));
-  const identity = s.identity.of(img, s.labels);
+  const identity = warpedIdentity(s.identity, img, s.labels, warps);
   return { img, prior: prior as tf.Tensor1D, identity: identity as tf.Tensor1D, total: tf.add(prior, tf.mul(identity, s.options.lambda)) as tf.Tensor1D };
 }
 
@@ -96,8 +100,10 @@ export const kedMi = {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
     const n = s.candidateClasses.length, seeds = s.rngs.length;
     const eps = tf.tensor2d(drawPerSeed(s.rngs, (rng) => sampleLatents(n / seeds, rng)), [n, Z_DIM]);
-    tf.tidy(() => { s.optimizer.minimize(() => seedMeans(terms(s, sampleZ(s, eps)).total, seeds), false, [s.mu, s.logVar]); });
+    const warps = stepWarps(s.target, s.rngs, s.options.augment);
+    tf.tidy(() => { s.optimizer.minimize(() => seedMeans(terms(s, sampleZ(s, eps), warps).total, seeds), false, [s.mu, s.logVar]); });
     eps.dispose();
+    warps.forEach((w) => w.dispose());
     s.stepCount++;
     return { step: s.stepCount, done: s.stepCount >= s.options.steps };
   },

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { withFeatures } from '../nets/architectures.ts';
 import { classLoss } from '../kernels/attack-losses.ts';
 import { infer } from '../nets/fused-chain.ts';
+import { scaledAugment, warpPerStream, type Warp } from '../data/augment.ts';
 
 export interface LommaOptions {
   /** Weight of the public-feature regulariser (paper ~1). */
@@ -41,4 +42,18 @@ export function identityLoss(target: tf.LayersModel, lambda: number, lomma?: Lom
     },
     dispose: () => publicMean.dispose(),
   };
+}
+
+/** Two random warps of strength `augment` for this step, one per seed's stream (none when 0 or absent: no draws, so a
+ *  run without warps replays as before). PLG-MI's recipe, offered to GMI and KED-MI's identity term. */
+export function stepWarps(target: tf.LayersModel, rngs: (() => number)[], augment = 0): Warp[] {
+  if (!(augment > 0)) return [];
+  const side = target.inputs[0].shape[1] as number;
+  return [0, 1].map(() => warpPerStream(side, rngs, scaledAugment(augment)));
+}
+
+/** The identity term averaged over the warped candidates (the plain term when there are no warps). */
+export function warpedIdentity(identity: IdentityLoss, img: tf.Tensor4D, labels: tf.Tensor2D, warps: Warp[]): tf.Tensor1D {
+  if (warps.length === 0) return identity.of(img, labels);
+  return tf.div(tf.addN(warps.map((w) => identity.of(w.apply(img), labels))), warps.length) as tf.Tensor1D;
 }

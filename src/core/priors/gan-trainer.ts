@@ -46,6 +46,12 @@ export interface GanConfig {
    * (data/augment.ts), the remedy for a GAN on a few hundred images (the 200 public faces). Off unless asked for.
    */
   diffAugment?: boolean;
+  /**
+   * KED-MI: the authors' variant of the semi-supervised GAN (their k+1_gan.py): the unsupervised real/fake term at half
+   * weight, and the generator matching the mean discriminator feature by L1 (ours: squared) plus 1e-4 x the summed
+   * entropy of D's class output on the fakes. Off unless asked for.
+   */
+  kedAuthors?: boolean;
 }
 
 export interface GanStats {
@@ -114,7 +120,7 @@ export class GanTrainer {
       if (kind === 'ked') {
         const lr = logitsOf(real), lf = logitsOf(fake);
         const unsup = tf.add(tf.neg(tf.mean(kedLogReal(lr))), tf.mean(tf.softplus(tf.logSumExp(lf, 1))));
-        return tf.add(softCrossEntropy(lr, soft!), unsup) as tf.Scalar;
+        return tf.add(softCrossEntropy(lr, soft!), this.config.kedAuthors ? tf.mul(unsup, 0.5) : unsup) as tf.Scalar;
       }
       const dr = D(real, yReal), df = D(fake, yFake);
       return (kind === 'cgan'
@@ -131,7 +137,10 @@ export class GanTrainer {
         // Feature matching: the mean discriminator feature of fakes should be that of real images.
         const fr = tf.mean(this.dFeatures!.apply(real, { training: true }) as tf.Tensor2D, 0);
         const ff = tf.mean(this.dFeatures!.apply(fake, { training: true }) as tf.Tensor2D, 0);
-        return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
+        if (!this.config.kedAuthors) return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
+        const p = tf.logSoftmax(logitsOf(fake));
+        const entropy = tf.neg(tf.sum(tf.mul(tf.exp(p), p)));
+        return tf.add(tf.mean(tf.abs(tf.sub(fr, ff))), tf.mul(entropy, 1e-4)) as tf.Scalar;
       }
       const df = D(fake, yFake);
       let total = (kind === 'cgan' ? tf.neg(tf.mean(df)) : tf.mean(tf.softplus(tf.neg(df)))) as tf.Scalar;
