@@ -92,6 +92,8 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   // and the 5-9 share to 55% but gave KED-MI 0.62 at the paper budget (judge 2 0.66; seeds 1-10, 2026-12-07): not used.
   { id: 'ked-target-none-disjoint', kind: 'ked', knowledge: 'disjoint', forTarget: 'target-none', epochs: 4 },
   { id: 'ked-target-none-other-writers', kind: 'ked', knowledge: 'other-writers', forTarget: 'target-none', epochs: 4 },
+  // KED-MI against the capped Trap-MID target (its soft labels), for Trap-MID's rows against KED-MI.
+  { id: 'ked-target-trap-mid-capped-disjoint', kind: 'ked', knowledge: 'disjoint', forTarget: 'target-trap-mid-capped', epochs: 4 },
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
   { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
   // ... and against the other defended targets, for the benchmark's PLG-MI column.

@@ -63,3 +63,28 @@ export async function runAdam(opt: tf.Optimizer, steps: number): Promise<Float32
   opt.dispose();
   return out;
 }
+
+/**
+ * The warps warpPerStream makes (on wasm / cpu: loops over four bilinear taps, the transpose for the gradient) against
+ * the dense 784 x 784 matrices drawn from the same streams (randomAffineBatch + applyAffine), on the current backend: the
+ * largest difference of the warped images and of the input gradients, and the tensors left after disposing.
+ */
+export async function sparseVsDenseWarps(chunks: number, perChunk: number): Promise<{ forward: number; gradient: number; gradientScale: number; leaked: number }> {
+  const { applyAffine, randomAffineBatch, scaledAugment, warpPerStream } = await import('../../src/core/data/augment.ts');
+  const { makeRng } = await import('../../src/core/data/rng.ts');
+  const before = tf.memory().numTensors;
+  const streams = () => Array.from({ length: chunks }, (_, k) => makeRng(40 + k));
+  const x = tf.randomUniform([chunks * perChunk, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const r = tf.randomNormal(x.shape, 0, 1, 'float32', 8) as tf.Tensor4D;
+  const sparse = warpPerStream(28, streams(), scaledAugment(1.5));
+  const dense = tf.tidy(() => tf.concat(streams().map((rng) => randomAffineBatch(1, rng, scaledAugment(1.5))), 0) as tf.Tensor3D);
+  const grad = (f: (v: tf.Tensor4D) => tf.Tensor) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor4D), r)))(x);
+  const [a, b, ga, gb] = [sparse.apply(x), applyAffine(x, dense), grad((v) => sparse.apply(v)), grad((v) => applyAffine(v, dense))];
+  const [av, bv, gav, gbv] = await Promise.all([a, b, ga, gb].map((t) => t.data()));
+  sparse.dispose();
+  tf.dispose([x, r, dense, a, b, ga, gb]);
+  return {
+    forward: maxAbsDiff(av, bv), gradient: maxAbsDiff(gav, gbv),
+    gradientScale: Array.from(gbv as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0), leaked: tf.memory().numTensors - before,
+  };
+}

@@ -9,7 +9,7 @@ import { featureScale, otherLabels, percentile, rocAuc } from '../../src/core/me
 import { buildTarget } from '../../src/core/nets/architectures.ts';
 import { loadSplits } from '../../scripts/lib/node-io.ts';
 import { subset } from '../../src/core/data/mnist.ts';
-import { maxAbsDiff, useWasm } from './helpers.ts';
+import { maxAbsDiff, sparseVsDenseWarps, useWasm } from './helpers.ts';
 
 beforeAll(useWasm);
 
@@ -82,6 +82,15 @@ describe('differentiable affine augmentation', () => {
     const shifted = warp(affineMatrix(0, 1, 2, 0)); // content moves 2 px right
     expect(shifted[5 * 28 + 10]).toBeCloseTo(img[5 * 28 + 8], 5);
     expect(shifted[5 * 28 + 0]).toBe(0);
+  });
+
+  it('as loops over the taps on wasm (four forward, the transpose back) equals the dense warp matrices and frees its tensors', async () => {
+    // Three chunks of four images: each chunk its own warp from its own stream, as a batch of seeds draws them.
+    const d = await sparseVsDenseWarps(3, 4);
+    expect(d.gradientScale).toBeGreaterThan(0.5); // the gradients compared are not all zero
+    expect(d.forward).toBeLessThan(1e-5);
+    expect(d.gradient).toBeLessThan(1e-5);
+    expect(d.leaked).toBe(0);
   });
 
   it('passes gradients through to the input', () => {

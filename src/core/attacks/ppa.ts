@@ -59,9 +59,12 @@ import { adam } from '../kernels/adam.ts';
 import {
   type Attack, type CandidateSnapshot, type GanPrior, type Reconstructions, keepBest, keptOf, outputIndices,
 } from './attack.ts';
-import { type AffineRange, DEFAULT_AUGMENT, applyAffine, randomAffineBatch } from '../data/augment.ts';
+import { type AffineRange, DEFAULT_AUGMENT, applyAffine, randomAffineBatch, randomWarp } from '../data/augment.ts';
 import { makeRng } from '../data/rng.ts';
 import { generate, latentDim, sampleLatents } from '../nets/gan.ts';
+
+/** PPA runs on the 28 x 28 digits (its warps are the digits' affine ones). */
+const N_SIDE = 28;
 
 /** The paper's xi: the one-hot target's 1 becomes 1 - xi, inside the unit ball. */
 export const POINCARE_XI = 1e-4;
@@ -182,10 +185,10 @@ async function robustScores(s: PpaState): Promise<{ mean: Float32Array; meanLog:
   try {
     for (let done = 0; done < n; done += WARPS_PER_PASS) {
       const g = Math.min(WARPS_PER_PASS, n - done);
-      const warps = randomAffineBatch(g, rng, FINAL_AUGMENT);
-      // g copies of the candidates, copy j warped by warp j (applyAffine's chunks); the confidence in each one's class.
+      const warps = randomWarp(N_SIDE, g, rng, FINAL_AUGMENT);
+      // g copies of the candidates, copy j warped by warp j (the warp's chunks); the confidence in each one's class.
       const [p, lp] = tf.tidy(() => {
-        const logits = infer(s.target, applyAffine(tf.tile(img, [g, 1, 1, 1]) as tf.Tensor4D, warps)) as tf.Tensor2D;
+        const logits = infer(s.target, warps.apply(tf.tile(img, [g, 1, 1, 1]) as tf.Tensor4D)) as tf.Tensor2D;
         const y = tf.tile(s.labels, [g, 1]);
         const own = (t: tf.Tensor2D) => tf.sum(tf.reshape(tf.sum(tf.mul(t, y), 1), [g, count]), 0);
         return [own(tf.softmax(logits)), own(tf.logSoftmax(logits))];
@@ -253,15 +256,15 @@ export const ppa = {
   step(s) {
     if (s.stepCount >= s.options.steps) return { step: s.stepCount, done: true };
     // (b) One random warp per step for the whole batch (the paper crops the whole batch alike).
-    const warps = randomAffineBatch(1, s.rng, DEFAULT_AUGMENT);
+    const warp = randomWarp(N_SIDE, 1, s.rng, DEFAULT_AUGMENT);
     tf.tidy(() => {
       s.optimizer.minimize(() => {
-        const img = applyAffine(generate(s.prior.generator, s.z), warps);
+        const img = warp.apply(generate(s.prior.generator, s.z));
         const loss = poincareLoss(infer(s.target, img) as tf.Tensor2D, s.labels);
         return tf.mean(loss) as tf.Scalar;
       }, false, [s.z]);
     });
-    warps.dispose();
+    warp.dispose();
     s.stepCount++;
     return { step: s.stepCount, done: s.stepCount >= s.options.steps };
   },

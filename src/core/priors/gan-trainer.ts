@@ -104,7 +104,7 @@ export class GanTrainer {
     const yReal = conditional ? oneHot(Array.from(idx, (i) => this.config.classOf!(this.data.labels[i]))) : undefined;
     const yFake = conditional ? oneHot(Array.from({ length: n }, () => Math.floor(rng() * numClasses))) : undefined;
     const z = tf.tensor2d(sampleLatents(n, rng), [n, Z_DIM]);
-    const warp = inversion ? randomWarp(sideOf(this.data), 1, rng) : undefined; // one warp per batch: building warps is costly
+    const warp = inversion ? randomWarp(sideOf(this.data), 1, rng) : undefined; // one warp per batch, as the shipped priors were trained
     const soft = kind === 'ked' ? tf.tidy(() => tf.softmax(this.config.knowledgeTarget!.predict(real) as tf.Tensor2D)) as tf.Tensor2D : undefined;
     const G = (zz: tf.Tensor2D) => this.generator.apply(conditional ? [zz, yFake!] : zz, { training: true }) as tf.Tensor4D;
     const seen = (x: tf.Tensor4D) => this.config.diffAugment ? diffAugment(x, rng) : x;
