@@ -233,9 +233,12 @@ export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: 
   return { sampleDigits, classFidelity, fid: fidValue, publicShare };
 }
 
-/** LOMMA's students: three shapes per target and knowledge setting, distilled on the attacker's public digits. */
-export const STUDENT_RECIPES = (['disjoint', 'other-writers'] as const).flatMap((knowledge) =>
-  [0, 1, 2].map((variant) => ({ id: `student-target-none-${knowledge}-${variant}`, forTarget: 'target-none', knowledge, variant, epochs: 2 })));
+/**
+ * LOMMA's students: three shapes per target and knowledge setting, distilled on the attacker's public digits; for
+ * `target-none` in both settings, and for the capped Trap-MID target (LOMMA against Trap-MID) in the papers' one.
+ */
+export const STUDENT_RECIPES = ([['target-none', 'disjoint'], ['target-none', 'other-writers'], ['target-trap-mid-capped', 'disjoint']] as const).flatMap(([forTarget, knowledge]) =>
+  [0, 1, 2].map((variant) => ({ id: `student-${forTarget}-${knowledge}-${variant}`, forTarget, knowledge, variant, epochs: 2 })));
 
 /**
  * Distils a student from its target on the public set: soft cross-entropy against the target's probabilities (the
@@ -260,8 +263,12 @@ export async function trainStudent(r: (typeof STUDENT_RECIPES)[number], opts: { 
   while (!trainer.done) await trainer.step(false);
   const trainSeconds = Math.round((performance.now() - t0) / 1000);
   const classOf = (d: number) => entry.classes.indexOf(d);
-  const testAccuracy = await accuracy(student, splits.privateTest, classOf);
-  const { sha256, bytes } = await saveModel(student, opts.dir);
+  const float32TestAccuracy = await accuracy(student, splits.privateTest, classOf);
+  const { sha256, bytes, weights } = await saveModel(student, opts.dir);
+  // The accuracy the manifest states is the stored (float16) student's, as for every other model.
+  const shipped = await loadModelFromDir(opts.dir);
+  const testAccuracy = await accuracy(shipped, splits.privateTest, classOf);
+  shipped.dispose();
   trainer.dispose(); target.dispose();
   const result: ModelEntry = {
     id: r.id, role: 'student', defense: 'none', path: `${path.basename(opts.dir)}/model.json`, classes: entry.classes, input: [28, 28, 1],
@@ -269,6 +276,7 @@ export async function trainStudent(r: (typeof STUDENT_RECIPES)[number], opts: { 
     params: student.countParams(), testAccuracy: Math.floor(testAccuracy * 1e4) / 1e4,
     dataSplit: `distilled from ${r.forTarget}'s probabilities on the ${r.knowledge} public set (no private image); accuracy on test digits 0-4`,
     trainCommand: opts.command, seed: opts.seed, epochs, trainSeconds, trainBackend: opts.backend, sha256, bytes,
+    weights: { ...weights, float32TestAccuracy: Math.floor(float32TestAccuracy * 1e4) / 1e4 },
   };
   student.dispose();
   return result;
