@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { affineMatrix, applyAffine, randomAffineBatch } from '../../src/core/data/augment.ts';
 import { makeRng } from '../../src/core/data/rng.ts';
+import { WARP_TAPS } from '../../src/core/kernels/warp-taps.ts';
 import { TrapMidTrainer, TRAP_MID_DEFAULTS, blendTriggers, smoothLabels, softCrossEntropy, trapdoorTargets } from '../../src/core/defenses/trap-mid.ts';
 import { featureScale, otherLabels, percentile, rocAuc } from '../../src/core/metrics/trapdoor.ts';
 import { buildTarget } from '../../src/core/nets/architectures.ts';
@@ -85,6 +86,8 @@ describe('differentiable affine augmentation', () => {
   });
 
   it('as loops over the taps on wasm (four forward, the transpose back) equals the dense warp matrices and frees its tensors', async () => {
+    // The loops are our kernel on this backend (else the warps would be the dense matrices and this compares them with themselves).
+    expect(tf.getKernel(WARP_TAPS, tf.getBackend())).toBeDefined();
     // Three chunks of four images: each chunk its own warp from its own stream, as a batch of seeds draws them.
     const d = await sparseVsDenseWarps(3, 4);
     expect(d.gradientScale).toBeGreaterThan(0.5); // the gradients compared are not all zero

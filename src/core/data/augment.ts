@@ -1,11 +1,12 @@
 // Differentiable geometric augmentation for 28x28 images: a random affine warp (rotation, zoom-in crop, shift) with
 // bilinear sampling. Each output pixel reads four source pixels (its taps), so a warp is a sparse 784x784 matrix:
 // `randomWarp` / `warpPerStream` apply it on a GPU as a product with the dense matrix (`x_aug = x @ A^T`, one
-// dispatch), on wasm / cpu as a loop over the taps; `randomAffineBatch` / `applyAffine` give the dense matrices to the
+// dispatch), on wasm / cpu as a loop over the taps (kernels/warp-taps.ts); `randomAffineBatch` / `applyAffine` give the dense matrices to the
 // callers that stack many warps of one batch. Gradients flow through all of them (Trap-MID's trigger step needs
 // d/dK of T(aug(x~))).
 import * as tf from '@tensorflow/tfjs';
 import { unaryOp } from '../kernels/custom-grad.ts';
+import { WARP_TAPS, type WarpTapsAttrs, warpTaps } from '../kernels/warp-taps.ts';
 
 const N = 28;
 const PIXELS = N * N;
@@ -80,31 +81,30 @@ function denseWarps(chunks: Taps[]): tf.Tensor3D {
   return tf.tensor3d(all, [chunks.length, PIXELS, PIXELS]);
 }
 
-/** One warp per chunk; on a GPU the dense matrices (one matrix product, as few dispatches as can be), else gathers. */
+/** One warp per chunk: where the taps kernel is registered (cpu, wasm) a loop over the taps, else the dense matrices. */
 function affineWarp(draws: Affine[]): Warp {
   const taps = draws.map(affineTaps);
-  const backend = tf.getBackend();
-  if (backend === 'wasm' || backend === 'cpu') return hostGatherWarp(taps);
+  if (tf.getKernel(WARP_TAPS, tf.getBackend())) return tapsWarp(taps);
   const warps = denseWarps(taps);
   return { apply: (x) => applyAffine(x, warps), dispose: () => warps.dispose() };
 }
 
 /**
- * The warps on the backends that keep tensors in host memory: a loop over each output pixel's four taps forward, and
- * over each source pixel's taps (the transpose, padded with weight-0 taps to the largest fan-in) for the gradient.
- * On wasm about ten times faster than building the dense 784 x 784 matrices and multiplying (README, "Warps as gathers").
+ * The warp as the taps kernel: each output pixel's four taps forward, and each source pixel's taps (the transpose,
+ * padded with weight-0 taps to the largest fan-in) for the gradient. On wasm about ten times faster than building the
+ * dense 784 x 784 matrices and multiplying (README, "Warps as gathers").
  */
-function hostGatherWarp(chunks: Taps[]): Warp {
+function tapsWarp(chunks: Taps[]): Warp {
   const incoming: { out: number; w: number }[][] = Array.from({ length: chunks.length * PIXELS }, () => []);
   chunks.forEach(({ index, weight }, k) => {
     for (let t = 0; t < PIXELS * 4; t++) if (weight[t] > 0) incoming[k * PIXELS + index[t]].push({ out: t >> 2, w: weight[t] });
   });
-  const forward = { taps: 4, index: new Int32Array(chunks.length * PIXELS * 4), weight: new Float32Array(chunks.length * PIXELS * 4) };
+  const forward: WarpTapsAttrs = { chunks: chunks.length, taps: 4, index: new Int32Array(chunks.length * PIXELS * 4), weight: new Float32Array(chunks.length * PIXELS * 4) };
   chunks.forEach(({ index, weight }, k) => { forward.index.set(index, k * PIXELS * 4); forward.weight.set(weight, k * PIXELS * 4); });
   const fan = Math.max(1, ...incoming.map((l) => l.length));
-  const back = { taps: fan, index: new Int32Array(incoming.length * fan), weight: new Float32Array(incoming.length * fan) };
+  const back: WarpTapsAttrs = { chunks: chunks.length, taps: fan, index: new Int32Array(incoming.length * fan), weight: new Float32Array(incoming.length * fan) };
   incoming.forEach((list, src) => list.forEach(({ out, w }, j) => { back.index[src * fan + j] = out; back.weight[src * fan + j] = w; }));
-  const warp = unaryOp((x) => ({ value: gatherTaps(x, chunks.length, forward), gradFunc: (dy) => gatherTaps(dy, chunks.length, back) }));
+  const warp = unaryOp((x) => ({ value: warpTaps(x, forward), gradFunc: (dy) => warpTaps(dy, back) }));
   return {
     apply: (x) => {
       if (x.shape[0] % chunks.length !== 0) throw new Error(`batch ${x.shape[0]} is not divisible into ${chunks.length} augmentation chunks`);
@@ -112,23 +112,6 @@ function hostGatherWarp(chunks: Taps[]): Warp {
     },
     dispose: () => undefined,
   };
-}
-
-/** out[chunk k, image i, pixel p] = sum over t of x[k, i, index[(k * 784 + p) * taps + t]] * weight[same]. */
-function gatherTaps(x: tf.Tensor, chunks: number, t: { taps: number; index: Int32Array; weight: Float32Array }): tf.Tensor4D {
-  const b = x.shape[0], m = b / chunks;
-  const src = x.dataSync() as Float32Array, out = new Float32Array(b * PIXELS);
-  for (let k = 0; k < chunks; k++) {
-    for (let p = 0; p < PIXELS; p++) {
-      const tap0 = (k * PIXELS + p) * t.taps;
-      for (let i = k * m; i < (k + 1) * m; i++) {
-        let sum = 0;
-        for (let j = tap0; j < tap0 + t.taps; j++) sum += src[i * PIXELS + t.index[j]] * t.weight[j];
-        out[i * PIXELS + p] = sum;
-      }
-    }
-  }
-  return tf.tensor4d(out, [b, N, N, 1]);
 }
 
 /** Warp a [B, 28, 28, 1] batch with `warps` ([chunks, 784, 784]); B must be divisible by chunks. */

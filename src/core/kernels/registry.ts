@@ -7,6 +7,7 @@ import { registerLayerGrads } from './layer-grads.ts';
 import { registerAttackLosses } from './attack-losses.ts';
 import { registerDropoutMask } from './dropout-mask.ts';
 import { registerSignedStep } from './signed-step.ts';
+import { registerWarpTaps } from './warp-taps.ts';
 
 const REPLACED = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul'] as const;
 const stock = new Map<string, tf.KernelConfig | null>();
@@ -25,6 +26,7 @@ export function registerTrainingKernels(backendName: string): void {
   registerAttackLosses(backendName);
   registerDropoutMask(backendName);
   registerSignedStep(backendName);
+  registerWarpTaps(backendName);
   for (const name of REPLACED) {
     const k = tf.getKernel(name, backendName);
     if (k && k !== stock.get(`${backendName}/${name}`)) ours.set(`${backendName}/${name}`, k);
