@@ -94,6 +94,9 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   { id: 'ked-target-none-other-writers', kind: 'ked', knowledge: 'other-writers', forTarget: 'target-none', epochs: 4 },
   // KED-MI against the capped Trap-MID target (its soft labels), for Trap-MID's rows against KED-MI.
   { id: 'ked-target-trap-mid-capped-disjoint', kind: 'ked', knowledge: 'disjoint', forTarget: 'target-trap-mid-capped', epochs: 4 },
+  // ... and against Trap-MID's comparators (the paper's table: MID, BiDO and the uncapped Trap-MID).
+  ...['trap-mid', 'mid', 'bido'].map((d): PriorRecipe => (
+    { id: `ked-target-${d}-disjoint`, kind: 'ked', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 4 })),
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
   { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
   // ... and against the other defended targets, for the benchmark's PLG-MI column.
