@@ -238,9 +238,11 @@ export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: 
 
 /**
  * LOMMA's students: three shapes per target and knowledge setting, distilled on the attacker's public digits; for
- * `target-none` in both settings, and for the capped Trap-MID target (LOMMA against Trap-MID) in the papers' one.
+ * `target-none` in both settings, and for the defended targets LOMMA is measured against (both Trap-MID targets, MID,
+ * BiDO) in the papers' one.
  */
-export const STUDENT_RECIPES = ([['target-none', 'disjoint'], ['target-none', 'other-writers'], ['target-trap-mid-capped', 'disjoint']] as const).flatMap(([forTarget, knowledge]) =>
+export const STUDENT_RECIPES = ([['target-none', 'disjoint'], ['target-none', 'other-writers'], ['target-trap-mid-capped', 'disjoint'],
+  ['target-trap-mid', 'disjoint'], ['target-mid', 'disjoint'], ['target-bido', 'disjoint']] as const).flatMap(([forTarget, knowledge]) =>
   [0, 1, 2].map((variant) => ({ id: `student-${forTarget}-${knowledge}-${variant}`, forTarget, knowledge, variant, epochs: 2 })));
 
 /**
