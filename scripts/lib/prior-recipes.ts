@@ -69,6 +69,8 @@ const EIGEN_CGAN_ARCH = `G: [z(100), y] -> dense 256, leaky ReLU -> dense ${EIGE
   FACE_GAN_ARCH.slice(FACE_GAN_ARCH.indexOf('D:'));
 /** Faces: batches of 32 from 200 images (7 per epoch). */
 const FACE_GAN_BATCH = 32;
+/** The defended MNIST targets (beyond the capped Trap-MID) that KED-MI's GAN and LOMMA's students are trained for. */
+const KED_DEFENDED = ['trap-mid', 'mid', 'bido', 'negls', 'label-smoothing', 'tl-dmi', 'trap-mid-negls'] as const;
 
 export const PRIOR_RECIPES: PriorRecipe[] = [
   // 25 epochs: at 10 the evaluator read only 75% of its samples as 5-9 and GMI drew broken strokes (the shipped one
@@ -94,8 +96,9 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   { id: 'ked-target-none-other-writers', kind: 'ked', knowledge: 'other-writers', forTarget: 'target-none', epochs: 4 },
   // KED-MI against the capped Trap-MID target (its soft labels), for Trap-MID's rows against KED-MI.
   { id: 'ked-target-trap-mid-capped-disjoint', kind: 'ked', knowledge: 'disjoint', forTarget: 'target-trap-mid-capped', epochs: 4 },
-  // ... and against Trap-MID's comparators (the paper's table: MID, BiDO and the uncapped Trap-MID).
-  ...['trap-mid', 'mid', 'bido'].map((d): PriorRecipe => (
+  // ... and against Trap-MID's comparators (the paper's table: MID, BiDO and the uncapped Trap-MID) and the other
+  // defended targets, so that every benchmark cell of KED-MI and LOMMA + KED-MI runs.
+  ...KED_DEFENDED.map((d): PriorRecipe => (
     { id: `ked-target-${d}-disjoint`, kind: 'ked', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 4 })),
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
   { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
@@ -242,7 +245,7 @@ export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: 
  * BiDO) in the papers' one.
  */
 export const STUDENT_RECIPES = ([['target-none', 'disjoint'], ['target-none', 'other-writers'], ['target-trap-mid-capped', 'disjoint'],
-  ['target-trap-mid', 'disjoint'], ['target-mid', 'disjoint'], ['target-bido', 'disjoint']] as const).flatMap(([forTarget, knowledge]) =>
+  ...KED_DEFENDED.map((d) => [`target-${d}`, 'disjoint'] as const)] as const).flatMap(([forTarget, knowledge]) =>
   [0, 1, 2].map((variant) => ({ id: `student-${forTarget}-${knowledge}-${variant}`, forTarget, knowledge, variant, epochs: 2 })));
 
 /**

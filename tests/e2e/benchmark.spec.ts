@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
-const TINY = 'defenses=target-negls&attacks=mi-face,ked-mi&seeds=1&steps=8&ref=10&backend=wasm';
+const TINY = 'defenses=target-dp-eps8&attacks=mi-face,ked-mi&seeds=1&steps=8&ref=10&backend=wasm';
 
 async function openBenchmark(page: Page, query: string): Promise<void> {
   await page.goto(`./benchmark.html?${query}`);
@@ -17,7 +17,7 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await openBenchmark(page, TINY);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Which defense stops which attack?');
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'selection');
-  await expect(page.getByTestId('defense-target-negls').locator('input')).toBeChecked();
+  await expect(page.getByTestId('defense-target-dp-eps8').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-target-none').locator('input')).not.toBeChecked();
   // Two shipped targets share Trap-MID: each row is named apart.
   await expect(page.getByTestId('defense-target-trap-mid').locator('strong')).toHaveText('Trap-MID (trapdoors)');
@@ -26,13 +26,13 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(page.getByTestId('f-seeds')).toHaveValue('1');
   await expect(page.getByTestId('f-steps')).toHaveValue('8');
   await expect(page.getByTestId('export-csv')).toBeDisabled();
-  const cell = page.getByTestId('cell-target-negls-mi-face');
+  const cell = page.getByTestId('cell-target-dp-eps8-mi-face');
   await expect(cell).toHaveAttribute('data-status', 'empty');
 
   await page.getByTestId('run').click();
-  // KED-MI has no GAN for target-negls: its cell says so (nothing runs) while MI-Face runs.
-  await expect(page.getByTestId('cell-target-negls-ked-mi')).toHaveAttribute('data-status', 'no-prior', { timeout: 60_000 });
-  await expect(page.getByTestId('cell-target-negls-ked-mi')).toContainText('no prior for this target');
+  // KED-MI has no GAN for target-dp-eps8: its cell says so (nothing runs) while MI-Face runs.
+  await expect(page.getByTestId('cell-target-dp-eps8-ked-mi')).toHaveAttribute('data-status', 'no-prior', { timeout: 60_000 });
+  await expect(page.getByTestId('cell-target-dp-eps8-ked-mi')).toContainText('no prior for this target');
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(cell).toHaveAttribute('data-status', 'done');
   await expect(cell.getByTestId('top1')).toHaveText(/^\d+(\.\d)?% \/ \d+(\.\d)?%$/);
@@ -71,7 +71,7 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   const jsonPath = await jsonDownload.path();
   const record = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
   expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done' });
-  expect(record.config).toMatchObject({ defenses: ['target-negls'], attacks: ['mi-face', 'ked-mi'], seeds: [1], steps: 8, referencePerDigit: 10 });
+  expect(record.config).toMatchObject({ defenses: ['target-dp-eps8'], attacks: ['mi-face', 'ked-mi'], seeds: [1], steps: 8, referencePerDigit: 10 });
   expect(record.cells[0].images).toHaveLength(5);
 
   // A fresh page with the default selection re-opens the same table from the saved record.
@@ -79,11 +79,11 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(page.getByTestId('cell-target-none-mi-face')).toHaveAttribute('data-status', 'empty');
   await page.getByTestId('open-file').setInputFiles(jsonPath);
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'file');
-  await expect(page.getByTestId('cell-target-negls-mi-face').getByTestId('top1')).toHaveText(shown!);
-  await expect(page.getByTestId('cell-target-negls-ked-mi')).toHaveAttribute('data-status', 'no-prior');
+  await expect(page.getByTestId('cell-target-dp-eps8-mi-face').getByTestId('top1')).toHaveText(shown!);
+  await expect(page.getByTestId('cell-target-dp-eps8-ked-mi')).toHaveAttribute('data-status', 'no-prior');
   await expect(page.getByTestId('row-target-none')).toHaveCount(0);
-  expect(new URL(page.url()).searchParams.get('defenses')).toBe('target-negls');
-  await page.getByTestId('cell-target-negls-mi-face').click();
+  expect(new URL(page.url()).searchParams.get('defenses')).toBe('target-dp-eps8');
+  await page.getByTestId('cell-target-dp-eps8-mi-face').click();
   await expect(page.getByTestId('cell-detail').getByTestId('pair')).toHaveCount(5);
   await expect(page.getByTestId('export-json')).toBeEnabled();
 

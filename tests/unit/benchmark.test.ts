@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 const tiny: BenchmarkConfig = {
-  defenses: ['target-none', 'target-negls'], attacks: ['mi-face', 'ked-mi'], seeds: [1], budget: 'browser', knowledge: 'disjoint',
+  defenses: ['target-none', 'target-dp-eps8'], attacks: ['mi-face', 'ked-mi'], seeds: [1], budget: 'browser', knowledge: 'disjoint',
   steps: 3, referencePerDigit: 12,
 };
 
@@ -34,12 +34,12 @@ describe('benchmark jobs', () => {
     const first = seen[0], last = seen.at(-1)!;
     expect(first.phase).toBe('reference');
     expect(first.cellsTotal).toBe(4);
-    // KED-MI against target-negls: its GAN is not shipped, so the cell is reported at once, never run.
-    expect(first.cells).toEqual([expect.objectContaining({ defense: 'target-negls', attack: 'ked-mi', status: 'no-prior', prior: 'ked-target-negls-disjoint' })]);
+    // KED-MI against target-dp-eps8: its GAN is not shipped, so the cell is reported at once, never run.
+    expect(first.cells).toEqual([expect.objectContaining({ defense: 'target-dp-eps8', attack: 'ked-mi', status: 'no-prior', prior: 'ked-target-dp-eps8-disjoint' })]);
     expect(first.cells[0].note).toMatch(/no prior for this target/);
 
     const cells: BenchmarkCell[] = seen.flatMap((p) => p.cells);
-    expect(cells.map((c) => `${c.defense} ${c.attack}`).sort()).toEqual(['target-negls ked-mi', 'target-negls mi-face', 'target-none ked-mi', 'target-none mi-face']);
+    expect(cells.map((c) => `${c.defense} ${c.attack}`).sort()).toEqual(['target-dp-eps8 ked-mi', 'target-dp-eps8 mi-face', 'target-none ked-mi', 'target-none mi-face']);
     expect(last).toMatchObject({ state: 'done', phase: 'finished', cellsDone: 4, remainingMs: 0 });
     expect(last.work.done).toBe(last.work.total);
     expect(last.work.total).toBe(3 * 3); // three runnable cells of 3 steps, one seed
@@ -83,7 +83,7 @@ describe('benchmark jobs', () => {
     const record = last.record!;
     expect(record).toMatchObject({ format: 'inversion-playground-benchmark', version: 1, backend: 'wasm', state: 'done', config: tiny });
     expect(record.reference).toEqual({ images: 60, perDigit: 12, fidImages: 60 });
-    expect(record.defenses.map((d) => d.id)).toEqual(['target-none', 'target-negls']);
+    expect(record.defenses.map((d) => d.id)).toEqual(['target-none', 'target-dp-eps8']);
     expect(record.cells).toHaveLength(4);
 
     // The same grid again: models and the reference are cached; nothing else may stay.

@@ -65,6 +65,6 @@ describe('GAN attacks through the engine', () => {
     await expect(engine.startAttack({ ...base, attack: 'gmi', params: { bogus: 1 } }, () => undefined)).rejects.toThrow(/gmi has no knob 'bogus'/);
     await expect(engine.startAttack({ ...base, attack: 'genetic', params: {}, outputDefense: 'blur' }, () => undefined)).rejects.toThrow(/output defense 'blur'/);
     await expect(engine.startAttack({ ...base, knowledge: 'everything' as 'disjoint', attack: 'gmi', params: {} }, () => undefined)).rejects.toThrow(/knowledge must be/);
-    await expect(engine.startAttack({ ...base, targetId: 'target-negls', attack: 'ked-mi', params: {} }, () => undefined)).rejects.toThrow(/no GAN prior 'ked-target-negls-disjoint'/);
+    await expect(engine.startAttack({ ...base, targetId: 'target-dp-eps8', attack: 'ked-mi', params: {} }, () => undefined)).rejects.toThrow(/no GAN prior 'ked-target-dp-eps8-disjoint'/);
   });
 });
