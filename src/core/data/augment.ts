@@ -1,9 +1,9 @@
 // Differentiable geometric augmentation for 28x28 images: a random affine warp (rotation, zoom-in crop, shift) with
 // bilinear sampling. Each output pixel reads four source pixels (its taps), so a warp is a sparse 784x784 matrix:
 // `randomWarp` / `warpPerStream` apply it on a GPU as a product with the dense matrix (`x_aug = x @ A^T`, one
-// dispatch), on wasm / cpu as a loop over the taps (kernels/warp-taps.ts); `randomAffineBatch` / `applyAffine` give the dense matrices to the
-// callers that stack many warps of one batch. Gradients flow through all of them (Trap-MID's trigger step needs
-// d/dK of T(aug(x~))).
+// dispatch), on wasm / cpu as a loop over the taps (kernels/warp-taps.ts); `randomAffineBatch` / `applyAffine`
+// give the dense matrices to the callers that stack many warps of one batch. Gradients flow through all of them
+// (Trap-MID's trigger step needs d/dK of T(aug(x~))).
 import * as tf from '@tensorflow/tfjs';
 import { unaryOp } from '../kernels/custom-grad.ts';
 import { WARP_TAPS, type WarpTapsAttrs, warpTaps } from '../kernels/warp-taps.ts';
