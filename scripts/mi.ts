@@ -9,7 +9,7 @@
 //          digits: both judges and KNN-label accuracy)
 //   bench  [--dataset mnist|faces] [--defenses ID,ID] [--attacks ID,ID] [--seeds 1-3] [--budget browser|paper]
 //          [--knowledge disjoint|other-writers] [--steps N] [--no-batch] [--json] [--out DIR] [--backend wasm|cpu]
-//          (the rows are the data set's targets, all of them unless --defenses; the faces: one judge, knowledge disjoint)
+//          (the rows are the data set's targets, all of them unless --defenses; the faces: knowledge disjoint)
 //   sweep  --defense D --knob K --values V,V,... [--attack plg-mi|mi-face] [--epochs 1] [--gan-epochs 5] [--seeds 1-5] [--seed 1]
 //          [--batches N] [--steps N] [--out DIR] [--json] [--backend wasm|cpu];   sweep --plot DIR (the chart again from DIR/sweep.json)
 //          (one target per value on a short budget, its clean accuracy and the attack's top-1 by both judges; writes
@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/worker/engine.ts';
 import { DEFAULT_MI_FACE, QUERY_BUDGET_MAX, type AttackConfig, type AttackId, type AttackSnapshot, type BenchmarkConfig, type BenchmarkProgress } from '../src/worker/protocol.ts';
-import { ATTACKS, DEFAULT_TARGET, DEFENSES, EVALUATOR_ID, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, runsOn } from '../src/worker/catalog.ts';
+import { ATTACKS, DEFAULT_TARGET, DEFENSES, EVALUATOR_ID, SECOND_JUDGE_ID, INJECTION_MODES, NATURALNESS_MODES, defenseInfo, isTrapMid, knobValues, runsOn } from '../src/worker/catalog.ts';
 import { DEFENSE_IDS, type DefenseKnobs } from '../src/core/defenses/recipes.ts';
 import { parseOutputDefense } from '../src/core/attacks/oracle.ts';
 import { nodeBackend, nodeLoader } from './lib/node-io.ts';
@@ -177,8 +177,8 @@ async function attackCommand(argv: string[]): Promise<void> {
   }
   const digitsRun = runs.flatMap(({ final }) => final.classes);
   const quality = !values['no-knn'] ? await qualityOf(images, digitsRun, ds) : undefined;
-  // KNN-label accuracy lives in the second judge's feature space: the digits have one, the faces do not.
-  const knn = !values['no-knn'] && ds.id === 'mnist' ? await knnLabelsOf(images, digitsRun) : undefined;
+  // KNN-label accuracy, in the second judge's feature space.
+  const knn = !values['no-knn'] ? await knnLabelsOf(images, digitsRun, ds) : undefined;
   const perImage = runs.flatMap(({ seed, final }, k) => final.classes.map((digit, i) => {
     const j = k * final.classes.length + i;
     const d = detection?.scores[j];
@@ -315,14 +315,25 @@ async function qualityOf(images: Float32Array[], digits: number[], ds: Dataset) 
   }
 }
 
-/** KNN-label accuracy: the digit of each image's nearest MNIST training image (all ten digits) in the second judge's features. */
-async function knnLabelsOf(images: Float32Array[], digits: number[]) {
-  const { knnLabels } = await import('../src/core/metrics/judge.ts');
-  const { labelReferenceFeatures, loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
-  const f = await labelReferenceFeatures();
-  const judge = await loadModelFromDir(path.join(MODELS_DIR, 'judge-robust'));
+/**
+ * KNN-label accuracy: the class of each image's nearest training image of any class (private and public), in the
+ * second judge's features: every MNIST training image (features cached), or the faces' 160 private training and 200
+ * public photos (featurised here).
+ */
+async function knnLabelsOf(images: Float32Array[], digits: number[], ds: Dataset) {
+  const { buildLabelReference, knnLabels } = await import('../src/core/metrics/judge.ts');
+  const { labelReferenceFeatures, loadFaceSplits, loadModelFromDir, MODELS_DIR } = await import('./lib/node-io.ts');
+  const judge = await loadModelFromDir(path.join(MODELS_DIR, SECOND_JUDGE_ID[ds.id]));
   try {
-    return await knnLabels(judge, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, { features: f.values, labels: f.labels, dim: f.dim, perDigit: null });
+    let reference;
+    if (ds.id === 'faces') {
+      const f = await loadFaceSplits();
+      reference = { ...await buildLabelReference(judge, [f.privateTrain, f.publicSet], Infinity), perDigit: null };
+    } else {
+      const f = await labelReferenceFeatures();
+      reference = { features: f.values, labels: f.labels, dim: f.dim, perDigit: null };
+    }
+    return await knnLabels(judge, Float32Array.from(images.flatMap((im) => Array.from(im))), digits, reference);
   } finally {
     judge.dispose();
   }
@@ -488,12 +499,12 @@ async function judgeCommand(argv: string[]): Promise<void> {
   });
   await nodeBackend(values.backend).catch((e) => { throw new UsageError((e as Error).message); });
   const { judgeImages } = await import('../src/core/metrics/judge.ts');
-  const judges = { evaluator: await loadJudge(EVALUATOR_ID[ds.id]), ...(ds.id === 'mnist' ? { robust: await loadJudge('judge-robust') } : {}) };
+  const judges = { evaluator: await loadJudge(EVALUATOR_ID[ds.id]), robust: await loadJudge(SECOND_JUDGE_ID[ds.id]) };
   const images = files.map((f) => readGrayPng(path.join(values.images!, f), ds.side));
   const pixels = Float32Array.from(images.flatMap((im) => Array.from(im)));
   const verdict = await judgeImages(judges, pixels, classes);
-  const knn = judges.robust ? await knnLabelsOf(images, classes) : undefined;
-  judges.evaluator.model.dispose(); judges.robust?.model.dispose();
+  const knn = await knnLabelsOf(images, classes, ds);
+  judges.evaluator.model.dispose(); judges.robust.model.dispose();
   const rows = files.map((file, i) => ({
     file, [ds.noun]: classes[i], evaluator: verdict.evaluator.predicted[i],
     ...(verdict.robust ? { robust: verdict.robust.predicted[i] } : {}), ...(knn ? { knnLabel: knn.labels[i] } : {}),
@@ -581,7 +592,7 @@ async function sweepCommand(argv: string[]): Promise<void> {
   const { chartSvg } = await import('./lib/plot.ts');
   const dir = path.resolve((values.out as string | undefined) ?? path.join('out', `sweep-${defense}-${knob.key}`));
   fs.mkdirSync(dir, { recursive: true });
-  const judges = { evaluator: await loadJudge(EVALUATOR_ID.mnist), robust: await loadJudge('judge-robust') };
+  const judges = { evaluator: await loadJudge(EVALUATOR_ID.mnist), robust: await loadJudge(SECOND_JUDGE_ID.mnist) };
   const command = `npm run mi -- ${['sweep', ...argv].join(' ')}`;
   const title = sweepTitle(defense, knob.label, epochs, seeds.length);
   const attackName = shortAttackName(attack);

@@ -25,8 +25,8 @@ import { PRIVATE_CLASSES, filterDigits, type DigitSet } from '../../src/core/dat
 import type { ModelEntry } from '../../src/core/nets/manifest.ts';
 import { loadFaceSplits } from './node-io.ts';
 import { DATASETS, datasetOf, type DatasetId } from '../../src/core/data/datasets.ts';
-import { FACES_SPLIT_SEED } from '../../src/core/data/faces.ts';
-import { buildFaceEvaluator, buildSoftmaxTarget } from '../../src/core/nets/architectures.ts';
+import { FACES_SPLIT_SEED, PEOPLE as PEOPLE_COUNT, judgeSplit } from '../../src/core/data/faces.ts';
+import { buildFaceEvaluator, buildFaceJudge, buildSoftmaxTarget } from '../../src/core/nets/architectures.ts';
 import { concatSets, subset } from '../../src/core/data/mnist.ts';
 
 export interface Recipe {
@@ -243,6 +243,64 @@ const FACE_RECIPES: Recipe[] = [
     (seed) => buildFaceEvaluator(PEOPLE.length, seed), 1e-3),
 ];
 RECIPES.push(...FACE_RECIPES);
+
+// The faces' second judge: all 40 people, so that a reconstruction that looks like a stranger is read as one; its
+// split is judgeSplit's (data/faces.ts).
+const ALL_PEOPLE = Array.from({ length: PEOPLE_COUNT }, (_, p) => p);
+/** The faces judge's L-inf budget: 8/255, the usual budget for natural images. */
+export const FACE_JUDGE_EPS = 0.03;
+const FACE_ZOOM = 0.85, FACE_CONTRAST = 0.3, FACE_BRIGHTNESS = 0.1;
+/** Batches over which the FGSM budget grows from 0 to eps: from scratch, 320 faces sit at chance for ~100 batches even without it. */
+const FACE_JUDGE_RAMP = 200;
+const faceJudgeSplit = judgeSplit(faces);
+
+/** Heavy photometric and geometric jitter of a batch of faces: a random zoom (crop of 85-100% of the side, resized back), contrast and brightness. */
+function jitterFaces(x: tf.Tensor4D, rng: () => number): tf.Tensor4D {
+  const n = x.shape[0];
+  const boxes: number[][] = [], contrast: number[] = [], brightness: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = FACE_ZOOM + (1 - FACE_ZOOM) * rng(), y = (1 - s) * rng(), xx = (1 - s) * rng();
+    boxes.push([y, xx, y + s, xx + s]);
+    contrast.push(1 + FACE_CONTRAST * (2 * rng() - 1));
+    brightness.push(FACE_BRIGHTNESS * (2 * rng() - 1));
+  }
+  return tf.tidy(() => {
+    const zoomed = tf.image.cropAndResize(x, tf.tensor2d(boxes), tf.range(0, n, 1, 'int32') as tf.Tensor1D, [x.shape[1], x.shape[2]]);
+    const mean = tf.mean(zoomed, [1, 2, 3], true);
+    const c = tf.tensor4d(contrast, [n, 1, 1, 1]), b = tf.tensor4d(brightness, [n, 1, 1, 1]);
+    return tf.clipByValue(tf.add(tf.add(tf.mul(tf.sub(zoomed, mean), c), mean), b), 0, 1) as tf.Tensor4D;
+  });
+}
+
+RECIPES.push({
+  id: 'faces-judge-robust', dataset: 'faces', role: 'evaluator', defense: 'none', classes: ALL_PEOPLE,
+  architecture: 'conv5x5/2(32)-conv3x3(64)-avgpool-conv3x3(128)-avgpool-conv3x3(128)-global average pool-dropout(0.3)-dense(128)-dense(40)',
+  dataSplit: `Olivetti faces, all 40 people: the ${faces.privateTrain.count} private training photos and 8 of each public person's 10 ` +
+    `(seeded, seed ${FACES_SPLIT_SEED + 2}; ${faceJudgeSplit.train.count} in all); shifts of up to 4 px, mirror images, zoom ${FACE_ZOOM}-1, ` +
+    `contrast +-${FACE_CONTRAST}, brightness +-${FACE_BRIGHTNESS}, then FGSM with a random start, L-inf eps ${FACE_JUDGE_EPS} (growing from 0 over the first ${FACE_JUDGE_RAMP} batches), on every batch; ` +
+    `accuracy on the private people's 2 test photos and the public people's other 2 (${faceJudgeSplit.test.count})`,
+  epochs: 100, train: faceJudgeSplit.train, test: faceJudgeSplit.test, storage: UINT8_KERNELS,
+  make: (seed, epochs) => {
+    let batch = 0;
+    return classifierTrainer(buildFaceJudge(PEOPLE_COUNT, seed), faceJudgeSplit.train, {
+      batchSize: 32, learningRate: 1e-3, shift: 4, flip: true, lrDecay: 0.98, epochs, seed, classOf: (p) => p, numClasses: PEOPLE_COUNT,
+      transform: (model, x, y, rng) => {
+        const jittered = jitterFaces(x, rng);
+        const eps = FACE_JUDGE_EPS * Math.min(1, (batch + 1) / FACE_JUDGE_RAMP);
+        const adv = linfAttack(model, jittered, y, FGSM_TRAINING(eps), seed * 100_003 + batch++);
+        jittered.dispose();
+        return adv;
+      },
+    });
+  },
+  finish: async (trainer, _dir, seed) => {
+    const check = PGD_CHECK(FACE_JUDGE_EPS), n = faceJudgeSplit.test.count;
+    const robust = await robustAccuracy(trainer.model, faceJudgeSplit.test, (p) => p, PEOPLE_COUNT, check, n, seed);
+    console.error(`faces-judge-robust: accuracy under PGD-10 at eps ${FACE_JUDGE_EPS}: ${(robust * 100).toFixed(2)}%`);
+    return { robustness: { attack: 'PGD', eps: FACE_JUDGE_EPS, steps: check.steps, stepSize: check.stepSize, images: n, accuracy: Math.floor(robust * 1e4) / 1e4 } };
+  },
+});
+
 
 /**
  * k-fold cross-validation of a faces recipe: fold f tests on image f*2..f*2+1 of each private person (in the order of

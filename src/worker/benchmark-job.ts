@@ -23,12 +23,12 @@ export interface BenchmarkDeps {
   hasPrior(id: string): boolean;
   /** Sets an attack up exactly as startAttack does, for `seeds` as one batch (default: the config's seed). */
   setUp(config: AttackConfig, seeds?: number[]): Promise<RunningAttack>;
-  /** The config's data set's judges (the faces have the evaluator only). */
+  /** The config's data set's judges: its evaluator and its second judge. */
   judges(): Promise<Judges>;
   /** Trapdoor detection scores of images (n x side x side) against a Trap-MID target; null for a target without a trapdoor. */
   trapdoorScores(targetId: string, pixels: Float32Array): Promise<{ scores: number[]; threshold: number } | null>;
   reference(): Promise<PrivateReference>;
-  /** Training images of all ten digits in the second judge's feature space (KNN-label accuracy); asked only with a second judge. */
+  /** Training images of every class, private and public, in the second judge's feature space (KNN-label accuracy); asked only with a second judge. */
   labelReference(): Promise<LabelReference>;
   /** Errors that end the whole job (a lost GPU device) rather than one cell. */
   fatal(message: string): boolean;
@@ -109,7 +109,7 @@ export class BenchmarkRun {
   async step(): Promise<{ done: boolean; report: boolean; force?: boolean }> {
     if (!this.reference) {
       this.judges = await this.deps.judges();
-      // KNN-label accuracy lives in the second judge's feature space: a data set without one (the faces) has none.
+      // KNN-label accuracy lives in the second judge's feature space: no second judge, no KNN-label.
       this.labelReference = this.judges.robust ? await this.deps.labelReference() : undefined;
       this.reference = await this.deps.reference();
       return { done: this.nextCell() === undefined, report: true, force: true };
@@ -184,7 +184,6 @@ export class BenchmarkRun {
     let o = 0;
     for (const k of this.kept) { pixels.set(k.pixels, o); o += k.pixels.length; }
     const verdict = await judgeImages(judges, pixels, digits);
-    // KNN-label accuracy lives in the second judge's feature space: only data sets with a second judge have it.
     const knn = judges.robust && this.labelReference ? await knnLabels(judges.robust.model, pixels, digits, this.labelReference) : undefined;
     const quality = await scoreReconstructions(judges.evaluator.model, pixels, digits, ref);
     const seeds = this.kept.flatMap((k) => k.classes.map(() => k.seed));

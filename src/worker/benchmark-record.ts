@@ -111,8 +111,8 @@ function csvField(v: unknown): string {
 }
 
 /**
- * The table as CSV: one line per cell (defense x attack), in the record's order. The faces have no second judge: their
- * judge2_top1, both_top1 and knn_label fields are empty, never a number.
+ * The table as CSV: one line per cell (defense x attack), in the record's order. A record saved before its data set's
+ * second judge shipped leaves judge2_top1, both_top1 and knn_label empty, never a number.
  */
 export function recordToCsv(record: BenchmarkRecord): string {
   const clean = new Map(record.defenses.map((d) => [d.id, d.testAccuracy]));

@@ -349,10 +349,10 @@ export const KNOWLEDGE_INFO: Record<Knowledge, { label: string; summary: string 
   'other-writers': { label: 'Same digits, other writers', summary: 'The attacker also has 0-4 written by other people (half of MNIST\'s test digits), never the private images themselves.' },
 };
 
-/** The prior a GAN attack loads: GMI's per knowledge setting, KED-MI's and PLG-MI's per target and knowledge setting. */
-/** Each data set's default target (the unprotected CNN) and evaluator. */
+/** Each data set's default target (the unprotected CNN), evaluator and second judge (adversarially trained, over every class). */
 export const DEFAULT_TARGET: Record<DatasetId, string> = { mnist: 'target-none', faces: 'faces-target-none' };
 export const EVALUATOR_ID: Record<DatasetId, string> = { mnist: 'evaluator', faces: 'faces-evaluator' };
+export const SECOND_JUDGE_ID: Record<DatasetId, string> = { mnist: 'judge-robust', faces: 'faces-judge-robust' };
 
 /** Whether `attack` runs on data set `dataset`. */
 export function runsOn(attack: AttackId, dataset: DatasetId): boolean {

@@ -41,13 +41,10 @@ export interface AssetLoader {
   privateTrainFeatures?(): Promise<{ values: Float32Array; dim: number }>;
   /**
    * The second judge's features of every MNIST training image (all ten digits) with their labels, where they are
-   * cached (Node): KNN-label accuracy's full reference. Without it, a few hundred images per digit are featurised.
+   * cached (Node): KNN-label accuracy's full reference on digits. Without it, a few hundred images per digit are featurised.
    */
   labelReferenceFeatures?(): Promise<{ values: Float32Array; dim: number; labels: Uint8Array }>;
 }
-
-/** The second judge's manifest id. */
-export const ROBUST_JUDGE_ID = 'judge-robust';
 
 interface Trapdoor {
   detector: TrapdoorDetector;
@@ -335,14 +332,15 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Training images of all ten digits in the second judge's feature space, built once per size: every MNIST training
-   * image where the loader has their features cached (Node), else the first `perDigit` of each private and public digit.
-   * Only a data set with a second judge has one (the digits).
+   * Training images of every class (private and public) in the second judge's feature space, built once per data set
+   * and size. MNIST: every training image where the loader has their features cached (Node), else the first
+   * `perDigit` of each private and public digit. The faces' 360 (160 private training photos, 200 public ones) are
+   * featurised every time, all of them (perDigit null).
    */
   private labelReference(ds: Dataset, perDigit?: number): Promise<LabelReference> {
-    if (ds.id !== 'mnist') return Promise.reject(new Error(`the ${ds.title} have no second judge, so no KNN-label reference`));
-    const all = perDigit === undefined && this.loader.labelReferenceFeatures !== undefined;
-    const key = `labels-${all ? 'all' : perDigit ?? DEFAULT_REFERENCE_PER_DIGIT}`;
+    const all = ds.id === 'mnist' && perDigit === undefined && this.loader.labelReferenceFeatures !== undefined;
+    const n = perDigit ?? (ds.id === 'mnist' ? DEFAULT_REFERENCE_PER_DIGIT : Infinity);
+    const key = `${ds.id}-labels-${all ? 'all' : String(n)}`;
     let p = this.labelReferences.get(key);
     if (!p) {
       p = (async () => {
@@ -350,8 +348,12 @@ export class Engine implements EngineApi {
           const f = await this.loader.labelReferenceFeatures!();
           return { features: f.values, labels: f.labels, dim: f.dim, perDigit: null };
         }
+        const judge = (await this.judges(ds)).robust;
+        if (!judge) throw new Error(`models/manifest.json has no second judge for the ${ds.title}, so no KNN-label reference`);
         const sets = await Promise.all([this.dataSet(ds, 'private-train'), this.dataSet(ds, 'public')]);
-        return buildLabelReference(await this.model(ROBUST_JUDGE_ID), sets, perDigit ?? DEFAULT_REFERENCE_PER_DIGIT);
+        const ref = await buildLabelReference(judge.model, sets, n);
+        // Every image taken (the faces, or a size past what a class has): the whole sets, not a subset.
+        return ref.labels.length === sets[0].count + sets[1].count ? { ...ref, perDigit: null } : ref;
       })();
       p.catch(() => this.labelReferences.delete(key));
       this.labelReferences.set(key, p);
@@ -659,7 +661,7 @@ export class Engine implements EngineApi {
 
   /**
    * A data set's judges (each loaded once): its evaluator, and its adversarially trained second judge where one is
-   * shipped (the digits'; the faces have the evaluator only). Found in the manifest by role and data set.
+   * shipped. Found in the manifest by role and data set (the second judge is the evaluator with a robustness record).
    */
   private async judges(ds: Dataset): Promise<Judges> {
     const manifest = this.requireManifest();

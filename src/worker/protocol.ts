@@ -396,7 +396,7 @@ export type Budget = 'browser' | 'paper';
 export interface BenchmarkConfig {
   /**
    * The data set of every row and of the references (absent: MNIST, as in every record saved before the faces). The
-   * rows must be its targets, the columns attacks that run on it; the faces have one judge (no second judge, no KNN-label).
+   * rows must be its targets, the columns attacks that run on it.
    */
   dataset?: DatasetId;
   /** Rows: target ids (shipped targets, or the one trained in this browser). */
@@ -445,7 +445,7 @@ export interface BenchmarkImage {
   evaluator: { predicted: number; confidence: number; top5: number[] };
   /** The second judge's digit and its probability (absent in records saved before the second judge shipped). */
   robust?: { predicted: number; confidence: number };
-  /** The digit of the nearest training image of any digit (private or public), in the second judge's feature space. */
+  /** The class of the nearest training image of any class (private or public), in the second judge's feature space. */
   knnLabel?: number;
   knnDistance: number;
   psnr: number;
@@ -469,8 +469,8 @@ export interface BenchmarkFigures {
   bothTop1?: number;
   knnLabelAccuracy?: number;
   /**
-   * Synthetic distribution analysis: the share of reconstructions whose nearest MNIST training image (of all ten digits,
-   * in the second judge's features, the KNN-label reference) is a public digit rather than a private one.
+   * Synthetic distribution analysis: the share of reconstructions whose nearest training image (of every class, in the
+   * second judge's features, the KNN-label reference) is of a public class rather than a private one.
    */
   publicNearest?: number;
   /** Mean squared L2 distance to the nearest private image of the digit, in the evaluator's feature space. */

@@ -19,9 +19,11 @@ test('runs a tiny grid: cells fill in, progress ends, a cell opens, exports down
   await expect(page.getByTestId('table-source')).toHaveAttribute('data-source', 'selection');
   await expect(page.getByTestId('defense-target-dp-eps8').locator('input')).toBeChecked();
   await expect(page.getByTestId('defense-target-none').locator('input')).not.toBeChecked();
-  // Two shipped targets share Trap-MID: each row is named apart.
+  // Four shipped targets share Trap-MID: each row is named apart.
   await expect(page.getByTestId('defense-target-trap-mid').locator('strong')).toHaveText('Trap-MID (trapdoors)');
   await expect(page.getByTestId('defense-target-trap-mid-capped').locator('strong')).toHaveText('Trap-MID capped');
+  await expect(page.getByTestId('defense-target-trap-mid-warp').locator('strong')).toHaveText('Trap-MID capped, warp triggers');
+  await expect(page.getByTestId('defense-target-trap-mid-ted').locator('strong')).toHaveText('Trap-MID capped, TeD trapdoors');
   await expect(page.getByTestId('attack-ked-mi').locator('input')).toBeChecked();
   await expect(page.getByTestId('f-seeds')).toHaveValue('1');
   await expect(page.getByTestId('f-steps')).toHaveValue('8');

@@ -25,9 +25,9 @@ test('embed.html?dataset=faces: a tiny run finishes with a card per person, the 
   for (const p of PEOPLE.slice(0, 3)) await expect(page.getByTestId(`verdict-${p}`)).toContainText(/evaluator sees\s*\d+ \(\d+(\.\d)?%\)/);
   await expect(page.getByTestId(`recon-${PEOPLE[0]}`)).toHaveAttribute('width', '64');
   await expect(page.getByTestId('embed-backend')).toHaveAttribute('data-backend', 'wasm');
-  // One judge on the faces: the evaluator's figure, and no second-judge stat.
+  // Both judges on the faces too.
   await expect(page.getByTestId('accuracy')).toHaveText(/top-1 \d+(\.\d)?%/);
-  await expect(page.getByTestId('accuracy-2')).toHaveCount(0);
+  await expect(page.getByTestId('accuracy-2')).toHaveText(/top-1 \d+(\.\d)?% · both \d+(\.\d)?%/);
   await expect(page.locator('.foot')).toContainText('face recogniser');
   const href = new URL((await page.getByTestId('open-playground').getAttribute('href'))!);
   expect(Object.fromEntries(href.searchParams)).toEqual({ dataset: 'faces', steps: '3', seed: '2' });

@@ -31,7 +31,9 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
   for (const p of PEOPLE.slice(0, 3)) {
     expect(await canvasMean(page, `recon-${p}`)).toBeGreaterThan(0);
     await expect(page.getByTestId(`verdict-${p}`)).toContainText(/evaluator sees\s*\d+ \(\d+(\.\d)?%\)/);
+    await expect(page.getByTestId(`verdict2-${p}`)).toContainText(/judge 2 sees\s*\d+ \(\d+(\.\d)?%\)/);
   }
+  await expect(page.getByTestId('accuracy-2')).toHaveText(/top-1 \d+(\.\d)?% · both \d+(\.\d)?%/);
   // Twenty confidence lines, one per person.
   await expect(page.getByTestId('confidence-chart').locator('path.series')).toHaveCount(PEOPLE.length);
 });

@@ -128,6 +128,39 @@ describe('npm run mi -- attack --seeds', () => {
   });
 });
 
+describe('npm run mi -- attack --dataset faces', () => {
+  it('judges 64 x 64 faces twice (the second judge over all 40 people) with KNN-label, and `judge --dataset faces` agrees', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));
+    const r = mi('attack', '--dataset', 'faces', '--attack', 'mi-face', '--target', 'faces-target-softmax', '--steps', '5', '--seed', '1', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.perClass).toHaveLength(20);
+    type Judged = { digit: number; file: string; evaluator: { predicted: number }; robust: { predicted: number }; knnLabel: number };
+    const rows: Judged[] = result.perClass;
+    // The evaluator names one of the 20 private people; the second judge and the nearest photo any of the 40.
+    for (const c of rows) {
+      expect(result.perClass.map((x: Judged) => x.digit)).toContain(c.evaluator.predicted);
+      expect(c.robust.predicted).toBeGreaterThanOrEqual(0);
+      expect(c.robust.predicted).toBeLessThan(40);
+      expect(c.knnLabel).toBeLessThan(40);
+    }
+    expect(result.attackAccuracy.robustTop1).toBeCloseTo(rows.filter((c) => c.robust.predicted === c.digit).length / 20, 10);
+    expect(result.attackAccuracy.bothTop1).toBeCloseTo(rows.filter((c) => c.robust.predicted === c.digit && c.evaluator.predicted === c.digit).length / 20, 10);
+    expect(result.attackAccuracy.knnLabel).toBeCloseTo(rows.filter((c) => c.knnLabel === c.digit).length / 20, 10);
+    const judged = mi('judge', '--dataset', 'faces', '--images', out, '--json');
+    expect(judged.code, judged.stderr).toBe(0);
+    const j = JSON.parse(judged.stdout.trim().split('\n').at(-1)!);
+    expect(j.images).toBe(20);
+    // The PNGs are 8-bit: the same verdicts up to that rounding.
+    const same = j.perImage.filter((x: { file: string; evaluator: number; robust: number }) => {
+      const c = rows.find((y) => y.file === x.file)!;
+      return c.evaluator.predicted === x.evaluator && c.robust.predicted === x.robust;
+    }).length;
+    expect(same).toBeGreaterThanOrEqual(18);
+    expect(j.attackAccuracy.knnLabel).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('npm run mi -- attack with a GAN attack', () => {
   it('GMI writes the kept reconstruction per digit, the KNN distance and quality metrics against the private set, and the JSON result', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-'));

@@ -15,7 +15,8 @@ import { judgeDecoder, judgeFaceSamples, judgeInverseNetwork, judgeSamples, judg
 import { guardQuality } from '../../scripts/lib/guard-recipes.ts';
 import { judgeLokt } from '../../scripts/lib/prior-recipes.ts';
 import { parseOutputDefense } from '../../src/core/attacks/oracle.ts';
-import { DEFAULT_TARGET } from '../../src/worker/catalog.ts';
+import { DEFAULT_TARGET, EVALUATOR_ID, SECOND_JUDGE_ID } from '../../src/worker/catalog.ts';
+import { judgeSplit } from '../../src/core/data/faces.ts';
 import { ACCURACY_TOLERANCE, weightStorage } from '../../scripts/lib/quantize.ts';
 import { PGD_CHECK, robustAccuracy } from '../../src/core/adversarial.ts';
 
@@ -26,8 +27,12 @@ const { test } = loadSplits();
 const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993, 'judge-robust': 0.99 };
 const { privateTest } = loadSplits();
 const faces = await loadFaceSplits();
-/** Each data set's test images (faces: the private people's held-out 2 images each). */
-const testOf = (dataset?: string) => (dataset === 'faces' ? faces.privateTest : test);
+const facesJudgeTest = judgeSplit(faces).test;
+/**
+ * A model's test images. Faces: the private people's held-out 2 images each, and for a judge of all 40 people
+ * (the second judge) also the public people's 2 it did not learn.
+ */
+const testOf = (m: { dataset?: string; classes: number[] }) => (m.dataset !== 'faces' ? test : m.classes.length > datasetOf('faces').privateClasses.length ? facesJudgeTest : faces.privateTest);
 const privateTestOf = (dataset?: string) => (dataset === 'faces' ? faces.privateTest : privateTest);
 
 beforeAll(useWasm);
@@ -48,10 +53,14 @@ describe('models/manifest.json', () => {
     const target = manifest.models.find((m) => m.id === 'target-none')!;
     expect(target.classes).toEqual([0, 1, 2, 3, 4]);
     expect(manifest.models.find((m) => m.id === 'evaluator')!.classes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    // The second judge: all ten digits, another architecture than the evaluator, and its robustness measured.
-    const second = manifest.models.find((m) => m.id === 'judge-robust')!;
-    expect(second).toMatchObject({ role: 'evaluator', classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], robustness: { attack: 'PGD' } });
-    expect(second.architecture).not.toBe(manifest.models.find((m) => m.id === 'evaluator')!.architecture);
+    // Each data set's second judge: every class (all ten digits, all 40 people), another architecture than its
+    // evaluator, and its robustness measured.
+    for (const [dataset, classes] of [['mnist', 10], ['faces', 40]] as const) {
+      const second = manifest.models.find((m) => m.id === SECOND_JUDGE_ID[dataset])!;
+      expect(second, dataset).toMatchObject({ role: 'evaluator', classes: Array.from({ length: classes }, (_, k) => k), robustness: { attack: 'PGD' } });
+      expect(datasetOf(second.dataset).id).toBe(dataset);
+      expect(second.architecture).not.toBe(manifest.models.find((m) => m.id === EVALUATOR_ID[dataset])!.architecture);
+    }
   });
 });
 
@@ -85,7 +94,7 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
 
   it('reaches the test accuracy the manifest claims, re-measured on the real test split', async () => {
     const model = await loadModelFromDir(dir);
-    const acc = await accuracy(model, filterDigits(testOf(entry.dataset), entry.classes), (d) => entry.classes.indexOf(d));
+    const acc = await accuracy(model, filterDigits(testOf(entry), entry.classes), (d) => entry.classes.indexOf(d));
     model.dispose();
     expect(acc).toBeGreaterThanOrEqual(entry.testAccuracy);
     if (FLOOR[id] !== undefined) expect(acc).toBeGreaterThanOrEqual(FLOOR[id]);
@@ -95,7 +104,7 @@ describe.each(manifest.models.map((m) => [m.id, m] as const))('shipped model %s'
     const r = entry.robustness!;
     expect(r).toMatchObject(PGD_CHECK(r.eps));
     const model = await loadModelFromDir(dir);
-    const acc = await robustAccuracy(model, test, (d) => entry.classes.indexOf(d), entry.classes.length, PGD_CHECK(r.eps), r.images, entry.seed);
+    const acc = await robustAccuracy(model, testOf(entry), (d) => entry.classes.indexOf(d), entry.classes.length, PGD_CHECK(r.eps), r.images, entry.seed);
     model.dispose();
     // Seeded random starts: the same figure up to the backend's rounding.
     expect(acc).toBeGreaterThanOrEqual(r.accuracy - 0.002);

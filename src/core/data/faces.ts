@@ -2,7 +2,7 @@
 // parsing and the faces protocol's split. Private: 20 people (a seeded choice), 8 images each to train the target
 // and 2 to test it. Public: the other 20 people, all 10 images - the attacker's auxiliary data is other people's
 // faces, as in GMI's CelebA protocol.
-import { type ImageSet, parseDigitSet, subset } from './mnist.ts';
+import { type ImageSet, concatSets, parseDigitSet, subset } from './mnist.ts';
 import { makeRng, shuffledIndices } from './rng.ts';
 import { FACE_SIDE, FACES_SPLIT_SEED, PEOPLE, privatePeople } from './datasets.ts';
 
@@ -58,6 +58,21 @@ export function splitFaces(all: ImageSet, seed = FACES_SPLIT_SEED): FaceSplits {
   }
   const sorted = (a: number[]) => a.sort((x, y) => x - y);
   return { privateTrain: subset(all, sorted(train)), privateTest: subset(all, sorted(test)), publicSet: subset(all, sorted(pub)) };
+}
+
+/**
+ * The faces' second judge's split (over all 40 people): it learns the 160 private training images and 8 of each public
+ * person's 10 (a seeded choice), and is tested on the private people's 2 test images and the public people's other 2.
+ */
+export function judgeSplit(s: FaceSplits, seed = FACES_SPLIT_SEED + 2): { train: ImageSet; test: ImageSet } {
+  const pub = s.publicSet, rng = makeRng(seed), train: number[] = [], test: number[] = [];
+  for (let p = 0; p < PEOPLE; p++) {
+    const own: number[] = [];
+    for (let i = 0; i < pub.count; i++) if (pub.labels[i] === p) own.push(i);
+    shuffledIndices(own.length, rng).forEach((j, k) => (k < 2 ? test : train).push(own[j]));
+  }
+  const sorted = (a: number[]) => subset(pub, a.sort((x, y) => x - y));
+  return { train: concatSets(s.privateTrain, sorted(train)), test: concatSets(s.privateTest, sorted(test)) };
 }
 
 /** The sets the browser and the engine load by name (under data/faces/); real examples are shown from 'private-train'. */

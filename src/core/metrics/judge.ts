@@ -13,7 +13,7 @@ export interface Judge {
   classes: number[];
 }
 
-/** The two judges: the evaluator, and the second judge (another architecture, adversarially trained; digits only). */
+/** The two judges: the evaluator, and the second judge (another architecture, adversarially trained, over every class). */
 export interface Judges {
   evaluator: Judge;
   robust?: Judge;
@@ -72,8 +72,8 @@ export async function judgeImages(judges: Judges, pixels: Float32Array, digits: 
 }
 
 /**
- * Training images of all ten digits (private and public) in the second judge's feature space: KNN-label accuracy
- * asks whether a reconstruction's nearest one shows the attacked digit.
+ * Training images of every class (private and public) in the second judge's feature space: KNN-label accuracy
+ * asks whether a reconstruction's nearest one shows the attacked class.
  */
 export interface LabelReference {
   features: Float32Array;

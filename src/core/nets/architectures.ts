@@ -153,6 +153,28 @@ export function buildFaceEvaluator(numClasses: number, seed: number, side = 64):
   });
 }
 
+/**
+ * The faces' second judge: another architecture than the faces evaluator (a strided 5x5 stem, average instead of max
+ * pooling, other widths), over all 40 people, so that a stranger's face is read as a stranger.
+ */
+export function buildFaceJudge(numClasses: number, seed: number, side = 64): tf.LayersModel {
+  return tf.sequential({
+    name: 'face_judge',
+    layers: [
+      tf.layers.conv2d({ inputShape: [side, side, 1], filters: 32, kernelSize: 5, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name: 'conv1' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 1), name: 'conv2' }),
+      tf.layers.averagePooling2d({ poolSize: 2, name: 'pool2' }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 2), name: 'conv3' }),
+      tf.layers.averagePooling2d({ poolSize: 2, name: 'pool3' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 3), name: 'conv4' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.3, seed, name: 'drop' }),
+      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(seed + 4), name: 'features' }),
+      tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 5 }), name: 'logits' }),
+    ],
+  });
+}
+
 /** The CNN target of a data set (what the defenses train). */
 export function buildTargetFor(dataset: 'mnist' | 'faces', numClasses: number, seed: number): tf.LayersModel {
   return dataset === 'faces' ? buildFaceTarget(numClasses, seed) : buildTarget(numClasses, seed);

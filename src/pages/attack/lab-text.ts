@@ -24,10 +24,9 @@ export function statusText(engine: EngineStatus, run: RunStatus, budgetStop: num
 
 /**
  * An attack run's figures for RunStats: the step counter, the page's own figures (`between`), then the evaluator's
- * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on;
- * left out where the data set has no second judge: the faces).
+ * verdict (top-1, and top-5 unless `top5` is off) and the second judge's (top-1, and the share both judges agree on).
  */
-export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true, secondJudge = true }: { between?: RunStat[]; top5?: boolean; secondJudge?: boolean } = {}): RunStat[] {
+export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { between = [], top5 = true }: { between?: RunStat[]; top5?: boolean } = {}): RunStat[] {
   const step = snap?.step ?? 0;
   const acc = snap?.attackAccuracy;
   return [
@@ -37,10 +36,10 @@ export function attackStats(snap: AttackSnapshot | null, maxSteps: number, { bet
       label: 'Evaluator accuracy', title: 'Share of the reconstructions the evaluator labels as their attacked digit', testid: 'accuracy',
       value: acc ? `top-1 ${wholePct(acc.top1)}${top5 ? ` · top-5 ${wholePct(acc.top5)}` : ''}` : '–',
     },
-    ...(!secondJudge ? [] : [{
+    {
       label: 'Second judge', title: 'Share the second judge (another design, trained against adversarial images) labels as their attacked digit, and the share both judges do',
       testid: 'accuracy-2', value: acc?.robustTop1 !== undefined ? `top-1 ${wholePct(acc.robustTop1)} · both ${wholePct(acc.bothTop1!)}` : '–',
-    }]),
+    },
   ];
 }
 
@@ -52,6 +51,8 @@ const TARGET_LABELS: Record<string, string> = {
 /** Shipped targets that share a defense with another one. */
 const TARGET_NAMES: Record<string, string> = {
   'target-trap-mid-capped': 'Trap-MID capped',
+  // The capped knobs with two other trigger families: learned warps of at most 1 px, and TeD's fixed random trapdoors.
+  'target-trap-mid-warp': 'Trap-MID capped, warp triggers', 'target-trap-mid-ted': 'Trap-MID capped, TeD trapdoors',
   // DP-SGD at three privacy budgets (delta 1e-5; the manifest has the epsilon each reached).
   'target-dp-eps1': 'DP-SGD, ε ≤ 1', 'target-dp-eps8': 'DP-SGD, ε ≤ 8', 'target-dp-eps50': 'DP-SGD, ε ≤ 50',
   // The faces' two unprotected targets: the CNN, and Fredrikson et al.'s softmax regression (one layer, no hidden units).

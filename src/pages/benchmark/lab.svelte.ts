@@ -15,7 +15,7 @@ import {
 export interface TableView {
   source: 'selection' | 'run' | 'file';
   config: BenchmarkConfig;
-  /** The config's data set: image side, what a class is, one judge or two. */
+  /** The config's data set: image side, what a class is. */
   dataset: Dataset;
   defenses: BenchmarkDefense[];
   attacks: { id: AttackId; name: string }[];
