@@ -274,16 +274,16 @@ function jitterFaces(x: tf.Tensor4D, rng: () => number): tf.Tensor4D {
 
 RECIPES.push({
   id: 'faces-judge-robust', dataset: 'faces', role: 'evaluator', defense: 'none', classes: ALL_PEOPLE,
-  architecture: 'conv5x5/2(32)-conv3x3(64)-avgpool-conv3x3(128)-avgpool-conv3x3(128)-global average pool-dropout(0.3)-dense(128)-dense(40)',
+  architecture: 'conv5x5/2(32)-conv3x3(64)-avgpool-conv3x3(128)-avgpool-conv3x3/2(64)-dropout(0.3)-dense(128)-dense(40)',
   dataSplit: `Olivetti faces, all 40 people: the ${faces.privateTrain.count} private training photos and 8 of each public person's 10 ` +
     `(seeded, seed ${FACES_SPLIT_SEED + 2}; ${faceJudgeSplit.train.count} in all); shifts of up to 4 px, mirror images, zoom ${FACE_ZOOM}-1, ` +
     `contrast +-${FACE_CONTRAST}, brightness +-${FACE_BRIGHTNESS}, then FGSM with a random start, L-inf eps ${FACE_JUDGE_EPS} (growing from 0 over the first ${FACE_JUDGE_RAMP} batches), on every batch; ` +
     `accuracy on the private people's 2 test photos and the public people's other 2 (${faceJudgeSplit.test.count})`,
-  epochs: 100, train: faceJudgeSplit.train, test: faceJudgeSplit.test, storage: UINT8_KERNELS,
+  epochs: 240, train: faceJudgeSplit.train, test: faceJudgeSplit.test, storage: UINT8_KERNELS,
   make: (seed, epochs) => {
     let batch = 0;
     return classifierTrainer(buildFaceJudge(PEOPLE_COUNT, seed), faceJudgeSplit.train, {
-      batchSize: 32, learningRate: 1e-3, shift: 4, flip: true, lrDecay: 0.98, epochs, seed, classOf: (p) => p, numClasses: PEOPLE_COUNT,
+      batchSize: 32, learningRate: 1.5e-3, shift: 4, flip: true, lrDecay: 0.99, epochs, seed, classOf: (p) => p, numClasses: PEOPLE_COUNT,
       transform: (model, x, y, rng) => {
         const jittered = jitterFaces(x, rng);
         const eps = FACE_JUDGE_EPS * Math.min(1, (batch + 1) / FACE_JUDGE_RAMP);

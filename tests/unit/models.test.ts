@@ -24,7 +24,9 @@ const manifest = readManifest();
 const { test } = loadSplits();
 
 /** Accuracy floors that the issue sets for the shipped roles. */
-const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993, 'judge-robust': 0.99 };
+const FLOOR: Record<string, number> = { 'target-none': 0.99, evaluator: 0.993, 'judge-robust': 0.99,
+  // 80 held-out faces of all 40 people, 1.25 points each: at most two wrong.
+  'faces-judge-robust': 0.975 };
 const { privateTest } = loadSplits();
 const faces = await loadFaceSplits();
 const facesJudgeTest = judgeSplit(faces).test;
