@@ -47,6 +47,7 @@ test('?dataset=faces runs a 1-cell grid: two judges, 64 x 64 pairs per person, t
   const detail = page.getByTestId('cell-detail');
   await expect(detail.getByTestId('judges')).toContainText(/second judge top-1 \d+(\.\d)?%; both \d+(\.\d)?%; KNN-label \d+(\.\d)?%/);
   await expect(detail.getByTestId('no-judge2')).toHaveCount(0);
+  await expect(detail.getByTestId('public-nearest')).toContainText(/nearest a stranger's photo \d+(\.\d)?%/);
   const rows = detail.getByTestId('per-class').locator('tbody tr');
   await expect(rows).toHaveCount(PEOPLE.length);
   await expect(rows.first().locator('th')).toHaveText(`person ${PEOPLE[0]}`);
