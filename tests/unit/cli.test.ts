@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../../scripts/lib/node-io.ts';
 import { readGrayPng, writeGrayPng } from '../../scripts/lib/png.ts';
 import { loadSplits } from '../../scripts/lib/node-io.ts';
@@ -11,6 +11,9 @@ import { loadSplits } from '../../scripts/lib/node-io.ts';
 // A run takes seconds here; the generous limit is for a loaded CI machine. When a run is killed, say how and why
 // (its stderr alone is then empty and an exit code of null explains nothing).
 const RUN_LIMIT_MS = 300_000;
+// Every test here spawns the CLI, and in a fresh checkout the first attack also computes the KNN feature caches (every
+// MNIST training image through the evaluator and the second judge, minutes on a loaded machine): the test waits as long as its run may take.
+vi.setConfig({ testTimeout: RUN_LIMIT_MS + 30_000 });
 function mi(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/mi.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: RUN_LIMIT_MS });
   const killed = r.status === null ? `killed by ${r.signal ?? 'no signal'}${r.error ? ` (${r.error.message})` : ''}\n` : '';
