@@ -335,7 +335,7 @@ export class Engine implements EngineApi {
    * Training images of every class (private and public) in the second judge's feature space, built once per data set
    * and size. MNIST: every training image where the loader has their features cached (Node), else the first
    * `perDigit` of each private and public digit. The faces' 360 (160 private training photos, 200 public ones) are
-   * featurised every time, all of them (perDigit null).
+   * few: all of them are featurised here, once (perDigit null).
    */
   private labelReference(ds: Dataset, perDigit?: number): Promise<LabelReference> {
     const all = ds.id === 'mnist' && perDigit === undefined && this.loader.labelReferenceFeatures !== undefined;
