@@ -24,6 +24,13 @@ test('?dataset=faces attacks the face recogniser: a card per private person besi
   await expect(page.getByRole('radio', { name: /PLG-MI\+\+/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /LOKT/ })).toBeDisabled();
   await expect(page.getByRole('radio', { name: /MI-Face/ })).toBeEnabled();
+  // The grid's explanation and "How to read this" speak of people and faces, not of digits.
+  await page.getByTestId('grid-explain-button').click();
+  await expect(page.getByTestId('grid-explain-text')).toContainText('One card per private person');
+  await expect(page.getByTestId('grid-explain-text')).toContainText('a stranger');
+  await expect(page.getByTestId('grid-explain-text')).not.toContainText('digit');
+  await expect(page.locator('#explain-title + ul')).toContainText('what a face looks like');
+  await expect(page.locator('#explain-title + ul')).not.toContainText('digit');
 
   await page.getByTestId('run').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
