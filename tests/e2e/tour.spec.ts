@@ -127,6 +127,8 @@ test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdi
     // Honest verdicts: a tick only when the evaluator is sure; otherwise "barely", "wrong digit" or "nearly blank", in words.
     await expect(live.getByTestId(`verdict-${d}`)).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
     await expect(live.getByTestId(`verdict-kind-${d}`)).toHaveText(/^(clearly right|right, but barely|wrong digit|nearly blank)$/);
+    // The second judge's verdict, which the grid's explanation names.
+    await expect(live.getByTestId(`verdict2-${d}`)).toContainText(/judge 2 sees\s*\d/);
   }
   await expect(live.getByTestId('accuracy')).toHaveText(/^\d+%$/);
   await expect(live.getByTestId('clear-count')).toHaveText(/^\d of 5$/);
@@ -141,6 +143,7 @@ test('step 2 runs MI-Face live: reconstructions form with the evaluator\'s verdi
   expect(lit).toBeGreaterThan(0);
   await shoot(page, 'tour-step-2');
   await expectToggles(page, 'live-2-grid-explain');
+  await expect(page.getByTestId('live-2-grid-explain-text')).toContainText('Judge 2 sees');
 
   // Step 3: PLG-MI live, with step 2's final result beside it (the same run: its clear count carries over).
   const miClear = await live.getByTestId('clear-count').getAttribute('data-clear');
@@ -232,6 +235,7 @@ test('step 6 runs MI-Face live on the faces: a card per private person beside th
   for (const p of people) {
     await expect(live.getByTestId(`verdict-${p}`)).toHaveAttribute('data-verdict', /^(clear|barely|wrong|blank)$/);
     await expect(live.getByTestId(`verdict-kind-${p}`)).toHaveText(/^(clearly right|right, but barely|wrong person|nearly blank)$/);
+    await expect(live.getByTestId(`verdict2-${p}`)).toContainText(/judge 2 sees\s*\d/);
   }
   // 64 x 64 canvases: the faces' side, not the digits' 28. (Person 1's test ids are digit 1's too, in step 2: look in step 6.)
   const recon = live.getByTestId(`recon-${people[0]}`);
@@ -241,6 +245,7 @@ test('step 6 runs MI-Face live on the faces: a card per private person beside th
   await expect.poll(() => meanOf(live.getByTestId(`sample-${people[0]}`))).toBeGreaterThan(40);
   await shoot(page, 'tour-step-6');
   await expectToggles(page, 'live-6-grid-explain');
+  await expect(page.getByTestId('live-6-grid-explain-text')).toContainText('a stranger');
   // Leaving the step keeps its images; the digits' live attacks are untouched by it.
   await page.getByTestId('step-link-2').click();
   await expect(page.getByTestId('tour-step-6')).toBeHidden();
