@@ -70,7 +70,7 @@ const EIGEN_CGAN_ARCH = `G: [z(100), y] -> dense 256, leaky ReLU -> dense ${EIGE
 /** Faces: batches of 32 from 200 images (7 per epoch). */
 const FACE_GAN_BATCH = 32;
 /** The defended MNIST targets (beyond the capped Trap-MID) that KED-MI's GAN and LOMMA's students are trained for. */
-const KED_DEFENDED = ['trap-mid', 'mid', 'bido', 'negls', 'label-smoothing', 'tl-dmi', 'trap-mid-negls'] as const;
+const KED_DEFENDED = ['trap-mid', 'mid', 'bido', 'negls', 'label-smoothing', 'tl-dmi', 'trap-mid-negls', 'trap-mid-warp', 'trap-mid-ted'] as const;
 
 export const PRIOR_RECIPES: PriorRecipe[] = [
   // 25 epochs: at 10 the evaluator read only 75% of its samples as 5-9 and GMI drew broken strokes (the shipped one
@@ -103,7 +103,7 @@ export const PRIOR_RECIPES: PriorRecipe[] = [
   // PLG-MI against the Trap-MID target (the paper's showcase): its own pseudo-labels and inversion loss.
   { id: 'cgan-target-trap-mid-disjoint', kind: 'cgan', knowledge: 'disjoint', forTarget: 'target-trap-mid', epochs: 20 },
   // ... and against the other defended targets, for the benchmark's PLG-MI column.
-  ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls', 'label-smoothing', 'tl-dmi', 'dp-eps1', 'dp-eps8', 'dp-eps50'].map((d): PriorRecipe => (
+  ...['trap-mid-capped', 'mid', 'bido', 'negls', 'trap-mid-negls', 'label-smoothing', 'tl-dmi', 'dp-eps1', 'dp-eps8', 'dp-eps50', 'trap-mid-warp', 'trap-mid-ted'].map((d): PriorRecipe => (
     { id: `cgan-target-${d}-disjoint`, kind: 'cgan', knowledge: 'disjoint', forTarget: `target-${d}`, epochs: 20 })),
   // Faces: PLG-MI's conditional GAN on the 200 public faces, each labelled by the target, its generator in eigenface
   // space. The conv generator (FACE_GAN_ARCH) drew no faces in 300 epochs, and with PLG-MI's inversion term each
