@@ -241,8 +241,7 @@ export async function judgeSamples(g: tf.LayersModel, numClasses: number, seed: 
 
 /**
  * LOMMA's students: three shapes per target and knowledge setting, distilled on the attacker's public digits; for
- * `target-none` in both settings, and for the defended targets LOMMA is measured against (both Trap-MID targets, MID,
- * BiDO) in the papers' one.
+ * `target-none` in both settings, and in the papers' one for the capped Trap-MID target and every KED_DEFENDED target.
  */
 export const STUDENT_RECIPES = ([['target-none', 'disjoint'], ['target-none', 'other-writers'], ['target-trap-mid-capped', 'disjoint'],
   ...KED_DEFENDED.map((d) => [`target-${d}`, 'disjoint'] as const)] as const).flatMap(([forTarget, knowledge]) =>
